@@ -1,0 +1,1 @@
+"""Channel-neutral write operations on accounts, listings and shipping mappings."""

@@ -1,0 +1,187 @@
+"""Stockroom settings: one module, driven by the environment.
+
+Environment variables:
+- ``STOCKROOM_HOME``: data directory (default ``./var``): SQLite database, generated keys, task queue.
+- ``DATABASE_URL``: e.g. ``postgres://user@127.0.0.1:5432/stockroom``; default SQLite in the data directory.
+- ``REDIS_URL``: when set, background work goes through Redis so workers scale out over machines.
+- ``STOCKROOM_SECRET_KEY`` / ``STOCKROOM_ENCRYPTION_KEY``: generated on first start (mode 0600) when unset.
+- ``STOCKROOM_DEBUG`` (0/1), ``STOCKROOM_ALLOWED_HOSTS`` (comma separated), ``STOCKROOM_TIME_ZONE``.
+- ``STOCKROOM_HUEY_IMMEDIATE`` (0/1): run background tasks in-process (tests).
+"""
+
+import os
+
+import dj_database_url
+
+from stockroom.config.paths import data_dir, new_secret_key, read_or_create_key_file
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATA_DIR = data_dir()
+
+SECRET_KEY = os.environ.get("STOCKROOM_SECRET_KEY") or read_or_create_key_file("secret_key", new_secret_key)
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+STOCKROOM_ENCRYPTION_KEY = os.environ.get("STOCKROOM_ENCRYPTION_KEY") or read_or_create_key_file(
+    "encryption_key", _new_fernet_key
+)
+
+DEBUG = _env_bool("STOCKROOM_DEBUG")
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("STOCKROOM_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("STOCKROOM_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "huey.contrib.djhuey",
+    "django_htmx",
+    "stockroom.core",
+    "stockroom.catalog",
+    "stockroom.inventory",
+    "stockroom.channels",
+    "stockroom.orders",
+    "stockroom.sync",
+    "stockroom.web",
+    "stockroom.api",
+    "stockroom.cli",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "stockroom.web.middleware.ContentSecurityPolicyMiddleware",
+    "stockroom.web.middleware.UserTimezoneMiddleware",
+]
+
+ROOT_URLCONF = "stockroom.config.urls"
+WSGI_APPLICATION = "stockroom.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "stockroom.web.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+_default_sqlite = f"sqlite:///{DATA_DIR / 'stockroom.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _default_sqlite, conn_max_age=60)
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions take the write lock up front, so concurrent writers wait (timeout)
+    # instead of failing on a lock upgrade; WAL lets readers run beside the writer.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-stockroom.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = os.environ.get("STOCKROOM_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("STOCKROOM_SECURE_COOKIES")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Background work: Huey. SQLite storage in the data directory by default; Redis when REDIS_URL is set,
+# so several workers on several machines share one queue.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+HUEY_IMMEDIATE = _env_bool("STOCKROOM_HUEY_IMMEDIATE")
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": os.environ.get("STOCKROOM_QUEUE_NAME", "stockroom"),
+        "url": REDIS_URL,
+        "immediate": HUEY_IMMEDIATE,
+        "consumer": {"workers": int(os.environ.get("STOCKROOM_WORKERS", "4")), "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "stockroom",
+        "filename": str(DATA_DIR / "tasks.sqlite3"),
+        "immediate": HUEY_IMMEDIATE,
+        "consumer": {"workers": int(os.environ.get("STOCKROOM_WORKERS", "4")), "worker_type": "thread"},
+    }
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("STOCKROOM_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
+}
+
+# How often the worker synchronises every enabled channel account on its own (seconds).
+STOCKROOM_SYNC_INTERVAL_SECONDS = int(os.environ.get("STOCKROOM_SYNC_INTERVAL_SECONDS", "60"))
+
+# Functions run after a domain transaction commits (see stockroom.core.hooks).
+STOCKROOM_HOOKS = {
+    "stock_changed": [],
+    "order_dispatched": [],
+}

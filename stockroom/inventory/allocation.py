@@ -1,0 +1,95 @@
+"""Allocate, consume, release: the only code that moves ``allocated``. Never imports orders.
+
+Callers pass per-item quantities for one location; every function locks the levels in pk order
+(``locks.levels_for_update``), computes from the locked rows and writes with F() expressions.
+They must run inside ``transaction.atomic``.
+"""
+
+from django.db.models import F
+
+from stockroom.core.errors import InvalidQuantity
+from stockroom.inventory.locks import levels_for_update
+from stockroom.inventory.models import Location, MovementReason, StockLevel, StockMovement
+from stockroom.inventory.outbox import mark_items_changed
+
+
+def _check(quantities: dict[int, int]) -> dict[int, int]:
+    for item_id, quantity in quantities.items():
+        if not isinstance(quantity, int) or quantity < 0:
+            raise InvalidQuantity(
+                f"quantity for item {item_id} must be a whole number >= 0, got {quantity!r}"
+            )
+    return {i: q for i, q in quantities.items() if q > 0}
+
+
+def allocate(*, location: Location, wanted: dict[int, int]) -> dict[int, int]:
+    """Hold up to ``wanted[item]`` units per item; returns what was granted (may be less: short)."""
+    wanted = _check(wanted)
+    if not wanted:
+        return {}
+    levels = levels_for_update(wanted, location)
+    granted: dict[int, int] = {}
+    for item_id in sorted(wanted):
+        level = levels[item_id]
+        take = min(wanted[item_id], max(level.on_hand - level.allocated, 0))
+        granted[item_id] = take
+        if take:
+            StockLevel.objects.filter(pk=level.pk).update(allocated=F("allocated") + take)
+    mark_items_changed([i for i, q in granted.items() if q])
+    return granted
+
+
+def release(*, location: Location, quantities: dict[int, int]) -> None:
+    """Give back allocated units (order cancelled, deleted, or a line re-linked)."""
+    quantities = _check(quantities)
+    if not quantities:
+        return
+    levels = levels_for_update(quantities, location)
+    for item_id in sorted(quantities):
+        give_back = min(quantities[item_id], levels[item_id].allocated)
+        if give_back:
+            StockLevel.objects.filter(pk=levels[item_id].pk).update(allocated=F("allocated") - give_back)
+    mark_items_changed(quantities)
+
+
+def consume(
+    *, location: Location, dispatched: dict[int, tuple[int, int]], reference: str, user=None
+) -> dict[int, int]:
+    """Units leave the building: ``dispatched[item] = (quantity, of which allocated)``.
+
+    The allocated part is consumed; the rest comes from unallocated stock only, so units held for
+    other orders are never taken (an order shipped before Stockroom knew the stock may find less:
+    on_hand never goes below zero). Writes the ledger. Returns the units taken per item.
+    """
+    if not dispatched:
+        return {}
+    levels = levels_for_update(dispatched, location)
+    taken: dict[int, int] = {}
+    movements = []
+    for item_id in sorted(dispatched):
+        quantity, allocated_part = dispatched[item_id]
+        level = levels[item_id]
+        release_total = min(allocated_part, level.allocated)
+        from_allocation = min(release_total, quantity)
+        from_free = min(quantity - from_allocation, max(level.on_hand - level.allocated, 0))
+        take = from_allocation + from_free
+        new_on_hand = level.on_hand - take
+        StockLevel.objects.filter(pk=level.pk).update(
+            on_hand=F("on_hand") - take, allocated=F("allocated") - release_total
+        )
+        taken[item_id] = take
+        if take:
+            movements.append(
+                StockMovement(
+                    item_id=item_id,
+                    location=location,
+                    quantity=-take,
+                    on_hand_after=new_on_hand,
+                    reason=MovementReason.DISPATCH,
+                    reference=reference[:200],
+                    user=user,
+                )
+            )
+    StockMovement.objects.bulk_create(movements)
+    mark_items_changed(dispatched)
+    return taken

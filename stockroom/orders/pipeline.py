@@ -1,0 +1,29 @@
+"""The order status pipeline, as data. ``orders.services`` is the only place that applies it."""
+
+from django.db import models
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # on the channel, not yet paid/confirmed: stock reserved, not dispatchable
+    OPEN = "open", "Open"
+    PROCESSED = "processed", "Processed"  # dispatched
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# from-status -> the statuses it may move to
+ORDER_STATUS_PIPELINE: dict[str, frozenset[str]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.OPEN, OrderStatus.CANCELLED, OrderStatus.PROCESSED}),
+    OrderStatus.OPEN: frozenset({OrderStatus.PROCESSED, OrderStatus.CANCELLED}),
+    OrderStatus.PROCESSED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+# Which statuses still hold (allocate) stock.
+HOLDS_STOCK = frozenset({OrderStatus.PENDING, OrderStatus.OPEN})
+
+
+class AllocationState(models.TextChoices):
+    NOT_NEEDED = "not_needed", "Not needed"  # processed, cancelled, fulfilled by the channel
+    FULL = "full", "Allocated"
+    PARTIAL = "partial", "Partially allocated"
+    NONE = "none", "Not allocated"

@@ -1,0 +1,653 @@
+"""Order book write operations. Each runs in one transaction and writes its audit event.
+
+Lock order everywhere: the order row(s) first (pk order), then stock levels (pk order, through
+``inventory.locks``). Stock effects go through ``inventory.allocation`` only.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from stockroom.catalog.models import StockItem
+from stockroom.channels import selectors as channel_selectors
+from stockroom.channels.contracts import ChannelOrder, ChannelOrderStatus
+from stockroom.channels.models import ChannelAccount
+from stockroom.core.errors import InvalidInput, NotFound, TransitionNotAllowed
+from stockroom.core.hooks import after_commit
+from stockroom.core.quantities import parse_money, parse_quantity
+from stockroom.inventory import allocation
+from stockroom.inventory.locks import default_location
+from stockroom.orders.models import ChannelShipment, Order, OrderEvent, OrderLine, ShipmentStatus
+from stockroom.orders.pipeline import HOLDS_STOCK, ORDER_STATUS_PIPELINE, AllocationState, OrderStatus
+
+TEXT_LIMITS = {
+    "buyer_name": 300,
+    "buyer_email": 300,
+    "ship_name": 300,
+    "ship_line1": 300,
+    "ship_line2": 300,
+    "ship_line3": 300,
+    "ship_city": 200,
+    "ship_region": 200,
+    "ship_postcode": 50,
+    "ship_country_code": 2,
+    "ship_phone": 50,
+    "channel_shipping_service": 100,
+    "marketplace": 40,
+    "channel_status": 50,
+    "currency": 3,
+}
+
+
+def _clip(field: str, value: str) -> str:
+    return (value or "")[: TEXT_LIMITS[field]]
+
+
+def record_event(order: Order, kind: str, message: str, user=None) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, kind=kind, message=message[:5000], user=user)
+
+
+def _order_for_update(order_id: int) -> Order:
+    try:
+        return Order.objects.select_for_update().get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound(f"order {order_id} does not exist (deleted?)") from None
+
+
+def _transition(order: Order, to: str, *, user=None, message: str = "") -> None:
+    if to == order.status:
+        return
+    if to not in ORDER_STATUS_PIPELINE[order.status]:
+        raise TransitionNotAllowed(
+            f"order {order.external_order_id} is {order.get_status_display().lower()}; "
+            f"it cannot become {OrderStatus(to).label.lower()}",
+            status=order.status,
+            wanted=to,
+        )
+    old = order.get_status_display()
+    order.status = to
+    record_event(order, "status", message or f"{old} → {OrderStatus(to).label}", user)
+
+
+def _refresh_state(order: Order, lines: list[OrderLine]) -> None:
+    order.has_unlinked_lines = not order.fulfilled_by_channel and any(
+        line.stock_item_id is None for line in lines
+    )
+    if order.status not in HOLDS_STOCK or order.fulfilled_by_channel:
+        order.allocation_state = AllocationState.NOT_NEEDED
+        return
+    linked = [line for line in lines if line.stock_item_id]
+    if not linked:
+        order.allocation_state = AllocationState.NONE
+    elif all(line.allocated_quantity >= line.quantity for line in linked):
+        order.allocation_state = AllocationState.FULL
+    elif any(line.allocated_quantity for line in linked):
+        order.allocation_state = AllocationState.PARTIAL
+    else:
+        order.allocation_state = AllocationState.NONE
+
+
+def _allocate_lines(order: Order, lines: list[OrderLine]) -> None:
+    """Hold stock for the lines' missing units, sharing per-item grants in line order."""
+    wanted: dict[int, int] = defaultdict(int)
+    for line in lines:
+        if line.stock_item_id and line.allocated_quantity < line.quantity:
+            wanted[line.stock_item_id] += line.quantity - line.allocated_quantity
+    if not wanted:
+        return
+    granted = allocation.allocate(location=order.location, wanted=dict(wanted))
+    for line in lines:
+        if line.stock_item_id and line.allocated_quantity < line.quantity:
+            take = min(granted.get(line.stock_item_id, 0), line.quantity - line.allocated_quantity)
+            if take:
+                granted[line.stock_item_id] -= take
+                line.allocated_quantity += take
+                OrderLine.objects.filter(pk=line.pk).update(allocated_quantity=line.allocated_quantity)
+
+
+def _release_lines(order: Order, lines: list[OrderLine]) -> None:
+    held: dict[int, int] = defaultdict(int)
+    for line in lines:
+        if line.stock_item_id and line.allocated_quantity:
+            held[line.stock_item_id] += line.allocated_quantity
+            line.allocated_quantity = 0
+    if held:
+        allocation.release(location=order.location, quantities=dict(held))
+        OrderLine.objects.filter(order=order).update(allocated_quantity=0)
+
+
+def _consume_lines(order: Order, lines: list[OrderLine], *, user=None) -> None:
+    dispatched: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for line in lines:
+        if line.stock_item_id:
+            dispatched[line.stock_item_id][0] += line.quantity
+            dispatched[line.stock_item_id][1] += line.allocated_quantity
+    if dispatched:
+        allocation.consume(
+            location=order.location,
+            dispatched={k: tuple(v) for k, v in dispatched.items()},
+            reference=f"order {order.external_order_id}",
+            user=user,
+        )
+        OrderLine.objects.filter(order=order).update(allocated_quantity=0)
+        for line in lines:
+            line.allocated_quantity = 0
+
+
+def _save(order: Order, lines: list[OrderLine]) -> None:
+    _refresh_state(order, lines)
+    order.save()
+
+
+# --- import from a channel -------------------------------------------------------------------------
+
+STATUS_FROM_CHANNEL = {
+    ChannelOrderStatus.PENDING: OrderStatus.PENDING,
+    ChannelOrderStatus.UNKNOWN: OrderStatus.PENDING,
+    ChannelOrderStatus.UNSHIPPED: OrderStatus.OPEN,
+    ChannelOrderStatus.PARTIALLY_SHIPPED: OrderStatus.OPEN,
+    ChannelOrderStatus.SHIPPED: OrderStatus.PROCESSED,
+    ChannelOrderStatus.CANCELLED: OrderStatus.CANCELLED,
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    order_id: int
+    created: bool
+    changed: bool
+
+
+def _validate_channel_order(data: ChannelOrder) -> None:
+    if not data.external_order_id or len(data.external_order_id) > 100:
+        raise InvalidInput(f"order id {data.external_order_id!r} is missing or longer than 100 characters")
+    if not data.lines:
+        raise InvalidInput(f"order {data.external_order_id} has no lines")
+    if data.purchased_at is None or timezone.is_naive(data.purchased_at):
+        raise InvalidInput(f"order {data.external_order_id}: purchase time must be timezone-aware")
+    seen = set()
+    for line in data.lines:
+        if not line.external_line_id or line.external_line_id in seen:
+            raise InvalidInput(
+                f"order {data.external_order_id}: line id {line.external_line_id!r} missing or repeated"
+            )
+        seen.add(line.external_line_id)
+        parse_quantity(
+            line.quantity, field=f"order {data.external_order_id} line {line.external_line_id} quantity"
+        )
+
+
+def import_channel_order(*, account: ChannelAccount, data: ChannelOrder) -> ImportResult:
+    """Upsert an order from a channel on (account, external order id); never fails for lack of stock.
+
+    A new order is allocated at once (pending and open orders hold stock); one that arrives already
+    shipped is recorded as processed with its stock consumed and no confirmation to send; a
+    cancellation releases stock whenever it arrives.
+    """
+    _validate_channel_order(data)
+    with transaction.atomic():
+        existing = (
+            Order.objects.select_for_update()
+            .filter(account=account, external_order_id=data.external_order_id)
+            .first()
+        )
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    order = _create_from_channel(account, data)
+                return ImportResult(order.pk, True, True)
+            except IntegrityError:
+                # another worker inserted it between our look-up and insert: update that one instead
+                existing = Order.objects.select_for_update().get(
+                    account=account, external_order_id=data.external_order_id
+                )
+        changed = _update_from_channel(existing, data)
+        return ImportResult(existing.pk, False, changed)
+
+
+def _address_fields(data: ChannelOrder) -> dict:
+    a = data.address
+    return {
+        "buyer_name": _clip("buyer_name", data.buyer_name),
+        "buyer_email": _clip("buyer_email", data.buyer_email),
+        "ship_name": _clip("ship_name", a.name),
+        "ship_line1": _clip("ship_line1", a.line1),
+        "ship_line2": _clip("ship_line2", a.line2),
+        "ship_line3": _clip("ship_line3", a.line3),
+        "ship_city": _clip("ship_city", a.city),
+        "ship_region": _clip("ship_region", a.region),
+        "ship_postcode": _clip("ship_postcode", a.postcode),
+        "ship_country_code": _clip("ship_country_code", a.country_code.upper()),
+        "ship_phone": _clip("ship_phone", a.phone),
+    }
+
+
+def _create_from_channel(account: ChannelAccount, data: ChannelOrder) -> Order:
+    status = STATUS_FROM_CHANNEL[data.status]
+    order = Order.objects.create(
+        account=account,
+        source=account.channel,
+        external_order_id=data.external_order_id,
+        marketplace=_clip("marketplace", data.marketplace),
+        status=status,
+        channel_status=_clip("channel_status", data.channel_status or data.status.value),
+        fulfilled_by_channel=data.fulfilled_by_channel,
+        location=default_location(),
+        channel_shipping_service=_clip("channel_shipping_service", data.channel_shipping_service),
+        purchased_at=data.purchased_at,
+        dispatch_by=data.dispatch_by,
+        channel_updated_at=data.last_updated_at,
+        currency=_clip("currency", data.currency.upper()),
+        subtotal=parse_money(data.subtotal),
+        shipping_total=parse_money(data.shipping_total),
+        tax_total=parse_money(data.tax_total),
+        total=parse_money(data.total),
+        processed_at=(data.last_updated_at or timezone.now()) if status == OrderStatus.PROCESSED else None,
+        cancelled_at=timezone.now() if status == OrderStatus.CANCELLED else None,
+        **_address_fields(data),
+    )
+    links = channel_selectors.linked_stock_items(account, [line.channel_sku for line in data.lines])
+    lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                external_line_id=line.external_line_id[:100],
+                channel_sku=line.channel_sku[:200],
+                title=line.title[:500],
+                stock_item_id=links.get(line.channel_sku),
+                quantity=line.quantity,
+                unit_price=parse_money(line.unit_price),
+            )
+            for line in data.lines
+        ]
+    )
+    lines = list(order.lines.all())
+    record_event(
+        order,
+        "imported",
+        f"Imported from {account.name} as {order.get_status_display().lower()} ({order.channel_status})",
+    )
+    if not order.fulfilled_by_channel:
+        if status in HOLDS_STOCK:
+            _allocate_lines(order, lines)
+        elif status == OrderStatus.PROCESSED:
+            _consume_lines(order, lines)
+            ChannelShipment.objects.create(
+                order=order,
+                account=account,
+                status=ShipmentStatus.NOT_NEEDED,
+                package_reference="",
+                shipping_method="",
+                tracking_number="",
+                shipped_at=order.processed_at,
+                lines=[],
+            )
+            record_event(
+                order, "dispatched", "Already shipped on the channel: stock consumed, no confirmation sent"
+            )
+    _save(order, lines)
+    return order
+
+
+def _update_from_channel(order: Order, data: ChannelOrder) -> bool:
+    changed = False
+    lines = list(order.lines.select_for_update().order_by("pk"))
+    new_status = STATUS_FROM_CHANNEL[data.status]
+    channel_status = _clip("channel_status", data.channel_status or data.status.value)
+    if order.channel_status != channel_status:
+        order.channel_status = channel_status
+        changed = True
+    known = {line.external_line_id for line in lines}
+    added = [line for line in data.lines if line.external_line_id not in known]
+    if added and order.status in HOLDS_STOCK:
+        links = channel_selectors.linked_stock_items(order.account, [line.channel_sku for line in added])
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    external_line_id=line.external_line_id[:100],
+                    channel_sku=line.channel_sku[:200],
+                    title=line.title[:500],
+                    quantity=line.quantity,
+                    unit_price=parse_money(line.unit_price),
+                    stock_item_id=links.get(line.channel_sku),
+                )
+                for line in added
+            ]
+        )
+        lines = list(order.lines.select_for_update().order_by("pk"))
+        record_event(order, "lines", f"{len(added)} new line(s) from the channel")
+        changed = True
+    if data.last_updated_at and data.last_updated_at != order.channel_updated_at:
+        order.channel_updated_at = data.last_updated_at
+    for field, value in _address_fields(data).items():
+        if value and getattr(order, field) != value:
+            setattr(order, field, value)
+            changed = True
+    if new_status != order.status:
+        if order.status == OrderStatus.PENDING and new_status == OrderStatus.OPEN:
+            _transition(order, OrderStatus.OPEN, message="Confirmed by the channel: ready to dispatch")
+        elif new_status == OrderStatus.CANCELLED and order.status in HOLDS_STOCK:
+            if not order.fulfilled_by_channel:
+                _release_lines(order, lines)
+            order.cancelled_at = timezone.now()
+            _transition(order, OrderStatus.CANCELLED, message="Cancelled on the channel: stock released")
+        elif new_status == OrderStatus.PROCESSED and order.status in HOLDS_STOCK:
+            if not order.fulfilled_by_channel:
+                _consume_lines(order, lines)
+            order.processed_at = data.last_updated_at or timezone.now()
+            _transition(
+                order,
+                OrderStatus.PROCESSED,
+                message="Shipped on the channel: stock consumed, no confirmation sent",
+            )
+            ChannelShipment.objects.get_or_create(
+                order=order,
+                defaults={
+                    "account": order.account,
+                    "status": ShipmentStatus.NOT_NEEDED,
+                    "package_reference": "",
+                    "shipping_method": "",
+                    "tracking_number": "",
+                    "shipped_at": order.processed_at,
+                    "lines": [],
+                },
+            )
+        elif new_status == OrderStatus.CANCELLED and order.status == OrderStatus.PROCESSED:
+            record_event(
+                order, "warning", "The channel reports this order cancelled after it was dispatched here"
+            )
+        changed = True
+    if order.status in HOLDS_STOCK and not order.fulfilled_by_channel:
+        _allocate_lines(order, lines)
+    _save(order, lines)
+    return changed
+
+
+# --- manual orders --------------------------------------------------------------------------------
+
+_manual_counter = itertools.count(1)
+
+
+def create_manual_order(
+    *,
+    lines: list[tuple[StockItem, int, object]],
+    buyer_name: str = "",
+    currency: str = "GBP",
+    external_order_id: str = "",
+    user=None,
+    purchased_at: datetime | None = None,
+    address: dict | None = None,
+) -> Order:
+    """An order typed in by staff (phone, counter sale): lines are (stock item, quantity, unit price)."""
+    if not lines:
+        raise InvalidInput("an order needs at least one line")
+    with transaction.atomic():
+        order = Order.objects.create(
+            source="manual",
+            external_order_id=external_order_id or f"M-{timezone.now():%Y%m%d%H%M%S%f}",
+            status=OrderStatus.OPEN,
+            location=default_location(),
+            buyer_name=(buyer_name or "")[:300],
+            currency=currency,
+            purchased_at=purchased_at or timezone.now(),
+            **{f"ship_{k}": str(v)[: TEXT_LIMITS[f"ship_{k}"]] for k, v in (address or {}).items()},
+        )
+        created = []
+        for n, (item, quantity, price) in enumerate(lines, start=1):
+            quantity = parse_quantity(quantity)
+            if quantity == 0:
+                raise InvalidInput(f"line {n}: quantity must be at least 1")
+            created.append(
+                OrderLine(
+                    order=order,
+                    external_line_id=str(n),
+                    channel_sku=item.sku,
+                    title=item.title,
+                    stock_item=item,
+                    quantity=quantity,
+                    unit_price=parse_money(price),
+                )
+            )
+        OrderLine.objects.bulk_create(created)
+        order.subtotal = order.total = sum(
+            (line.unit_price * line.quantity for line in created), parse_money(0)
+        )
+        record_event(order, "created", "Created by hand", user)
+        order_lines = list(order.lines.all())
+        _allocate_lines(order, order_lines)
+        _save(order, order_lines)
+        return order
+
+
+# --- allocation and dispatch ------------------------------------------------------------------------
+
+
+def allocate_order(*, order_id: int) -> Order:
+    """Try again to hold stock for an order's missing units (e.g. after a receipt). May stay short."""
+    with transaction.atomic():
+        order = _order_for_update(order_id)
+        lines = list(order.lines.select_for_update().order_by("pk"))
+        if order.status in HOLDS_STOCK and not order.fulfilled_by_channel:
+            _allocate_lines(order, lines)
+        _save(order, lines)
+        return order
+
+
+def process_order(
+    *,
+    order_id: int,
+    tracking_number: str,
+    shipping_method: str,
+    shipped_at: datetime | None = None,
+    user=None,
+) -> Order:
+    """Dispatch: consume the allocation, write the ledger, queue the channel's shipping confirmation.
+
+    The confirmation goes to the ``ChannelShipment`` outbox in this same transaction, so it is sent
+    exactly once by the sync engine, or held when the account does not submit shipping data.
+    """
+    tracking_number = (tracking_number or "").strip()
+    shipping_method = (shipping_method or "").strip()
+    if not shipping_method:
+        raise InvalidInput("a shipping method is required to process an order")
+    if len(tracking_number) > 100:
+        raise InvalidInput("tracking number is longer than 100 characters")
+    shipped_at = shipped_at or timezone.now()
+    if timezone.is_naive(shipped_at):
+        raise InvalidInput("ship date must be timezone-aware")
+    if shipped_at > timezone.now() + timezone.timedelta(minutes=5):
+        raise InvalidInput("ship date cannot be in the future")
+    with transaction.atomic():
+        order = _order_for_update(order_id)
+        if order.status != OrderStatus.OPEN:
+            hint = " (wait until the channel confirms payment)" if order.status == OrderStatus.PENDING else ""
+            raise TransitionNotAllowed(
+                f"order {order.external_order_id} is {order.get_status_display().lower()}; only open orders "
+                f"can be processed{hint}",
+                status=order.status,
+            )
+        if order.on_hold:
+            raise TransitionNotAllowed(f"order {order.external_order_id} is on hold; release the hold first")
+        if order.fulfilled_by_channel:
+            raise TransitionNotAllowed(f"order {order.external_order_id} is fulfilled by the channel")
+        lines = list(order.lines.select_for_update().order_by("pk"))
+        _allocate_lines(order, lines)
+        short = [line for line in lines if line.stock_item_id and line.allocated_quantity < line.quantity]
+        if short:
+            details = ", ".join(
+                f"{line.channel_sku} short by {line.quantity - line.allocated_quantity}" for line in short
+            )
+            raise TransitionNotAllowed(
+                f"order {order.external_order_id} cannot be dispatched: not enough stock ({details}). "
+                "Receive or adjust stock, then try again."
+            )
+        _consume_lines(order, lines, user=user)
+        order.tracking_number = tracking_number
+        order.shipping_method = shipping_method
+        order.processed_at = shipped_at
+        _transition(
+            order,
+            OrderStatus.PROCESSED,
+            user=user,
+            message=f"Processed: {shipping_method}"
+            + (f", tracking {tracking_number}" if tracking_number else ""),
+        )
+        if order.account_id:
+            held = bool(order.account.options.get("hold_shipping_data"))
+            ChannelShipment.objects.create(
+                order=order,
+                account_id=order.account_id,
+                status=ShipmentStatus.HELD if held else ShipmentStatus.PENDING,
+                package_reference=str(order.pk),
+                shipping_method=shipping_method,
+                tracking_number=tracking_number,
+                shipped_at=shipped_at,
+                lines=[
+                    {"external_line_id": line.external_line_id, "quantity": line.quantity} for line in lines
+                ],
+            )
+            if held:
+                record_event(
+                    order,
+                    "shipment",
+                    "Shipping confirmation held: this account does not submit shipping data",
+                    user,
+                )
+            else:
+                after_commit("order_dispatched", order_id=order.pk, account_id=order.account_id)
+        _save(order, lines)
+        return order
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    order_id: int
+    ok: bool
+    message: str
+
+
+def process_orders(
+    *, items: list[tuple[int, str]], shipping_method: str, user=None, shipped_at: datetime | None = None
+) -> list[BatchOutcome]:
+    """Process many orders (order id, tracking number) with one method; each stands alone."""
+    from stockroom.core.errors import StockroomError
+
+    outcomes = []
+    for order_id, tracking in items:
+        try:
+            order = process_order(
+                order_id=order_id,
+                tracking_number=tracking,
+                shipping_method=shipping_method,
+                shipped_at=shipped_at,
+                user=user,
+            )
+            outcomes.append(BatchOutcome(order_id, True, f"{order.external_order_id} processed"))
+        except StockroomError as error:
+            outcomes.append(BatchOutcome(order_id, False, error.message))
+    return outcomes
+
+
+def cancel_order(*, order_id: int, user=None, reason: str = "") -> Order:
+    with transaction.atomic():
+        order = _order_for_update(order_id)
+        if order.status == OrderStatus.CANCELLED:
+            return order
+        lines = list(order.lines.select_for_update().order_by("pk"))
+        _transition(
+            order,
+            OrderStatus.CANCELLED,
+            user=user,
+            message="Cancelled" + (f": {reason.strip()[:500]}" if reason.strip() else ""),
+        )
+        _release_lines(order, lines)
+        order.cancelled_at = timezone.now()
+        _save(order, lines)
+        return order
+
+
+def delete_order(*, order_id: int, user=None) -> str:
+    """Remove an order and release its stock. Returns the deleted order's external id."""
+    with transaction.atomic():
+        order = _order_for_update(order_id)
+        if order.status == OrderStatus.PROCESSED:
+            raise TransitionNotAllowed(
+                f"order {order.external_order_id} was dispatched; it cannot be deleted"
+            )
+        lines = list(order.lines.select_for_update().order_by("pk"))
+        if order.status in HOLDS_STOCK:
+            _release_lines(order, lines)
+        external_id = order.external_order_id
+        order.delete()
+        return external_id
+
+
+def set_hold(*, order_id: int, on_hold: bool, user=None) -> Order:
+    with transaction.atomic():
+        order = _order_for_update(order_id)
+        if order.status not in HOLDS_STOCK:
+            raise TransitionNotAllowed(
+                f"order {order.external_order_id} is {order.get_status_display().lower()}"
+            )
+        if order.on_hold != on_hold:
+            order.on_hold = on_hold
+            order.save(update_fields=["on_hold", "updated_at"])
+            record_event(order, "hold", "Put on hold" if on_hold else "Hold released", user)
+        return order
+
+
+def relink_order_lines(*, account: ChannelAccount, channel_sku: str, stock_item_id: int | None) -> int:
+    """After a listing is (re)linked, give unlinked lines of open orders the item and allocate.
+
+    Returns how many orders changed.
+    """
+    ids = list(
+        OrderLine.objects.filter(
+            order__account=account,
+            channel_sku=channel_sku,
+            stock_item__isnull=True,
+            order__status__in=HOLDS_STOCK,
+            order__fulfilled_by_channel=False,
+        )
+        .values_list("order_id", flat=True)
+        .distinct()
+    )
+    for order_id in sorted(ids):
+        with transaction.atomic():
+            order = _order_for_update(order_id)
+            lines = list(order.lines.select_for_update().order_by("pk"))
+            for line in lines:
+                if line.channel_sku == channel_sku and line.stock_item_id is None:
+                    line.stock_item_id = stock_item_id
+                    OrderLine.objects.filter(pk=line.pk).update(stock_item_id=stock_item_id)
+            if stock_item_id:
+                record_event(order, "linked", f"Line {channel_sku} linked to a stock item")
+            if order.status in HOLDS_STOCK:
+                _allocate_lines(order, lines)
+            _save(order, lines)
+    return len(ids)
+
+
+def allocate_waiting_orders(*, item_ids) -> int:
+    """Offer newly available stock to open orders that are short, oldest first."""
+    ids = list(
+        OrderLine.objects.filter(
+            stock_item_id__in=list(item_ids),
+            order__status__in=HOLDS_STOCK,
+            order__fulfilled_by_channel=False,
+            order__allocation_state__in=[AllocationState.PARTIAL, AllocationState.NONE],
+        )
+        .order_by("order__purchased_at", "order_id")
+        .values_list("order_id", flat=True)
+        .distinct()
+    )
+    for order_id in dict.fromkeys(ids):
+        allocate_order(order_id=order_id)
+    return len(ids)

@@ -1,0 +1,107 @@
+"""Shared fixtures and factories for the whole suite."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from stockroom.catalog.models import StockItem
+from stockroom.catalog.services import create_stock_item
+from stockroom.channels.contracts import Address, ChannelOrder, ChannelOrderLine, ChannelOrderStatus
+from stockroom.channels.models import ChannelAccount, Listing
+from stockroom.inventory.services import adjust_stock
+
+_seq = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+@pytest.fixture
+def on_postgres(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run the suite with DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def make_item(db):
+    def make(sku: str | None = None, *, on_hand: int = 0, title: str | None = None) -> StockItem:
+        sku = sku or f"SKU-{next(_seq)}"
+        item = create_stock_item(sku=sku, title=title or f"Item {sku}")
+        if on_hand:
+            adjust_stock(item=item, set_to=on_hand, reason="opening stock")
+        return item
+
+    return make
+
+
+@pytest.fixture
+def make_account(db):
+    def make(name: str | None = None, *, channel: str = "amazon", **options) -> ChannelAccount:
+        n = next(_seq)
+        return ChannelAccount.objects.create(
+            channel=channel,
+            name=name or f"Shop {n}",
+            external_account_id=f"SELLER{n}",
+            region="eu",
+            marketplaces=["A1F83G8C2ARO7P"],
+            options=options,
+            credentials={"client_id": "id", "client_secret": "secret", "refresh_token": "token"},
+        )
+
+    return make
+
+
+@pytest.fixture
+def link():
+    def make(account: ChannelAccount, channel_sku: str, item: StockItem | None, **fields) -> Listing:
+        return Listing.objects.create(account=account, channel_sku=channel_sku, stock_item=item, **fields)
+
+    return make
+
+
+def channel_order(
+    order_id: str | None = None,
+    *,
+    lines=(("SKU-1", 1),),
+    status=ChannelOrderStatus.UNSHIPPED,
+    buyer_name="Ann Buyer",
+    purchased_at=None,
+    **fields,
+) -> ChannelOrder:
+    order_id = order_id or f"202-{next(_seq):07d}-0000001"
+    purchased_at = purchased_at or datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    return ChannelOrder(
+        external_order_id=order_id,
+        status=status,
+        purchased_at=purchased_at,
+        last_updated_at=purchased_at + timedelta(minutes=5),
+        lines=tuple(
+            ChannelOrderLine(
+                external_line_id=f"{order_id}-{n}",
+                channel_sku=sku,
+                quantity=qty,
+                unit_price=Decimal("9.99"),
+                title=f"Product {sku}",
+            )
+            for n, (sku, qty) in enumerate(lines, start=1)
+        ),
+        buyer_name=buyer_name,
+        currency="GBP",
+        marketplace="A1F83G8C2ARO7P",
+        address=Address(
+            name=buyer_name, line1="1 High Street", city="Leeds", postcode="LS1 1AA", country_code="GB"
+        ),
+        total=Decimal("9.99"),
+        **fields,
+    )
+
+
+@pytest.fixture
+def make_channel_order():
+    return channel_order
