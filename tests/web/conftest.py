@@ -21,7 +21,8 @@ def make_user(db):
     def make(username: str | None = None, *, role: str | None = WAREHOUSE_STAFF, **fields) -> User:
         user = User.objects.create_user(username or f"user{next(_seq)}", password=PASSWORD, **fields)
         if role:
-            user.groups.add(Group.objects.get(name=role))
+            # get_or_create: a transactional test elsewhere may have flushed the migration's groups
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user
 
     return make

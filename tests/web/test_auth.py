@@ -1,5 +1,7 @@
 """Login, logout, roles, rate limiting, CSRF, cookies and CSP."""
 
+import importlib
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
@@ -20,8 +22,16 @@ def _empty_cache():
     cache.clear()
 
 
-def test_roles_exist_after_migrations(db):
-    assert set(Group.objects.values_list("name", flat=True)) >= {ADMINISTRATOR, WAREHOUSE_STAFF}
+def test_roles_migration_creates_both_groups_once(db):
+    from django.apps import apps
+
+    migration = importlib.import_module("stockroom.web.migrations.0001_roles")
+    Group.objects.filter(name__in=[ADMINISTRATOR, WAREHOUSE_STAFF]).delete()
+    migration.create_roles(apps, None)
+    migration.create_roles(apps, None)
+    assert sorted(
+        Group.objects.filter(name__in=[ADMINISTRATOR, WAREHOUSE_STAFF]).values_list("name", flat=True)
+    ) == [ADMINISTRATOR, WAREHOUSE_STAFF]
 
 
 def test_is_administrator_by_group_or_superuser(make_user, django_user_model):
