@@ -652,7 +652,8 @@ def confirm_shipment_body(shipment: ShipmentConfirmation, marketplace_id: str) -
     code = CARRIER_BY_LOWER.get(shipment.carrier_code.strip().lower())
     name = shipment.carrier_name.strip()
     if code is None:
-        name = name or shipment.carrier_code.strip()
+        if shipment.carrier_code.strip().lower() != "other":
+            name = name or shipment.carrier_code.strip()
         code = "Other"
     if code == "Other" and not name:
         raise MappingError(
