@@ -41,7 +41,11 @@ def test_flat_shipping_report_groups_rows_into_orders_with_exact_money_and_addre
     assert one.marketplace == "UK" and one.currency == "GBP"
     assert (one.buyer_name, one.buyer_email) == ("Test Buyer One", "example1@marketplace.amazon.co.uk")
     assert one.address == Address(
-        name="Test Recipient One", line1="1 Example Street", city="Exampletown", postcode="EX1 1AA", country_code="GB"
+        name="Test Recipient One",
+        line1="1 Example Street",
+        city="Exampletown",
+        postcode="EX1 1AA",
+        country_code="GB",
     )
     assert one.channel_shipping_service == "Std UK Dom_1"
     assert (one.subtotal, one.shipping_total, one.tax_total, one.total) == (
@@ -93,7 +97,9 @@ def test_flat_report_is_read_by_header_name_not_position_and_ignores_unknown_col
 
 
 def test_a_bad_row_fails_its_order_only_and_keeps_the_raw_rows():
-    text = flat_text(FLAT_SHIPPING).replace("STOCKROOM-SKU-003\tExample Gizmo\t1", "STOCKROOM-SKU-003\tExample Gizmo\tabc")
+    text = flat_text(FLAT_SHIPPING).replace(
+        "STOCKROOM-SKU-003\tExample Gizmo\t1", "STOCKROOM-SKU-003\tExample Gizmo\tabc"
+    )
 
     orders, failed = mapping.orders_from_flat_report(text)
 
@@ -202,7 +208,10 @@ def test_every_sandbox_order_of_the_2026_model_translates():
     for order in orders:
         assert order.purchased_at.tzinfo is UTC
         assert all(isinstance(ln.unit_price, Decimal) for ln in order.lines)
-        assert order.status is not ChannelOrderStatus.UNKNOWN or order.channel_status not in mapping.FULFILLMENT_STATUS
+        assert (
+            order.status is not ChannelOrderStatus.UNKNOWN
+            or order.channel_status not in mapping.FULFILLMENT_STATUS
+        )
 
 
 def test_sandbox_orders_map_exactly():
@@ -282,13 +291,17 @@ def test_listings_feed_matches_amazons_schema_and_the_inventory_sample():
     jsonschema.validate(parsed, schema)
     assert parsed["messages"] == sample["messages"]
     assert parsed["header"] == {"sellerId": "A1EXAMPLESELLER", "version": "2.0"}
-    assert document == mapping.build_listings_feed("A1EXAMPLESELLER", messages)  # deterministic: safe to resend
+    assert document == mapping.build_listings_feed(
+        "A1EXAMPLESELLER", messages
+    )  # deterministic: safe to resend
 
 
 def test_a_feed_holds_at_most_25000_messages():
     messages = mapping.listings_feed_messages([(f"SKU-{n}", n) for n in range(25_000)])
     assert (messages[0].message_id, messages[-1].message_id, messages[-1].sku) == (1, 25_000, "SKU-24999")
-    max_items = amazon_json("schemas/feeds/listings-feed-schema-v2.json")["properties"]["messages"]["maxItems"]
+    max_items = amazon_json("schemas/feeds/listings-feed-schema-v2.json")["properties"]["messages"][
+        "maxItems"
+    ]
     assert len(json.loads(mapping.build_listings_feed("A1", messages))["messages"]) == max_items
     with pytest.raises(ValueError, match="at most 25000"):
         mapping.listings_feed_messages([("SKU", 1)] * 25_001)
@@ -296,7 +309,11 @@ def test_a_feed_holds_at_most_25000_messages():
 
 def test_processing_report_gives_one_outcome_per_sku():
     report = amazon_json("schemas/feeds/listings-feed-processing-report-schema-v2.example.json")
-    messages = [(2, "My-SKU-A", "f/2/My-SKU-A"), (4, "My-SKU-B", "f/4/My-SKU-B"), (5, "My-SKU-C", "f/5/My-SKU-C")]
+    messages = [
+        (2, "My-SKU-A", "f/2/My-SKU-A"),
+        (4, "My-SKU-B", "f/4/My-SKU-B"),
+        (5, "My-SKU-C", "f/5/My-SKU-C"),
+    ]
 
     outcomes = mapping.feed_outcomes(report, messages)
 
@@ -340,7 +357,9 @@ def test_patch_body_matches_the_sample_and_the_answer_maps_to_an_outcome():
 
 
 def test_listing_from_amazons_get_listings_item_sample():
-    listing = mapping.listing_from_item(amazon_json("samples/amazon-samples/listings-getListingsItem.response.json"))
+    listing = mapping.listing_from_item(
+        amazon_json("samples/amazon-samples/listings-getListingsItem.response.json")
+    )
 
     assert (listing.channel_sku, listing.external_ref, listing.title, listing.quantity) == (
         "TEST-SKU-001",
@@ -385,9 +404,12 @@ def test_an_unlisted_carrier_is_sent_as_other_with_its_name():
     assert (detail["carrierCode"], detail["carrierName"]) == ("Other", "Example Local Courier")
     assert detail["packageReferenceId"].isdigit()
     assert detail["packageReferenceId"] == mapping.package_reference_id("PKG-7")  # stable across retries
-    assert mapping.confirm_shipment_body(_shipment(carrier_code="royal mail"), "X")["packageDetail"][
-        "carrierCode"
-    ] == "Royal Mail"
+    assert (
+        mapping.confirm_shipment_body(_shipment(carrier_code="royal mail"), "X")["packageDetail"][
+            "carrierCode"
+        ]
+        == "Royal Mail"
+    )
 
 
 def test_a_shipment_amazon_would_refuse_is_refused_before_sending():
