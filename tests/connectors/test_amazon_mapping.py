@@ -119,6 +119,12 @@ def test_a_truncated_flat_report_is_refused_as_a_whole():
         mapping.orders_from_flat_report(cut)
 
 
+@pytest.mark.parametrize("cut", [40, 300], ids=["inside-header-columns", "inside-header-after-key-columns"])
+def test_a_flat_report_cut_inside_its_header_is_refused(cut):
+    with pytest.raises(mapping.DocumentError, match="cut short"):
+        mapping.orders_from_flat_report(flat_text(FLAT_SHIPPING)[:cut])
+
+
 def test_flat_report_encodings_windows_1252_and_shift_jis():
     header = "order-id\torder-item-id\tpurchase-date\tsku\tproduct-name\tquantity-purchased\titem-price\tcurrency\n"
     row = "026-1-1\t1\t2026-11-20T09:15:00+00:00\tSKU-1\t{title}\t1\t5.00\t{currency}\n"

@@ -273,9 +273,28 @@ def orders_from_flat_report(
     if not rows:
         return [], []
     header = [h.strip().lower() for h in rows[0]]
-    if "order-id" not in header and "amazon-order-id" not in header:
-        raise DocumentError("the report has no order-id column: it is not an order report or it is garbled")
-    if len(rows) > 1 and len(rows[-1]) < len(header) and len(rows[-1]) < len(rows[1]):
+    missing = [
+        name
+        for name, options in (
+            ("order-id", ("order-id", "amazon-order-id")),
+            ("purchase-date", ("purchase-date",)),
+            ("sku", ("sku",)),
+            ("quantity", ("quantity-purchased", "quantity")),
+        )
+        if not any(option in header for option in options)
+    ]
+    if missing:
+        raise DocumentError(
+            f"the report has no {', '.join(missing)} column: it was cut short or is not an order report"
+        )
+    data_rows = rows[1:]
+    if not data_rows and not text.endswith(("\n", "\r")):
+        raise DocumentError("the report ends inside its header row: the download was cut short")
+    if (
+        data_rows
+        and len(data_rows[-1]) < len(header)
+        and (len(data_rows) == 1 or len(data_rows[-1]) < max(len(r) for r in data_rows[:-1]))
+    ):
         raise DocumentError("the report ends in the middle of a row: the download was cut short")
     grouped: dict[str, list[dict[str, str]]] = {}
     raw_lines: dict[str, list[str]] = {}
