@@ -157,7 +157,7 @@ def add_amazon_account(
     account = channel_services.create_account(
         channel=AMAZON,
         name=name,
-        external_account_id=str(seller_id or "").strip().upper(),
+        external_account_id=str(seller_id or "").strip(),
         region=region,
         marketplaces=marketplace_ids,
         credentials=credentials,
@@ -193,7 +193,7 @@ def edit_amazon_account(
     )
     account = channel_services.update_account(
         account=account,
-        external_account_id=str(seller_id or "").strip().upper(),
+        external_account_id=str(seller_id or "").strip(),
         region=region,
         marketplaces=marketplace_ids,
         credentials=credentials,
