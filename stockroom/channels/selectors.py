@@ -1,4 +1,4 @@
-from stockroom.channels.models import ChannelAccount, Listing
+from stockroom.channels.models import ChannelAccount, Listing, ListingStatus
 
 
 def linked_stock_items(account: ChannelAccount, channel_skus) -> dict[str, int | None]:
@@ -15,3 +15,12 @@ def fulfilled_by_channel_skus(account: ChannelAccount, channel_skus) -> set[str]
             account=account, channel_sku__in=list(channel_skus), fulfilled_by_channel=True
         ).values_list("channel_sku", flat=True)
     )
+
+
+def attention_counts() -> dict[str, int]:
+    """For the dashboard: listings whose last stock submission failed, and enabled accounts whose
+    last Check API failed."""
+    return {
+        "listings_in_error": Listing.objects.filter(status=ListingStatus.ERROR).count(),
+        "accounts_failing": ChannelAccount.objects.filter(enabled=True, last_check_ok=False).count(),
+    }
