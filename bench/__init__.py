@@ -1,0 +1,1 @@
+"""Stockroom's benchmark suite: ``make bench`` (``python -m bench --help``). See README "Performance"."""

@@ -1,0 +1,6 @@
+"""The benchmark scenarios, in the order they run. Each module has NAME, TITLE, NEEDS_DB, SIZES and
+``run(size, repeat, sim=...) -> {"size": str, "metrics": [...], "notes": [...]}``."""
+
+from bench.scenarios import delta, ingest, orderbook, parse, propagation
+
+SCENARIOS = {module.NAME: module for module in (ingest, parse, delta, propagation, orderbook)}

@@ -1,0 +1,127 @@
+"""Order ingest: Amazon orders of 1-3 lines, from the simulator's searchOrders pages into the order book,
+with allocation, the way a sync run does it (``stockroom.sync.engine`` when present).
+
+The simulator's rate limits are switched off here: at searchOrders' real rate (a page of 100 orders per
+180 s after a burst of 20) Amazon, not Stockroom, would be measured. Propagation runs with them on.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from bench.data import link_listings, make_account, make_items, metric, order_specs
+from bench.stats import current_rss_mb, peak_rss_mb
+
+NAME = "ingest"
+TITLE = "order ingest"
+NEEDS_DB = True
+SIZES = {
+    "tiny": {"orders": 30, "skus": 20},
+    "quick": {"orders": 2000, "skus": 500},
+    "full": {"orders": 20000, "skus": 2000},
+}
+TARGET_RATE = 2000
+
+
+def _sampler(samples: list, stop: threading.Event, progress) -> None:
+    while not stop.wait(0.5):
+        samples.append((progress(), current_rss_mb()))
+
+
+def _import_pages(account) -> int:
+    """The product's own order download: the engine's orders step, else connector + import service."""
+    try:
+        from stockroom.sync.engine import sync_account
+    except ImportError:
+        sync_account = None
+    if sync_account is not None:
+        run = sync_account(account, trigger="manual", steps=("orders",))
+        return run.orders_in
+    from django.db import transaction
+
+    from stockroom.orders.services import import_channel_order
+    from stockroom.sync.accounts import orders_since
+    from stockroom.sync.registry import connector_for
+
+    count = 0
+    for page in connector_for(account).fetch_orders(cursor=None, since=orders_since(account)):
+        for data in page.orders:
+            with transaction.atomic():
+                import_channel_order(account=account, data=data)
+            count += 1
+    return count
+
+
+def run(size: dict, repeat: int, *, sim) -> dict:
+    from stockroom.orders.models import Order
+
+    control = sim.control()
+    control.configure(rate_limits_enabled=False)
+    rng = random.Random(6)
+    skus = [f"ING-{n:06d}" for n in range(size["skus"])]
+    item_ids = make_items(len(skus), on_hand=10**6, prefix="ING")
+    rates, seconds, growth, peaks = [], [], [], []
+    for attempt in range(repeat):
+        seller = f"BENCHINGEST{attempt}"
+        control.create_seller(seller)
+        for sku in skus:
+            control.create_listing(seller, sku, quantity=10**7)
+        since = (datetime.now(UTC) - timedelta(minutes=70)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        account = make_account(
+            f"Ingest {attempt}",
+            seller_id=seller,
+            endpoint=sim.base_url,
+            token_url=sim.token_url,
+            download_orders_since=since,
+        )
+        link_listings(account, item_ids, skus)
+        # created over the last hour, so all are older than Amazon's 2-minute rule for searchOrders
+        now = datetime.now(UTC)
+        specs = order_specs(rng, skus, size["orders"])
+        for n, spec in enumerate(specs):
+            when = now - timedelta(minutes=65) + timedelta(minutes=60) * n / len(specs)
+            spec["created_at"] = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            spec["pending_seconds"] = 60  # paid a minute later: settled before the 2-minute bound
+        for start in range(0, len(specs), 5000):
+            control.place_orders(seller, specs[start : start + 5000])
+        before = Order.objects.filter(account=account).count()
+        samples: list = []
+        stop = threading.Event()
+        sampler = threading.Thread(
+            target=_sampler,
+            args=(samples, stop, lambda a=account: Order.objects.filter(account=a).count()),
+            daemon=True,
+        )
+        rss_before = current_rss_mb()
+        started = time.perf_counter()
+        sampler.start()
+        imported = _import_pages(account)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        sampler.join()
+        stored = Order.objects.filter(account=account).count() - before
+        if stored != size["orders"]:
+            raise RuntimeError(f"ingest stored {stored} orders of {size['orders']} ({imported} downloaded)")
+        rates.append(stored / elapsed)
+        seconds.append(elapsed)
+        # memory flat as orders grow: resident memory at the second half of the run minus the first
+        half = [rss for done, rss in samples if done >= stored / 2]
+        first = [rss for done, rss in samples if done < stored / 2]
+        growth.append((max(half) - max(first)) if half and first else 0.0)
+        peaks.append(max([rss for _, rss in samples] + [current_rss_mb()]) - rss_before)
+    rate = sorted(rates)[len(rates) // 2]
+    return {
+        "size": f"{size['orders']:,} orders x {repeat}, {size['skus']:,} SKUs",
+        "metrics": [
+            metric(
+                "orders per second", rates, "orders/s", target=f">= {TARGET_RATE:,}", ok=rate >= TARGET_RATE
+            ),
+            metric("run time", seconds, "s"),
+            metric("memory growth, 2nd half vs 1st half", growth, "MB", target="flat (~0)", ok=None),
+            metric("memory above start (peak)", peaks, "MB"),
+            metric("process peak RSS", [peak_rss_mb()], "MB"),
+        ],
+    }

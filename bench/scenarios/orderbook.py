@@ -1,0 +1,289 @@
+"""Order book: N orders (with 1-2 lines each), Open Orders filtered by source and searched by buyer, on
+the web screen (``/orders/``) and the REST API (``/api/orders``, when installed).
+
+The book is written with COPY on PostgreSQL and ``executemany`` on SQLite, with explicit ids. Server time
+is measured in-process through Django's test client (the whole request: middleware, query, template or
+JSON), so it excludes the network and the browser.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from bench.data import make_account, metric
+from bench.stats import percentile
+
+NAME = "orderbook"
+TITLE = "order book"
+NEEDS_DB = True
+SIZES = {
+    "tiny": {"orders": 2000, "requests": 3},
+    "quick": {"orders": 100_000, "requests": 10},
+    "full": {"orders": 1_000_000, "requests": 20},
+}
+TARGET_MS = 200
+FIRST = ["Ann", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jon", "Kai", "Lena",
+         "Mo", "Nia", "Owen", "Priya", "Quinn", "Ravi", "Sara", "Tom", "Uma", "Vik", "Wen", "Yusuf", "Zoe"]  # fmt: skip
+LAST = [f"{stem}{suffix}" for stem in ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson",
+        "Davies", "Patel", "Wright", "Khan", "Müller", "García", "Rossi", "Nowak", "Kowalski", "Lee", "Chen")
+        for suffix in ("", "son", "ley", "ford", "er", "ton", "wood", "field", "by", "ham")]  # fmt: skip
+ACTIVE_SHARE = 0.04  # pending + open: a seller dispatches daily, so most of the book is history
+
+
+def _rows(count: int, accounts: list, location_id: int):
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    start = now - timedelta(days=730)
+    step = (now - start) / count
+    for n in range(1, count + 1):
+        purchased = start + step * n
+        kind = rng.random()
+        if kind < 0.85:
+            account = accounts[n % len(accounts)]
+            source, account_id = "amazon", account.pk
+        else:
+            source, account_id = "manual", None
+        active = purchased > now - timedelta(days=730 * ACTIVE_SHARE) or rng.random() < 0.002
+        status = (
+            rng.choice(["open", "open", "pending"])
+            if active
+            else rng.choice(["processed"] * 30 + ["cancelled"])
+        )
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        total = Decimal(rng.randint(500, 20000)) / 100
+        yield (
+            {
+                "id": n,
+                "created_at": purchased,
+                "updated_at": purchased,
+                "account_id": account_id,
+                "source": source,
+                "external_order_id": f"{200 + n % 100}-{n:07d}-{rng.randint(1000000, 9999999)}",
+                "marketplace": "UK",
+                "status": status,
+                "channel_status": status.title(),
+                "allocation_state": "full" if active else "not_needed",
+                "location_id": location_id,
+                "buyer_name": name,
+                "buyer_email": f"{n}@marketplace.amazon.co.uk",
+                "ship_name": name,
+                "ship_line1": f"{n} High Street",
+                "ship_city": "London",
+                "ship_postcode": "SW1A 1AA",
+                "ship_country_code": "GB",
+                "purchased_at": purchased,
+                "processed_at": purchased + timedelta(days=1) if status == "processed" else None,
+                "cancelled_at": purchased + timedelta(hours=2) if status == "cancelled" else None,
+                "currency": "GBP",
+                "subtotal": total,
+                "total": total,
+            },
+            [
+                {
+                    "order_id": n,
+                    "external_line_id": f"{n:08d}{k}",
+                    "channel_sku": f"SKU-{rng.randint(0, 19999):05d}",
+                    "title": "Bench product",
+                    "quantity": rng.randint(1, 3),
+                    "unit_price": total,
+                    "allocated_quantity": 0,
+                }
+                for k in range(rng.randint(1, 2))
+            ],
+        )
+
+
+def _columns(model) -> list:
+    return [f for f in model._meta.concrete_fields]
+
+
+def _value(field, row: dict):
+    if field.attname in row:
+        return row[field.attname]
+    if field.has_default():
+        return field.get_default()
+    return None if field.null else ""
+
+
+def build_book(count: int, accounts: list) -> None:
+    """Write ``count`` orders and their lines by the fastest path each database has."""
+    from django.db import connection, transaction
+
+    from stockroom.inventory.locks import default_location
+    from stockroom.orders.models import Order, OrderLine
+
+    location_id = default_location().pk
+    order_fields, line_fields = _columns(Order), [f for f in _columns(OrderLine) if f.attname != "id"]
+    order_cols = ", ".join(f.column for f in order_fields)
+    line_cols = ", ".join(f.column for f in line_fields)
+    rows = _rows(count, accounts, location_id)
+    if connection.vendor == "postgresql":
+        raw = (
+            connection.connection
+            if connection.connection
+            else (connection.ensure_connection() or connection.connection)
+        )
+        batch_lines = []
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {Order._meta.db_table} ({order_cols}) FROM STDIN") as copy,
+        ):
+            for order, lines in rows:
+                copy.write_row([_value(f, order) for f in order_fields])
+                batch_lines.extend(lines)
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {OrderLine._meta.db_table} ({line_cols}) FROM STDIN") as copy,
+        ):
+            for line in batch_lines:
+                copy.write_row([_value(f, line) for f in line_fields])
+        raw.commit()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{Order._meta.db_table}', 'id'), {count})")
+            cursor.execute(f"ANALYZE {Order._meta.db_table}")
+            cursor.execute(f"ANALYZE {OrderLine._meta.db_table}")
+        return
+    ops = connection.ops
+    order_sql = (
+        f"INSERT INTO {Order._meta.db_table} ({order_cols}) VALUES ({', '.join('%s' for _ in order_fields)})"
+    )
+    line_sql = f"INSERT INTO {OrderLine._meta.db_table} ({line_cols}) VALUES ({', '.join('%s' for _ in line_fields)})"
+
+    def adapt(field, value):
+        return field.get_db_prep_save(value, connection) if value is not None else None
+
+    del ops
+    chunk_orders, chunk_lines = [], []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for order, lines in rows:
+            chunk_orders.append([adapt(f, _value(f, order)) for f in order_fields])
+            chunk_lines.extend([adapt(f, _value(f, line)) for f in line_fields] for line in lines)
+            if len(chunk_orders) >= 20000:
+                cursor.executemany(order_sql, chunk_orders)
+                cursor.executemany(line_sql, chunk_lines)
+                chunk_orders, chunk_lines = [], []
+        if chunk_orders:
+            cursor.executemany(order_sql, chunk_orders)
+            cursor.executemany(line_sql, chunk_lines)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _queries(rng: random.Random) -> list[tuple[str, dict]]:
+    surname = rng.choice(LAST)
+    full = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    return [
+        ("open orders", {}),
+        ("source amazon", {"source": "amazon"}),
+        ("source amazon, buyer surname", {"source": "amazon", "q": surname}),
+        ("source amazon, buyer full name", {"source": "amazon", "q": full}),
+        ("all statuses, buyer full name", {"status": "all", "q": full}),
+        ("all statuses, source manual", {"status": "all", "source": "manual"}),
+    ]
+
+
+def _api_params(params: dict) -> dict:
+    out = {"limit": 50}
+    if params.get("source"):
+        out["source"] = params["source"]
+    if params.get("q"):
+        out["search"] = params["q"]
+    if params.get("status") != "all":
+        out["status"] = "open"
+    return out
+
+
+def _time(client, url: str, headers: dict, times: int) -> list[float]:
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        response = client.get(url, **headers)
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}: {response.content[:300]!r}")
+    return samples
+
+
+def run(size: dict, repeat: int, **_) -> dict:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from stockroom.orders.models import Order
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    accounts = [make_account(f"Book {n}", seller_id=f"BOOK{n}") for n in range(3)]
+    started = time.perf_counter()
+    build_book(size["orders"], accounts)
+    build_seconds = time.perf_counter() - started
+    assert Order.objects.count() == size["orders"]
+    user = get_user_model().objects.create_user(
+        "bench", password="bench-password-1", is_staff=True, is_superuser=True
+    )
+    web = Client()
+    web.force_login(user)
+    interfaces = [("web", web, "/orders/", lambda p: p, {})]
+    api_note = ""
+    try:
+        from stockroom.api.tokens import create_api_token
+    except ImportError:
+        api_note = "REST API /api/orders is not on main yet: web only"
+    else:
+        secret = create_api_token(username=user.username, name="bench").secret
+        interfaces.append(
+            ("api", Client(), "/api/orders", _api_params, {"HTTP_AUTHORIZATION": f"Bearer {secret}"})
+        )
+    rng = random.Random(3)
+    queries = _queries(rng)
+    metrics, worst = [], []
+    times = max(size["requests"], 3) * repeat
+    for label, client, path, to_params, headers in interfaces:
+        everything = []
+        for name, params in queries:
+            url = path + ("?" + urlencode(to_params(params)) if to_params(params) else "")
+            _time(client, url, headers, 1)  # warm caches the way a working day would
+            samples = _time(client, url, headers, times)
+            everything += samples
+            worst.append((percentile(samples, 95), f"{label} {name}"))
+            metrics.append(
+                metric(
+                    f"{label}: {name} p95",
+                    samples,
+                    "ms",
+                    target=f"< {TARGET_MS}",
+                    ok=percentile(samples, 95) < TARGET_MS,
+                    value=percentile(samples, 95),
+                )
+            )
+        metrics.insert(
+            len(metrics) - len(queries),
+            metric(f"{label}: all pages p50", everything, "ms", value=percentile(everything, 50)),
+        )
+        metrics.insert(
+            len(metrics) - len(queries),
+            metric(
+                f"{label}: all pages p95",
+                everything,
+                "ms",
+                target=f"< {TARGET_MS}",
+                ok=percentile(everything, 95) < TARGET_MS,
+                value=percentile(everything, 95),
+            ),
+        )
+    for m in metrics:
+        m["runs"] = []  # every sample would swamp the JSON; p50/p95 are what matter
+    notes = [
+        f"book of {size['orders']:,} orders written in {build_seconds:.0f} s",
+        f"slowest page: {max(worst)[1]}",
+    ]
+    if api_note:
+        notes.append(api_note)
+    return {
+        "size": f"{size['orders']:,} orders, {times} requests per page",
+        "metrics": metrics,
+        "notes": notes,
+    }

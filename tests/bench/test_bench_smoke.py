@@ -1,0 +1,102 @@
+"""The benchmark code works: every scenario runs end to end at a tiny size and reports its measures.
+
+No timing is asserted (that is the benchmark's job, not a test's); the run goes through the same
+command a user types (``python -m bench``), on SQLite, and on PostgreSQL when the suite runs there.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from bench.cli import render_table
+from bench.scenarios import SCENARIOS
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED = {
+    "ingest": {"orders per second", "memory growth, 2nd half vs 1st half"},
+    "parse": {"flat: lines per second", "flat: peak memory of the parse", "xml: lines per second"},
+    "delta": {"find changed + build updates", "listings sent", "feeds created", "API calls made"},
+    "propagation": {"propagation p95", "order arrival p50", "429 answers", "oversold units"},
+    "orderbook": {"web: all pages p95", "web: source amazon, buyer full name p95"},
+}
+
+
+def _bench_env(tmp_path: Path) -> tuple[dict, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "STOCKROOM_HOME")}
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        parts = urlsplit(url)
+        env["STOCKROOM_BENCH_PG"] = f"postgresql://{parts.netloc}"
+        env["STOCKROOM_BENCH_PG_DB"] = f"{parts.path.lstrip('/') or 'stockroom'}_bench_smoke"
+        return env, "postgres"
+    return env, "sqlite"
+
+
+def test_every_scenario_runs_at_a_tiny_size_and_reports_its_measures(tmp_path):
+    env, db = _bench_env(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--size", "tiny", "--db", db, "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [result_file] = list(tmp_path.glob("bench-*-tiny.json"))
+    report = json.loads(result_file.read_text())
+    assert report["options"] == {"size": "tiny", "repeat": 1, "db": db, "scenarios": list(SCENARIOS)}
+    assert report["machine"]["cores"] == os.cpu_count()
+    assert set(report["machine"]["databases"]) == {db}
+    by_scenario = {r["scenario"]: r for r in report["results"]}
+    assert set(by_scenario) == set(SCENARIOS)
+    assert by_scenario["parse"]["db"] == "-"
+    for name, wanted in EXPECTED.items():
+        result = by_scenario[name]
+        assert "error" not in result, result
+        names = {m["name"] for m in result["metrics"]}
+        assert wanted <= names, (name, names)
+        for m in result["metrics"]:
+            if m["name"] in wanted:
+                assert m["value"] is not None, (name, m)
+    delta = {m["name"]: m for m in by_scenario["delta"]["metrics"]}
+    # 2% of 100 items changed, each listed on 5 accounts: only those 10 listings were sent, one feed
+    # per account
+    assert delta["listings sent"]["value"] == 10
+    assert delta["feeds created"]["value"] == 0  # 2 listings per account: patched, no feed
+    assert delta["API calls made"]["value"] == 10
+    propagation = {m["name"]: m["value"] for m in by_scenario["propagation"]["metrics"]}
+    assert propagation["429 answers"] == 0
+    assert propagation["oversold units"] == 0
+    assert "Data sizes and wall time:" in done.stdout
+    assert render_table(report["results"]).splitlines()[0].split() == [
+        "scenario",
+        "db",
+        "measure",
+        "median",
+        "unit",
+        "target",
+        "met",
+    ]
+
+
+def test_the_command_refuses_a_repeat_below_one():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--repeat", "0", "--db", "sqlite"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--repeat must be at least 1" in done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_each_scenario_has_the_three_sizes(name):
+    assert set(SCENARIOS[name].SIZES) == {"tiny", "quick", "full"}
