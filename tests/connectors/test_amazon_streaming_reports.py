@@ -1,0 +1,128 @@
+"""Report documents read as streams: the same orders as the whole-document readers, page by page, with
+memory that does not grow with the document."""
+
+import io
+import tracemalloc
+
+import pytest
+
+from stockroom.connectors.amazon import mapping
+
+from .conftest import amazon_file
+
+FLAT_SHIPPING = "samples/synthetic/GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING.example.tsv"
+FLAT_ALL = "samples/synthetic/GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL.example.tsv"
+XML_SHIPPING = "samples/synthetic/GET_ORDER_REPORT_DATA_SHIPPING.example.xml"
+XML_ALL = "samples/synthetic/GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL.example.xml"
+
+
+def _pages(data: bytes, **kwargs):
+    return list(mapping.report_pages(io.BytesIO(data), **kwargs))
+
+
+def _flatten(pages):
+    return [o for orders, _ in pages for o in orders], [f for _, failed in pages for f in failed]
+
+
+@pytest.mark.parametrize("sample", [FLAT_SHIPPING, FLAT_ALL])
+def test_flat_report_pages_give_the_whole_document_readers_orders(sample):
+    data = amazon_file(sample).read_bytes()
+    whole = mapping.orders_from_flat_report(mapping.decode_report(data), default_marketplace="UK")
+
+    pages = _pages(data, default_marketplace="UK", page_size=1)
+
+    assert _flatten(pages) == (whole[0], whole[1])
+    assert [len(orders) + len(failed) for orders, failed in pages] == [1] * len(whole[0])
+
+
+@pytest.mark.parametrize("sample", [XML_SHIPPING, XML_ALL])
+def test_xml_report_pages_give_the_whole_document_readers_orders(sample):
+    data = amazon_file(sample).read_bytes()
+
+    assert _flatten(_pages(data, default_marketplace="UK")) == (
+        *mapping.orders_from_xml_report(data, default_marketplace="UK"),
+    )
+
+
+def test_a_bad_row_fails_its_order_only_in_a_stream():
+    data = amazon_file(FLAT_SHIPPING).read_bytes().replace(
+        b"STOCKROOM-SKU-003\tExample Gizmo\t1", b"STOCKROOM-SKU-003\tExample Gizmo\tabc"
+    )
+
+    orders, failed = _flatten(_pages(data))
+
+    assert [o.external_order_id for o in orders] == ["026-0000001-0000001"]
+    assert failed == mapping.orders_from_flat_report(mapping.decode_report(data))[1]
+    assert failed[0][:2] == ("026-0000002-0000002", "quantity 'abc' is not a whole number")
+
+
+def test_a_truncated_stream_is_refused():
+    data = amazon_file(FLAT_SHIPPING).read_bytes()
+    cut = data[: data.index(b"Sampleford") + 3]
+
+    with pytest.raises(mapping.DocumentError, match="cut short"):
+        _pages(cut)
+
+
+@pytest.mark.parametrize("cut", [40, 300], ids=["inside-header-columns", "inside-header-after-key-columns"])
+def test_a_stream_cut_inside_its_header_is_refused(cut):
+    with pytest.raises(mapping.DocumentError, match="cut short"):
+        _pages(amazon_file(FLAT_SHIPPING).read_bytes()[:cut])
+
+
+def test_stream_encodings_windows_1252_and_shift_jis():
+    header = "order-id\torder-item-id\tpurchase-date\tsku\tproduct-name\tquantity-purchased\titem-price\tcurrency\n"
+    row = "026-1-1\t1\t2026-11-20T09:15:00+00:00\tSKU-1\t{title}\t1\t5.00\t{currency}\n"
+    european = (header + row.format(title="Café – Crème brûlée", currency="EUR")).encode("cp1252")
+    japanese = (header + row.format(title="エコードット 第4世代", currency="JPY")).encode("cp932")
+
+    (eu,), _ = _flatten(_pages(european))
+    (jp,), _ = _flatten(_pages(japanese, japanese=True))
+    (declared,), _ = _flatten(_pages(japanese, content_type="text/tab-separated-values; charset=Shift_JIS"))
+
+    assert eu.lines[0].title == "Café – Crème brûlée"
+    assert jp.lines[0].title == declared.lines[0].title == "エコードット 第4世代"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+        b"<AmazonEnvelope><Message><Order><AmazonOrderID>&lol2;</AmazonOrderID></Order></Message></AmazonEnvelope>",
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<AmazonEnvelope><Message><Order><AmazonOrderID>&x;</AmazonOrderID></Order></Message></AmazonEnvelope>",
+        b'<?xml version="1.0"?><AmazonEnvelope><Message><Order><AmazonOrderID>026-1',
+    ],
+    ids=["entity-expansion", "external-entity", "truncated"],
+)
+def test_hostile_or_truncated_xml_streams_are_refused(document):
+    with pytest.raises(mapping.DocumentError):
+        _pages(document)
+
+
+def _big_flat(rows: int) -> bytes:
+    lines = [amazon_file(FLAT_SHIPPING).read_text(encoding="utf-8-sig").splitlines()[0]]
+    template = amazon_file(FLAT_SHIPPING).read_text(encoding="utf-8-sig").splitlines()[1].split("\t")
+    for n in range(rows):
+        cells = list(template)
+        cells[0] = f"026-{n:07d}-0000001"
+        cells[1] = f"{n:014d}"
+        lines.append("\t".join(cells))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_memory_of_a_stream_does_not_grow_with_the_document():
+    small, large = _big_flat(1_500), _big_flat(6_000)
+
+    peaks = []
+    for data in (small, large):
+        handle = io.BytesIO(data)
+        tracemalloc.start()
+        count = sum(len(orders) for orders, _ in mapping.report_pages(handle, page_size=100))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert count == data.count(b"\n") - 1
+
+    # four times the document, not four times the memory: pages of 100 orders are all that is held
+    assert peaks[1] < peaks[0] * 1.5
+    assert peaks[1] < len(large) / 2
