@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from stockroom.catalog.models import StockItem
@@ -192,6 +192,24 @@ def set_listing_ignore_sync(*, listing: Listing, ignore: bool) -> Listing:
     return listing
 
 
+def _set_stock_items(items_by_listing: dict[int, int]) -> None:
+    """Link many listings in one UPDATE (a CASE on the id), unlike one query per row or Django's
+    ``bulk_update``, whose CASE expressions cost seconds of Python per thousand rows."""
+    if not items_by_listing:
+        return
+    table = connection.ops.quote_name(Listing._meta.db_table)
+    cases = " ".join("WHEN %s THEN CAST(%s AS BIGINT)" for _ in items_by_listing)
+    marks = ", ".join("%s" for _ in items_by_listing)
+    params: list = [value for pair in items_by_listing.items() for value in pair]
+    params += [ListingStatus.NOT_SENT.value, timezone.now(), *items_by_listing]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET stock_item_id = CASE id {cases} END, status = %s, updated_at = %s "  # noqa: S608
+            f"WHERE id IN ({marks})",
+            params,
+        )
+
+
 @dataclass(frozen=True)
 class LinkAllResult:
     linked: tuple[selectors.SkuMatch, ...]
@@ -219,20 +237,27 @@ def link_identical_skus(
         matches = tuple(m for m in matches if m.listing_id in wanted)
     else:
         skipped = ()
-    linked = []
-    relinked = 0
-    for match in matches:
+    linked: list[selectors.SkuMatch] = []
+    for start in range(0, len(matches), 500):
+        chunk = {m.listing_id: m for m in matches[start : start + 500]}
         with transaction.atomic():
-            updated = Listing.objects.filter(pk=match.listing_id, stock_item__isnull=True).update(
-                stock_item_id=match.stock_item_id, status=ListingStatus.NOT_SENT, updated_at=timezone.now()
+            still_unlinked = list(
+                Listing.objects.select_for_update()
+                .filter(pk__in=list(chunk), stock_item__isnull=True)
+                .order_by("pk")
+                .values_list("pk", flat=True)
             )
-        if updated:
-            linked.append(match)
+            _set_stock_items({pk: chunk[pk].stock_item_id for pk in still_unlinked})
+        done = set(still_unlinked)
+        linked += [m for m in chunk.values() if m.listing_id in done]
+        skipped += tuple(m.channel_sku for m in chunk.values() if m.listing_id not in done)
+    relinked = 0
+    waiting = selectors.channel_skus_with_unlinked_open_lines(account, [m.channel_sku for m in linked])
+    for match in linked:
+        if match.channel_sku in waiting:
             relinked += relink_order_lines(
                 account=account, channel_sku=match.channel_sku, stock_item_id=match.stock_item_id
             )
-        else:
-            skipped += (match.channel_sku,)
     return LinkAllResult(tuple(linked), skipped, relinked)
 
 
