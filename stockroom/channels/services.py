@@ -278,30 +278,64 @@ def import_channel_listings(
     Links are never changed here; unlinked listings with an identical stock item SKU come back as
     suggestions. A bad record is reported and the rest go through.
     """
-    created = updated = unchanged = 0
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
     failed = []
+    batch: dict[str, dict] = {}
     for data in listings:
         try:
             sku = clean_text(data.channel_sku, field="channel SKU", max_length=CHANNEL_SKU_MAX)
         except InvalidInput as error:
             failed.append((str(data.channel_sku)[:200], error.message))
             continue
-        fields = {
+        batch[sku] = {
             "external_ref": (data.external_ref or "")[:100],
             "title": (data.title or "")[:500],
             "fulfilled_by_channel": bool(data.fulfilled_by_channel),
             "marketplace": (data.marketplace or "")[:40],
         }
-        with transaction.atomic():
-            listing = Listing.objects.select_for_update().filter(account=account, channel_sku=sku).first()
-            if listing is None:
-                try:
-                    with transaction.atomic():
-                        Listing.objects.create(account=account, channel_sku=sku, **fields)
-                    created += 1
-                    continue
-                except IntegrityError:
-                    listing = Listing.objects.select_for_update().get(account=account, channel_sku=sku)
+        if len(batch) >= 500:
+            _upsert_listings(account, batch, counts)
+            batch = {}
+    _upsert_listings(account, batch, counts)
+    return ListingImportResult(
+        counts["created"],
+        counts["updated"],
+        counts["unchanged"],
+        selectors.identical_sku_matches(account).matches,
+        tuple(failed),
+    )
+
+
+def _upsert_listings(account: ChannelAccount, batch: dict[str, dict], counts: dict) -> None:
+    """One transaction per batch: refresh the listings that exist, create the others."""
+    if not batch:
+        return
+    with transaction.atomic():
+        existing = {
+            listing.channel_sku: listing
+            for listing in Listing.objects.select_for_update()
+            .filter(account=account, channel_sku__in=list(batch))
+            .order_by("pk")
+        }
+        new = [
+            Listing(account=account, channel_sku=sku, **fields)
+            for sku, fields in batch.items()
+            if sku not in existing
+        ]
+        if new:
+            try:
+                with transaction.atomic():
+                    Listing.objects.bulk_create(new)
+                counts["created"] += len(new)
+            except IntegrityError:  # another import created some meanwhile: one at a time
+                for listing in new:
+                    _, made = Listing.objects.get_or_create(
+                        account=account, channel_sku=listing.channel_sku, defaults=batch[listing.channel_sku]
+                    )
+                    counts["created" if made else "unchanged"] += 1
+        for sku, listing in existing.items():
+            fields = batch[sku]
+            # an empty value from the channel never blanks what is known
             changed = [
                 k
                 for k, v in fields.items()
@@ -311,12 +345,9 @@ def import_channel_listings(
                 setattr(listing, key, fields[key])
             if changed:
                 listing.save(update_fields=[*changed, "updated_at"])
-                updated += 1
+                counts["updated"] += 1
             else:
-                unchanged += 1
-    return ListingImportResult(
-        created, updated, unchanged, selectors.identical_sku_matches(account).matches, tuple(failed)
-    )
+                counts["unchanged"] += 1
 
 
 # --- shipping method mapping ---------------------------------------------------------------------------

@@ -190,3 +190,31 @@ def test_link_all_allocates_open_orders_waiting_for_the_linked_skus(
         "not_sent",
         "not_sent",
     ]
+
+
+def test_import_listings_when_another_import_created_some_meanwhile(make_account, monkeypatch):
+    account = make_account()
+    real_select_for_update = Listing.objects.select_for_update
+
+    class RacingQuery:
+        """Reads the existing listings, then another import inserts "B" before this one writes."""
+
+        def filter(self, **lookups):
+            self.lookups = lookups
+            return self
+
+        def order_by(self, *fields):
+            rows = list(real_select_for_update().filter(**self.lookups).order_by(*fields))
+            Listing.objects.create(account=account, channel_sku="B", title="from the other import")
+            return rows
+
+    monkeypatch.setattr(Listing.objects, "select_for_update", RacingQuery)
+    result = services.import_channel_listings(
+        account=account, listings=[ChannelListing("A", title="a"), ChannelListing("B", title="b")]
+    )
+
+    assert (result.created, result.updated, result.unchanged) == (1, 0, 1)
+    assert dict(Listing.objects.filter(account=account).values_list("channel_sku", "title")) == {
+        "A": "a",
+        "B": "from the other import",
+    }
