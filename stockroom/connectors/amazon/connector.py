@@ -49,6 +49,7 @@ REPORT_TYPES = {
 }
 # Report types with buyer names and addresses: getReportDocument needs a Restricted Data Token.
 RESTRICTED_REPORT_TYPES = {"GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING", "GET_ORDER_REPORT_DATA_SHIPPING"}
+DEFAULT_REPORT_PERIOD = "PT1H"
 REPORT_PERIODS = ("PT5M", "PT15M", "PT30M", "PT1H", "PT2H", "PT4H", "PT8H", "PT12H", "P1D")
 OVERLAP = timedelta(minutes=5)  # re-read this much before the cursor: orders can appear late
 MIN_AGE = timedelta(minutes=2, seconds=5)  # Amazon: lastUpdatedAfter/Before >= 2 minutes before now
@@ -205,6 +206,15 @@ class AmazonConnector:
         except ChannelError as exc:
             warnings.append(f"could not count waiting orders: {exc.message}")
         source = self.options.get("order_source") or "orders_api"
+        if source in REPORT_TYPES and self._secondary():
+            try:
+                if not ops.get_report_schedules(client, self._report_type(source)):
+                    warnings.append(
+                        f"no {self._report_type(source)} schedule exists: the primary integration must schedule "
+                        "it, or turn secondary integration off"
+                    )
+            except ChannelError:
+                pass
         what = "order report documents" if source != "orders_api" else "orders"
         message = f"Connected to Amazon as seller {self.seller_id} on {', '.join(codes)}."
         if waiting is not None:
@@ -320,8 +330,11 @@ class AmazonConnector:
         reports.sort(key=lambda r: (mapping.parse_time(r.created_time, field="createdTime"), r.report_id))
         return reports
 
+    def _secondary(self) -> bool:
+        return str(self.options.get("secondary_integrated", "")).lower() in ("1", "true", "yes", "on")
+
     def _ensure_schedule(self, report_type: str) -> None:
-        period = str(self.options.get("report_period") or "PT15M")
+        period = str(self.options.get("report_period") or DEFAULT_REPORT_PERIOD)
         if period not in REPORT_PERIODS:
             raise Permanent(f"report period {period!r} is not one of {', '.join(REPORT_PERIODS)}")
         wanted = set(self._marketplace_ids())
@@ -337,8 +350,9 @@ class AmazonConnector:
         self, source: str, cursor: str | None, since: datetime | None
     ) -> Iterator[OrderPage]:
         report_type = self._report_type(source)
-        self._ensure_schedule(report_type)
-        secondary = str(self.options.get("secondary_integrated", "")).lower() in ("1", "true", "yes", "on")
+        secondary = self._secondary()
+        if not secondary:  # a secondary integration reads the primary integration's reports
+            self._ensure_schedule(report_type)
         start = self._start(cursor, since, lookback=SECONDARY_LOOKBACK)
         if secondary:
             reports = self._list_reports(report_type, _now() - SECONDARY_LOOKBACK)
