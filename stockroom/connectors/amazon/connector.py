@@ -87,6 +87,10 @@ class AmazonConnector:
         self._clock = clock
         self._client: SpApiClient | None = None
 
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
     # ------------------------------------------------------------------ plumbing
     @property
     def client(self) -> SpApiClient:
@@ -222,7 +226,7 @@ class AmazonConnector:
         return CheckResult(True, message, codes, waiting, tuple(warnings))
 
     def _count_waiting(self, since: datetime | None) -> tuple[int, bool]:
-        start = since or (_now() - timedelta(days=30))
+        start = self._start(None, since, lookback=timedelta(days=30))
         source = self.options.get("order_source") or "orders_api"
         if source != "orders_api":
             report_type = self._report_type(source)
@@ -271,6 +275,8 @@ class AmazonConnector:
                 parsed = None
             if parsed:
                 return parsed
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)  # the contract says aware UTC; be lenient with naive values
         return since or (_now() - lookback)
 
     def _fetch_from_api(self, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
@@ -430,38 +436,28 @@ class AmazonConnector:
         The package reference comes from the shipment, so a retry sends the same packageReferenceId and
         Amazon's "already used" answer for it counts as confirmed.
         """
-        outcomes: list[WriteOutcome] = []
-        auth_error: AuthFailed | None = None
-        for shipment in shipments:
-            key = shipment.external_order_id
-            if auth_error is not None:
-                outcomes.append(WriteOutcome(key, "error", auth_error.message, retryable=True))
-                continue
-            try:
-                body = mapping.confirm_shipment_body(shipment, self._marketplace_id(shipment.marketplace))
-            except (mapping.MappingError, ValueError) as exc:
-                outcomes.append(WriteOutcome(key, "error", str(exc)))
-                continue
-            ref = body["packageDetail"]["packageReferenceId"]
-            try:
-                ops.confirm_shipment(self.client, key, body)
-            except AuthFailed as exc:
-                auth_error = exc
-                outcomes.append(WriteOutcome(key, "error", exc.message, retryable=True))
-            except Permanent as exc:
-                if _duplicate_package(exc.message, ref):
-                    outcomes.append(
-                        WriteOutcome(
-                            key, "confirmed", f"package {ref} was already confirmed", submission_ref=ref
-                        )
-                    )
-                else:
-                    outcomes.append(WriteOutcome(key, "error", exc.message, submission_ref=ref))
-            except ChannelError as exc:
-                outcomes.append(WriteOutcome(key, "error", exc.message, submission_ref=ref, retryable=True))
-            else:
-                outcomes.append(WriteOutcome(key, "confirmed", "", submission_ref=ref))
-        return outcomes
+        return _write_each(shipments, lambda s: s.external_order_id, self._confirm_one)
+
+    def _confirm_one(self, shipment: ShipmentConfirmation) -> WriteOutcome:
+        key = shipment.external_order_id
+        try:
+            body = mapping.confirm_shipment_body(shipment, self._marketplace_id(shipment.marketplace))
+        except (mapping.MappingError, ValueError) as exc:
+            return WriteOutcome(key, "error", str(exc))
+        ref = body["packageDetail"]["packageReferenceId"]
+        try:
+            ops.confirm_shipment(self.client, key, body)
+        except AuthFailed:
+            raise
+        except Permanent as exc:
+            if _duplicate_package(exc.message, ref):
+                return WriteOutcome(
+                    key, "confirmed", f"package {ref} was already confirmed", submission_ref=ref
+                )
+            return WriteOutcome(key, "error", exc.message, submission_ref=ref)
+        except ChannelError as exc:
+            return WriteOutcome(key, "error", exc.message, submission_ref=ref, retryable=True)
+        return WriteOutcome(key, "confirmed", "", submission_ref=ref)
 
     # ------------------------------------------------------------------ stock
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
@@ -497,35 +493,27 @@ class AmazonConnector:
         return outcomes
 
     def _patch(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
-        outcomes = []
-        marketplace_ids = self._marketplace_ids()
-        product_type = str(self.options.get("product_type") or "PRODUCT")
-        auth_error: AuthFailed | None = None
-        for update in updates:
-            sku = update.channel_sku
-            if auth_error is not None:
-                outcomes.append(WriteOutcome(sku, "error", auth_error.message, retryable=True))
-                continue
-            try:
-                answer = ops.patch_listings_item(
-                    self.client,
-                    seller_id=self.seller_id,
-                    sku=sku,
-                    marketplace_ids=marketplace_ids,
-                    body=mapping.patch_listings_item_body(update.quantity, product_type),
-                )
-            except AuthFailed as exc:
-                auth_error = exc
-                outcomes.append(WriteOutcome(sku, "error", exc.message, retryable=True))
-            except Permanent as exc:
-                outcomes.append(WriteOutcome(sku, "error", exc.message, quantity=update.quantity))
-            except ChannelError as exc:
-                outcomes.append(
-                    WriteOutcome(sku, "error", exc.message, retryable=True, quantity=update.quantity)
-                )
-            else:
-                outcomes.append(mapping.patch_outcome(sku, answer, update.quantity))
-        return outcomes
+        return _write_each(updates, lambda u: u.channel_sku, self._patch_one)
+
+    def _patch_one(self, update: StockUpdate) -> WriteOutcome:
+        sku = update.channel_sku
+        try:
+            answer = ops.patch_listings_item(
+                self.client,
+                seller_id=self.seller_id,
+                sku=sku,
+                marketplace_ids=self._marketplace_ids(),
+                body=mapping.patch_listings_item_body(
+                    update.quantity, str(self.options.get("product_type") or "PRODUCT")
+                ),
+            )
+        except AuthFailed:
+            raise
+        except Permanent as exc:
+            return WriteOutcome(sku, "error", exc.message, quantity=update.quantity)
+        except ChannelError as exc:
+            return WriteOutcome(sku, "error", exc.message, retryable=True, quantity=update.quantity)
+        return mapping.patch_outcome(sku, answer, update.quantity)
 
     def _submit_feed(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
         messages = mapping.listings_feed_messages([(u.channel_sku, u.quantity) for u in updates])
@@ -646,6 +634,22 @@ class AmazonConnector:
             token = resp.pagination.next_token if resp.pagination else None
             if not token:
                 return
+
+
+def _write_each(items, key_of, send) -> list[WriteOutcome]:
+    """``send`` each item; once credentials are refused, the rest are not sent and get the same
+    retryable error (fixing the credentials is the remedy, not changing the records)."""
+    outcomes: list[WriteOutcome] = []
+    refused: AuthFailed | None = None
+    for item in items:
+        if refused is None:
+            try:
+                outcomes.append(send(item))
+                continue
+            except AuthFailed as exc:
+                refused = exc
+        outcomes.append(WriteOutcome(key_of(item), "error", refused.message, retryable=True))
+    return outcomes
 
 
 def _duplicate_package(message: str, ref: str) -> bool:
