@@ -40,6 +40,7 @@ def _control_session(simulator):
 @pytest.fixture()
 def control(_control_session) -> SimulatorControl:
     _control_session.reset(seed=1)
+    _control_session.freeze_clock()  # tests move time explicitly; test_timescale.py checks the running clock
     return _control_session
 
 

@@ -162,6 +162,10 @@ class SimulatorControl:
     def advance_clock(self, seconds: float) -> dict:
         return self._call("POST", "/clock", {"advance_seconds": seconds})
 
+    def freeze_clock(self, frozen: bool = True) -> dict:
+        """Stop (or restart) real time from moving the simulated clock; advance_clock() still works."""
+        return self._call("POST", "/clock", {"frozen": frozen})
+
     def clock(self) -> dict:
         return self._call("GET", "/clock")
 
