@@ -5,6 +5,8 @@ endpoint=<base>)``. For restricted operations the SDK has no RDT support, so ``_
 ``get_lwa_access_token()`` method as the SDK's AccessTokenCache) is set as the configuration's token cache.
 """
 
+import json
+
 import pytest
 
 pytest.importorskip("spapi")
@@ -172,11 +174,20 @@ def test_sdk_reports(sdk, control, listing):
 def test_sdk_feeds(sdk, control, listing):
     api = FeedsApi(sdk)
     doc = api.create_feed_document({"contentType": "application/json; charset=UTF-8"})
-    feed_body = (
-        '{"header": {"sellerId": "%s", "version": "2.0"}, "messages": [{"messageId": 1, "sku": "SKU-1", '
-        '"operationType": "PATCH", "productType": "PRODUCT", "patches": [{"op": "replace", '
-        '"path": "/attributes/fulfillment_availability", "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 2}]}]}]}'
-    ) % SELLER
+    message = {
+        "messageId": 1,
+        "sku": "SKU-1",
+        "operationType": "PATCH",
+        "productType": "PRODUCT",
+        "patches": [
+            {
+                "op": "replace",
+                "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 2}],
+            }
+        ],
+    }
+    feed_body = json.dumps({"header": {"sellerId": SELLER, "version": "2.0"}, "messages": [message]})
     assert (
         HTTP.put(
             doc.url, content=feed_body.encode(), headers={"Content-Type": "application/json; charset=UTF-8"}

@@ -70,8 +70,15 @@ def main(argv: list[str] | None = None) -> int:
                     store.save(args.state)
 
         threading.Thread(target=autosave, daemon=True).start()
+
+    def _terminate(signum, frame):  # uvicorn re-raises SIGTERM after its graceful shutdown
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         server.run()
+    except (SystemExit, KeyboardInterrupt):
+        pass
     finally:
         if args.state:
             stop.set()
@@ -81,5 +88,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     raise SystemExit(main())
