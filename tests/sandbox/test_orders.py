@@ -355,3 +355,13 @@ def test_ids_are_deterministic_under_a_seed(control, listing):
     again = [place(control)["order_id"] for _ in range(3)]
     assert first == again
     assert all(len(o) == 19 and o[3] == "-" and o[11] == "-" for o in first)
+
+
+def test_rdt_without_data_elements_gives_no_pii(api, control, listing):
+    order = place(control)
+    path = f"/orders/v0/orders/{order['order_id']}"
+    bare = api.get(path, token=api.rdt("/orders/v0/orders/{orderId}")).json()["payload"]
+    assert "BuyerInfo" not in bare and "AddressLine1" not in bare["ShippingAddress"]
+    full = api.get(path, token=api.rdt(path, ["buyerInfo", "shippingAddress"])).json()["payload"]
+    assert full["BuyerInfo"] == {"BuyerEmail": order["buyer_email"], "BuyerName": "Test Buyer"}
+    assert full["ShippingAddress"]["Name"] == "Test Recipient"

@@ -118,8 +118,9 @@ class Ctx:
         if not self.is_rdt:
             return False
         for res in self.token["resources"]:
-            if _path_matches(res["path"], self.request.url.path) and (
-                not res.get("dataElements") or element in res["dataElements"]
+            # getOrders/getOrder/getOrderItems return PII only for the dataElements named in the RDT
+            if _path_matches(res["path"], self.request.url.path) and element in (
+                res.get("dataElements") or []
             ):
                 return True
         return False
@@ -986,7 +987,11 @@ def create_restricted_data_token(ctx: Ctx):
                 raise bad("dataElements may contain buyerInfo, shippingAddress and buyerTaxInformation.")
         clean.append({"method": res["method"], "path": res["path"], "dataElements": elements})
     issued = ctx.store.issue_rdt(seller_id=ctx.seller_id, resources=clean)
-    return 200, {"restrictedDataToken": issued["token"], "expiresIn": int(issued["lifetime"])}
+    # like LWA's expires_in: real seconds, so a client that honours it stays valid at any time scale
+    return 200, {
+        "restrictedDataToken": issued["token"],
+        "expiresIn": _real_lifetime(ctx.store, issued["lifetime"]),
+    }
 
 
 HANDLERS: dict[str, Callable[[Ctx], tuple]] = {
