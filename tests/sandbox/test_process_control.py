@@ -35,18 +35,21 @@ def test_cli_options_and_help():
 
 def test_state_file_survives_a_restart(tmp_path):
     state = str(tmp_path / "sim.json")
-    with SimulatorProcess(seed=3, time_scale=60, state_file=state) as sim:
+    with SimulatorProcess(seed=3, time_scale=600, state_file=state) as sim:
         ctl = sim.control()
         ctl.create_seller("A1PERSIST", marketplaces=[UK])
         ctl.create_listing("A1PERSIST", "P-1", quantity=4)
         order = ctl.place_order(
             "A1PERSIST", marketplace_id=UK, items=[{"sku": "P-1", "quantity": 1, "unit_price": "1.00"}]
         )
+        time.sleep(1.0)  # at time scale 600 the simulated clock runs ~10 minutes ahead of real time
+        before = ctl.clock()["now"]
         ctl.close()
-    with SimulatorProcess(seed=3, time_scale=60, state_file=state) as sim:
+    with SimulatorProcess(seed=3, time_scale=600, state_file=state) as sim:
         ctl = sim.control()
         assert ctl.get_order("A1PERSIST", order["order_id"])["items"][0]["sku"] == "P-1"
         assert ctl.get_listing("A1PERSIST", "P-1")["quantity"] == 3
+        assert ctl.clock()["now"] >= before  # the simulated clock continues, it does not jump back
         ctl.close()
 
 

@@ -112,6 +112,7 @@ class Store:
             "version": 1,
             "state": self.s,
             "clock_offset": self.clock.offset,
+            "saved_at": self.now(),
             "rng_state": [_rng_state(r) for r in (self.rng, self.fault_rng, self.token_rng)],
         }
 
@@ -128,7 +129,13 @@ class Store:
         self.s = data["state"]
         for key, default in DEFAULT_SETTINGS.items():
             self.s["settings"].setdefault(key, default)
-        self.clock.offset = float(data.get("clock_offset", 0.0))
+        # simulated time never goes backwards across a restart (at time scale > 1 it ran ahead of real time)
+        offset = float(data.get("clock_offset", 0.0))
+        self.clock.offset = 0.0
+        saved_at = data.get("saved_at")
+        if saved_at is not None:
+            offset = max(offset, float(saved_at) - self.clock.now())
+        self.clock.offset = offset
         states = data.get("rng_state")
         if states:
             for r, st in zip((self.rng, self.fault_rng, self.token_rng), states, strict=True):
