@@ -194,3 +194,22 @@ def test_rdt_scoping(api, control, listing):
         json={"restrictedResources": [{"method": "GET", "path": "/sellers/v1/account"}]},
     )
     assert resp.status_code == 400
+
+
+def test_lwa_responses_carry_a_request_id(simulator, seller):
+    ok = _token(
+        simulator,
+        grant_type="refresh_token",
+        refresh_token=REFRESH,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )
+    bad = _token(
+        simulator,
+        grant_type="refresh_token",
+        refresh_token="x",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )
+    assert ok.headers["x-amzn-RequestId"] and bad.headers["x-amzn-RequestId"]
+    assert ok.headers["Cache-Control"] == "no-cache, no-store"

@@ -259,3 +259,20 @@ def test_get_feeds_and_cancel(api, control, listing):
     assert api.get(f"{FEEDS}/feeds/{ids[0]}").json()["processingStatus"] == "CANCELLED"
     assert api.get(f"{FEEDS}/feeds").status_code == 400
     assert api.get(f"{FEEDS}/feeds/1").status_code == 404
+
+
+def test_result_document_faults(api, control, listing):
+    feed = _finish(
+        api,
+        control,
+        _submit(api, "JSON_LISTINGS_FEED", _listings_feed([_qty_message(1, "SKU-1", 1)]), "application/json"),
+    )
+    url = api.get(f"{FEEDS}/documents/{feed['resultFeedDocumentId']}").json()["url"]
+    whole = HTTP.get(url).content
+    control.set_fault("downloadFeedDocument", "http_503", count=1)
+    control.set_fault("downloadFeedDocument", "truncated_document", count=1)
+    assert HTTP.get(url).status_code == 503
+    cut = HTTP.get(url).content
+    assert cut == whole[: len(whole) // 2]
+    assert HTTP.get(url).content == whole
+    assert control.stats()[SELLER]["downloadFeedDocument"]["faults"] == 2

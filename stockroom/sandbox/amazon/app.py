@@ -161,8 +161,13 @@ def _json_body(ctx: Ctx) -> dict:
 def _new_page_token(
     store: Store, kind: str, seller_id: str, ids: list[str], offset: int, extra: dict | None = None
 ) -> str:
+    tokens = store.s["page_tokens"]
+    if len(tokens) > 500:
+        now = store.now()
+        for key in [k for k, v in tokens.items() if v["expires"] < now]:
+            del tokens[key]
     token = base64.b64encode(store.token_rng.getrandbits(192).to_bytes(24, "big")).decode("ascii")
-    store.s["page_tokens"][token] = {
+    tokens[token] = {
         "kind": kind,
         "seller_id": seller_id,
         "ids": ids,
@@ -174,7 +179,8 @@ def _new_page_token(
 
 
 def _use_page_token(ctx: Ctx, kind: str, token: str, name: str) -> dict:
-    data = ctx.store.s["page_tokens"].pop(token, None)
+    # tokens stay valid until they expire, so a client may retry a page (e.g. after a timeout)
+    data = ctx.store.s["page_tokens"].get(token)
     if data is None or data["kind"] != kind or data["seller_id"] != ctx.seller_id:
         raise bad(f"Invalid {name}.")
     if data["expires"] < ctx.store.now():
@@ -1173,7 +1179,11 @@ def _lwa_error(status: int, error: str, description: str) -> Response:
     return JSONResponse(
         {"error": error, "error_description": description},
         status_code=status,
-        headers={"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"},
+        headers={
+            "Cache-Control": "no-cache, no-store",
+            "Pragma": "no-cache",
+            "x-amzn-RequestId": str(uuid.uuid4()),
+        },
     )
 
 
@@ -1209,7 +1219,11 @@ def make_lwa(store: Store):
             sellers = [s for s in store.s["sellers"].values() if s["client_id"] == client_id]
             if not sellers or not any(hmac.compare_digest(s["client_secret"], secret or "") for s in sellers):
                 return _lwa_error(401, "invalid_client", "Client authentication failed")
-            headers = {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"}
+            headers = {
+                "Cache-Control": "no-cache, no-store",
+                "Pragma": "no-cache",
+                "x-amzn-RequestId": str(uuid.uuid4()),
+            }
             if grant == "refresh_token":
                 refresh = form.get("refresh_token")
                 if not refresh:
@@ -1311,7 +1325,20 @@ def make_docs(store: Store):
                 return Response(status_code=200, headers={"ETag": f'"{etag}"'})
             if not doc["uploaded"]:
                 return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
-            return Response(feeds_mod.doc_bytes(doc), media_type=doc["content_type"])
+            data = feeds_mod.doc_bytes(doc)
+            if doc["kind"] == "result":
+                op = "downloadFeedDocument"
+                fault = store.take_fault(
+                    op, doc["seller_id"], kinds=("http_500", "http_503", "truncated_document")
+                )
+                if fault is not None:
+                    store.stat(doc["seller_id"], op, "faults")
+                    if fault["kind"] == "http_500":
+                        return _html(500, HTML_500, {})
+                    if fault["kind"] == "http_503":
+                        return _html(503, HTML_503, {})
+                    data = data[: max(1, len(data) // 2)]
+            return Response(data, media_type=doc["content_type"])
 
     async def report_doc(request: Request) -> Response:
         doc_id = request.path_params["doc_id"]

@@ -606,6 +606,7 @@ class Store:
             "*",
             "placeOrder",
             "downloadReportDocument",
+            "downloadFeedDocument",
             "createFeed",
             "createReport",
         }
