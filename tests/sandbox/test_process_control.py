@@ -145,3 +145,19 @@ def test_stats_count_calls_per_seller(api, control):
     assert control.stats()[SELLER]["getAccount"] == {"calls": 2, "throttled": 0, "faults": 0}
     control.reset()
     assert control.stats() == {}
+
+
+def test_place_orders_already_shipped_or_cancelled(api, control, listing):
+    shipped = place(control, status="SHIPPED", quantity=2)
+    assert shipped["status"] == "Shipped"
+    assert shipped["shipments"][0]["via"] == "control:place"
+    assert shipped["shipments"][0]["items"] == [
+        {"order_item_id": shipped["order_item_ids"][0], "quantity": 2}
+    ]
+    cancelled = place(control, status="Canceled")
+    assert cancelled["status"] == "Canceled" and cancelled["cancellation"]["by"] == "buyer"
+    assert control.get_listing(SELLER, "SKU-1")["quantity"] == 8  # 2 shipped, the cancelled one restored
+    got = api.get(f"/orders/v0/orders/{shipped['order_id']}").json()["payload"]
+    assert got["OrderStatus"] == "Shipped" and got["NumberOfItemsShipped"] == 2
+    with pytest.raises(SimulatorError):
+        place(control, status="Delivered")

@@ -402,11 +402,19 @@ class Store:
                 created = parse_iso(data["created_at"])
             except ValueError as exc:
                 raise ControlError(400, f"created_at: {exc}") from exc
-        status = data.get("status", "Pending")
-        if status not in ("Pending", "Unshipped"):
-            raise ControlError(
-                400, "status must be Pending or Unshipped (use the cancel route / confirmations for the rest)"
-            )
+        aliases = {
+            "PENDING": "Pending",
+            "UNSHIPPED": "Unshipped",
+            "SHIPPED": "Shipped",
+            "CANCELLED": "Canceled",
+            "CANCELED": "Canceled",
+            "Cancelled": "Canceled",
+        }
+        final = aliases.get(data.get("status") or "Pending", data.get("status") or "Pending")
+        if final not in ("Pending", "Unshipped", "Shipped", "Canceled"):
+            raise ControlError(400, "status must be Pending, Unshipped, Shipped or Canceled")
+        # Shipped/Canceled orders are placed as Unshipped, then shipped/cancelled (seed data for demos)
+        status = "Pending" if final == "Pending" else "Unshipped"
         pending_seconds = data.get("pending_seconds", self.settings["pending_seconds"])
         late = data.get("visible_after_seconds")
         late = self._late_order_fault(seller_id) if late is None else float(late)
@@ -471,6 +479,24 @@ class Store:
             )
         if status == "Pending":
             self._schedule(order["pending_until"], "order", order_id)
+        elif final == "Shipped":
+            lines = [{"order_item_id": i["order_item_id"], "quantity": i["quantity"]} for i in order["items"]]
+            shipment = {
+                "package_reference_id": "1",
+                "carrier_code": "Other",
+                "carrier_name": "Seeded",
+                "tracking_number": f"SEED{self._digits(10)}",
+                "ship_date": created,
+                "shipping_method": "Standard",
+                "items": lines,
+                "via": "control:place",
+                "received_at": now,
+            }
+            self.record_shipment(order, shipment, max(created, order["last_updated"]))
+        elif final == "Canceled":
+            self.cancel_order(
+                order, {"by": data.get("cancelled_by", "buyer"), "reason": data.get("cancel_reason")}
+            )
         elif channel == "AFN":
             order["afn_ship_at"] = created + self.settings["afn_ship_seconds"]
             self._schedule(order["afn_ship_at"], "order", order_id)
