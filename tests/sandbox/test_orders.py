@@ -94,6 +94,7 @@ def test_search_orders_filters(api, control, listing):
     assert ids(fulfillmentStatuses="PENDING") == [pending["order_id"]]
     assert set(ids(fulfillmentStatuses="UNSHIPPED")) == {uk["order_id"], de["order_id"]}
     assert ids(fulfilledBy="AMAZON") == []
+    assert ids(fulfillmentStatuses="UNFULFILLABLE") == []
     assert "marketplace" in _err(
         _search(api, createdAfter="2020-01-01T00:00:00Z", marketplaceIds="ATVPDKIKX0DER")
     )
@@ -366,3 +367,20 @@ def test_rdt_without_data_elements_gives_no_pii(api, control, listing):
     full = api.get(path, token=api.rdt(path, ["buyerInfo", "shippingAddress"])).json()["payload"]
     assert full["BuyerInfo"] == {"BuyerEmail": order["buyer_email"], "BuyerName": "Test Buyer"}
     assert full["ShippingAddress"]["Name"] == "Test Recipient"
+
+
+def test_v0_order_statuses_rule(api, control, listing):
+    order = place(control)
+    control.advance_clock(150)
+    base = {"CreatedAfter": "2020-01-01T00:00:00Z", "MarketplaceIds": UK}
+    resp = api.get("/orders/v0/orders", params={**base, "OrderStatuses": "Unshipped"})
+    assert (
+        _err(resp)
+        == "Unshipped and PartiallyShipped must be used together in this version of the Orders API."
+    )
+    got = api.get("/orders/v0/orders", params={**base, "OrderStatuses": "Unshipped,PartiallyShipped"}).json()
+    assert [o["AmazonOrderId"] for o in got["payload"]["Orders"]] == [order["order_id"]]
+    none = api.get(
+        "/orders/v0/orders", params={**base, "OrderStatuses": "Shipped", "FulfillmentChannels": "MFN"}
+    ).json()
+    assert none["payload"]["Orders"] == []

@@ -252,9 +252,9 @@ def _filter_orders(
             continue
         if updated and not (updated[0] <= order["last_updated"] <= updated[1]):
             continue
-        if statuses and order["status"] not in statuses:
+        if statuses is not None and order["status"] not in statuses:
             continue
-        if channels and order["fulfillment_channel"] not in channels:
+        if channels is not None and order["fulfillment_channel"] not in channels:
             continue
         if ids is not None and order["order_id"] not in ids:
             continue
@@ -397,6 +397,10 @@ def v0_get_orders(ctx: Ctx):
             statuses = set(ctx.qlist("OrderStatuses"))
             if statuses - V0_STATUSES:
                 raise bad(f"Invalid OrderStatuses value(s): {', '.join(sorted(statuses - V0_STATUSES))}.")
+            if ("Unshipped" in statuses) != ("PartiallyShipped" in statuses):
+                raise bad(
+                    "Unshipped and PartiallyShipped must be used together in this version of the Orders API."
+                )
         channels = set(ctx.qlist("FulfillmentChannels")) or None
         if channels and channels - {"MFN", "AFN"}:
             raise bad("FulfillmentChannels must be AFN or MFN.")
