@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,7 @@ from .tables import (
     SCHEDULE_PERIODS,
 )
 
+log = logging.getLogger("stockroom.sandbox.amazon")
 LWA_SCOPES = {"sellingpartnerapi::notifications", "sellingpartnerapi::client_credential:rotation"}
 TWO_MINUTES = 120
 ORDER_INCLUDED_DATA = {
@@ -1144,8 +1146,6 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
                 if fault["kind"] == "http_503":
                     return _html(503, HTML_503, headers)
                 delay = float(fault.get("delay_seconds") or (5.0 if fault["kind"] == "slow" else 120.0))
-                if fault["kind"] == "timeout":
-                    pass
         if delay:
             await asyncio.sleep(delay)
             if fault["kind"] == "timeout":
@@ -1172,6 +1172,17 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
                 status, payload = handler(ctx)
             except ApiError as err:
                 return _json(err.status, err.body(), headers)
+            except Exception:  # a simulator bug: answer like Amazon's InternalFailure and log it
+                log.exception("simulator error in %s", op)
+                body = {
+                    "errors": [
+                        {
+                            "code": "InternalFailure",
+                            "message": "We encountered an internal error. Please try again.",
+                        }
+                    ]
+                }
+                return _json(500, body, headers)
         return _json(status, payload, headers)
 
     endpoint.__name__ = op.replace(".", "_")
