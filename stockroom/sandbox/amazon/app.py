@@ -431,7 +431,7 @@ def v0_get_orders(ctx: Ctx):
     buyer = ctx.has_data_element("buyerInfo")
     orders = []
     for oid in page:
-        rendered = v0_order(store.s["orders"][oid], pii=pii)
+        rendered = v0_order(store.s["orders"][oid], pii=pii, ship_from=ctx.seller.get("ship_from"))
         if not buyer:
             rendered.pop("BuyerInfo", None)
         orders.append(rendered)
@@ -446,7 +446,7 @@ def v0_get_orders(ctx: Ctx):
 
 def v0_get_order(ctx: Ctx):
     pii = ctx.has_data_element("shippingAddress")
-    rendered = v0_order(_order(ctx), pii=pii)
+    rendered = v0_order(_order(ctx), pii=pii, ship_from=ctx.seller.get("ship_from"))
     if not ctx.has_data_element("buyerInfo"):
         rendered.pop("BuyerInfo", None)
     return 200, {"payload": rendered}

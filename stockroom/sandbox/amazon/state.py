@@ -232,6 +232,15 @@ class Store:
             "client_secret": data["client_secret"],
             "refresh_token": data["refresh_token"],
             "created_at": self.now(),
+            "ship_from": data.get("ship_from")
+            or {
+                "name": data.get("name") or f"Seller {seller_id}",
+                "address_line1": "1 Warehouse Road",
+                "city": "Simtown",
+                "state_or_region": "Simshire",
+                "postal_code": "SIM 1AA",
+                "country_code": MARKETPLACES[marketplaces[0]].country,
+            },
         }
         self.s["sellers"][seller_id] = seller
         self.s["listings"][seller_id] = {}
