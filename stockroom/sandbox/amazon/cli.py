@@ -64,10 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.state:
         stop = threading.Event()
 
-        def autosave() -> None:  # every 5 s, so that a killed process loses little
+        def autosave() -> None:  # every 5 s if anything was requested, so that a killed process loses little
+            saved = store.version
             while not stop.wait(5.0):
                 with store.lock:
-                    store.save(args.state)
+                    if store.version != saved:
+                        store.save(args.state)
+                        saved = store.version
 
         threading.Thread(target=autosave, daemon=True).start()
 

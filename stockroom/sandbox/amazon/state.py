@@ -105,6 +105,7 @@ class Store:
         self.token_rng = random.Random(seed * 104729 + 2)  # tokens, submission ids
         self.events: list = []
         self._event_seq = 0
+        self.version = 0
         self.clock.reset_offset()
 
     def dump(self) -> dict:
@@ -181,8 +182,10 @@ class Store:
             self._schedule(sched["_next_at"], "schedule", sched["reportScheduleId"])
 
     def tick(self) -> None:
-        """Apply every transition that is due on the simulated clock."""
+        """Apply every transition that is due on the simulated clock (called at the start of every request)."""
         from . import feeds as feeds_mod
+
+        self.version += 1  # every request may change state: the autosaver writes only when this moved
         from . import reports as reports_mod
 
         now = self.now()
