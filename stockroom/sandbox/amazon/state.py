@@ -105,7 +105,7 @@ class Store:
         self.token_rng = random.Random(seed * 104729 + 2)  # tokens, submission ids
         self.events: list = []
         self._event_seq = 0
-        self.version = 0
+        self.version = getattr(self, "version", 0) + 1  # monotonic across resets
         self.clock.reset_offset()
 
     def dump(self) -> dict:
