@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import threading
 
 from .clock import SimClock
@@ -79,7 +80,16 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        server.run()
+        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+        host, port = sock.getsockname()[:2]
+        print(
+            f"Amazon SP-API simulator on http://{host}:{port} (LWA: http://{host}:{port}/auth/o2/token, "
+            f"time scale {args.time_scale:g}, seed {args.seed})",
+            flush=True,
+        )
+        server.run(sockets=[sock])
     except (SystemExit, KeyboardInterrupt):
         pass
     finally:
