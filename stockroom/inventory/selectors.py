@@ -1,10 +1,12 @@
 """Stock reads."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 
+from stockroom.catalog.models import StockItem
 from stockroom.inventory.models import StockLevel, StockMovement
 
 
@@ -27,10 +29,69 @@ def available_to_sell_many(item_ids: Iterable[int]) -> dict[int, int]:
 
 
 def stock_totals(item_id: int) -> dict[str, int]:
-    row = StockLevel.objects.filter(item_id=item_id).aggregate(
-        on_hand=Coalesce(Sum("on_hand"), 0), allocated=Coalesce(Sum("allocated"), 0)
+    return stock_totals_many([item_id])[item_id]
+
+
+def stock_totals_many(item_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Per item: on_hand and allocated over all locations, available = available to sell."""
+    ids = list(set(item_ids))
+    result = {item_id: {"on_hand": 0, "allocated": 0, "available": 0} for item_id in ids}
+    rows = (
+        StockLevel.objects.filter(item_id__in=ids)
+        .values("item_id")
+        .annotate(
+            total_on_hand=Coalesce(Sum("on_hand"), 0),
+            total_allocated=Coalesce(Sum("allocated"), 0),
+            selling=Coalesce(Sum(F("on_hand") - F("allocated"), filter=Q(location__feeds_channels=True)), 0),
+        )
     )
-    return {"on_hand": row["on_hand"], "allocated": row["allocated"], "available": available_to_sell(item_id)}
+    for row in rows:
+        result[row["item_id"]] = {
+            "on_hand": row["total_on_hand"],
+            "allocated": row["total_allocated"],
+            "available": max(row["selling"], 0),
+        }
+    return result
+
+
+@dataclass(frozen=True)
+class StockRow:
+    item_id: int
+    sku: str
+    title: str
+    barcode: str
+    on_hand: int
+    allocated: int
+    available: int
+
+
+def stock_overview(*, sku: str = "", after_sku: str = "", limit: int = 50) -> list[StockRow]:
+    """One page of stock items in SKU order with their totals; ``sku`` filters by SKU prefix.
+
+    Keyset paged: pass the last row's SKU as ``after_sku`` for the next page.
+    """
+    items = StockItem.objects.order_by("sku")
+    if sku.strip():
+        items = items.filter(sku__istartswith=sku.strip())
+    if after_sku:
+        items = items.filter(sku__gt=after_sku)
+    page = list(items.values("pk", "sku", "title", "barcode")[:limit])
+    totals = stock_totals_many(row["pk"] for row in page)
+    return [
+        StockRow(
+            item_id=row["pk"], sku=row["sku"], title=row["title"], barcode=row["barcode"], **totals[row["pk"]]
+        )
+        for row in page
+    ]
+
+
+def stock_levels(item_id: int):
+    """The item's level at each location, default location first."""
+    return (
+        StockLevel.objects.filter(item_id=item_id)
+        .select_related("location")
+        .order_by("-location__is_default", "location__name")
+    )
 
 
 def ledger_mismatches() -> list[tuple[int, int, int, int]]:
