@@ -3,6 +3,7 @@
 from ninja import Query, Router
 
 from stockroom.api.auth import administrator_auth, staff_auth
+from stockroom.api.pagination import decode_cursor, encode_cursor
 from stockroom.api.schemas import (
     AdjustIn,
     ErrorOut,
@@ -13,7 +14,6 @@ from stockroom.api.schemas import (
     StockFilters,
     StockPageOut,
 )
-from stockroom.api.pagination import decode_cursor, encode_cursor
 from stockroom.catalog.selectors import stock_item_by_sku
 from stockroom.catalog.services import create_stock_item
 from stockroom.inventory import selectors, services
