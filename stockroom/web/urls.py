@@ -1,10 +1,11 @@
 """Web interface URLs. Every view requires a login; administrator-only views say so."""
 
-from django.urls import path
+from django.urls import include, path
 
 from stockroom.web.views import auth, dashboard, users
 
 urlpatterns = [
+    path("accounts/", include("stockroom.web.account_views")),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="dashboard"),

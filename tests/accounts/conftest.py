@@ -31,3 +31,28 @@ def fake_account(db, fake_channel):
         )
 
     return make
+
+
+def _client_for(role: str, username: str):
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    user = User.objects.create_user(username, password="correct horse battery")
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def administrator_client(db):
+    from stockroom.web.permissions import ADMINISTRATOR
+
+    return _client_for(ADMINISTRATOR, "ada-admin")
+
+
+@pytest.fixture
+def warehouse_client(db):
+    from stockroom.web.permissions import WAREHOUSE_STAFF
+
+    return _client_for(WAREHOUSE_STAFF, "wes-warehouse")
