@@ -207,6 +207,17 @@ ORDER_SOURCES = {
 }
 REPORT_PERIOD_MIN = timedelta(minutes=15)
 REPORT_PERIOD_MAX = timedelta(days=1)
+# Amazon's report schedule periods (Reports API createReportSchedule) within 15 minutes .. 1 day
+REPORT_PERIODS = {
+    timedelta(minutes=15): "PT15M",
+    timedelta(minutes=30): "PT30M",
+    timedelta(hours=1): "PT1H",
+    timedelta(hours=2): "PT2H",
+    timedelta(hours=4): "PT4H",
+    timedelta(hours=8): "PT8H",
+    timedelta(hours=12): "PT12H",
+    timedelta(days=1): "P1D",
+}
 
 AMAZON_OPTION_DEFAULTS = {
     "inventory_update": True,
@@ -254,7 +265,8 @@ _SHORT_DURATION = re.compile(r"^(\d+)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|d
 
 
 def parse_report_period(value) -> str:
-    """'15m', '1h', '1d', '90 minutes' or ISO 8601 ('PT15M') -> ISO 8601, within 15 minutes .. 1 day."""
+    """'15m', '1h', '1d', '30 minutes' or ISO 8601 ('PT15M') -> ISO 8601, one of Amazon's schedule
+    periods between 15 minutes and 1 day."""
     text = str(value or "").strip()
     match = _SHORT_DURATION.match(text)
     if match:
@@ -270,15 +282,12 @@ def parse_report_period(value) -> str:
             )
     if not REPORT_PERIOD_MIN <= period <= REPORT_PERIOD_MAX:
         raise InvalidInput(f"report_period must be between 15 minutes and 1 day, got {text[:40]!r}")
-    return iso_duration(period)
-
-
-def iso_duration(period: timedelta) -> str:
-    if period == timedelta(days=1):
-        return "P1D"
-    minutes = int(period.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if period not in REPORT_PERIODS:
+        allowed = ", ".join(REPORT_PERIODS.values())
+        raise InvalidInput(
+            f"Amazon schedules order reports only every {allowed}; {text[:40]!r} is not one of them"
+        )
+    return REPORT_PERIODS[period]
 
 
 def parse_orders_since(value) -> str:

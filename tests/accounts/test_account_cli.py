@@ -296,3 +296,29 @@ def test_console_script_adds_an_account_from_stdin_and_lists_it_without_secrets(
     everything = added.stdout + added.stderr + listed.stdout + listed.stderr
     assert SECRET not in everything and TOKEN not in everything
     assert ChannelAccount.objects.get().credentials["client_secret"] == SECRET
+
+
+def test_listings_unlink_and_ignore(make_account, make_item, link):
+    account = make_account("Shop")
+    link(account, "AMZ-1", make_item("A-1"))
+    out, _ = run("listings", "unlink", "Shop", "AMZ-1", "--json")
+    assert json.loads(out) == {"account": "Shop", "channel_sku": "AMZ-1", "previous_sku": "A-1"}
+    assert run("listings", "ignore", "Shop", "AMZ-1", "on")[0] == "Shop: AMZ-1 ignored by stock updates\n"
+    assert Listing.objects.get(account=account).stock_item is None
+    assert Listing.objects.get(account=account).ignore_sync is True
+    with pytest.raises(CommandError, match="account Shop has no listing with channel SKU 'NOPE'"):
+        run("listings", "unlink", "Shop", "NOPE")
+
+
+def test_shipping_list_unmap_and_carriers(make_account):
+    make_account("Shop")
+    run("shipping", "map", "Shop", "Express", "--carrier-code", "dpd", "--ship-method", "Next Day")
+    assert json.loads(run("shipping", "list", "Shop", "--json")[0]) == [
+        {"shipping_method": "Express", "carrier_code": "DPD", "carrier_name": "", "ship_method": "Next Day"}
+    ]
+    carriers = json.loads(run("shipping", "carriers", "Shop", "--json")[0])
+    assert "Royal Mail" in carriers and carriers[-1] == "Other"
+    run("shipping", "unmap", "Shop", "express")
+    assert not ShippingMethodMapping.objects.exists()
+    with pytest.raises(CommandError, match="account Shop has no mapping for shipping method 'Express'"):
+        run("shipping", "unmap", "Shop", "Express")

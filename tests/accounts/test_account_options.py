@@ -14,7 +14,8 @@ from stockroom.sync import accounts
         ("15m", "PT15M"),
         ("1h", "PT1H"),
         ("1d", "P1D"),
-        ("90 minutes", "PT1H30M"),
+        ("30 minutes", "PT30M"),
+        ("12h", "PT12H"),
         ("PT30M", "PT30M"),
         ("24h", "P1D"),
     ],
@@ -28,6 +29,15 @@ def test_report_period_accepts_short_and_iso_forms(make_account, typed, stored):
 def test_report_period_outside_15_minutes_to_1_day_is_refused(make_account, typed):
     with pytest.raises(InvalidInput, match="report_period must be between 15 minutes and 1 day"):
         accounts.set_account_option(account=make_account(), option="report_period", value=typed)
+
+
+def test_report_period_must_be_one_of_amazons_schedule_periods(make_account):
+    with pytest.raises(InvalidInput) as error:
+        accounts.set_account_option(account=make_account(), option="report_period", value="90m")
+    assert error.value.message == (
+        "Amazon schedules order reports only every PT15M, PT30M, PT1H, PT2H, PT4H, PT8H, PT12H, P1D; "
+        "'90m' is not one of them"
+    )
 
 
 def test_report_period_that_is_not_a_duration_is_refused(make_account):

@@ -316,3 +316,18 @@ def test_release_held_button_shows_the_warning(
 @pytest.mark.parametrize("name", ["account_detail", "listings"])
 def test_unknown_account_is_404(administrator_client, name, db):
     assert administrator_client.get(reverse(name, args=[999999])).status_code == 404
+
+
+def test_hostile_strings_are_stored_intact_and_shown_escaped(administrator_client, make_account, link):
+    hostile = '<script>alert(1)</script>"onmouseover=x 名前 שלום'
+    account = make_account(hostile)
+    link(account, '"><img src=x>', None, title=hostile)
+    assert ChannelAccount.objects.get(pk=account.pk).name == hostile
+    for url in (
+        reverse("accounts"),
+        reverse("account_detail", args=[account.pk]),
+        reverse("listings", args=[account.pk]),
+    ):
+        html = administrator_client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in html and '"><img src=x>' not in html, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover=x 名前 שלום" in html, url
