@@ -145,7 +145,8 @@ class StockOut(Schema):
     barcode: str
     on_hand: int
     allocated: int
-    available: int = Field(description="available to sell: on hand - allocated where locations feed channels")
+    available: int = Field(description="on hand - allocated, all locations")
+    available_to_sell: int = Field(description="on hand - allocated at the locations that feed channels")
 
 
 class StockPageOut(Schema):

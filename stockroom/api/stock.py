@@ -23,11 +23,15 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 def stock_detail(item) -> dict:
+    totals = selectors.stock_totals(item.pk)
     return {
         "sku": item.sku,
         "title": item.title,
         "barcode": item.barcode,
-        **selectors.stock_totals(item.pk),
+        "on_hand": totals["on_hand"],
+        "allocated": totals["allocated"],
+        "available": max(totals["on_hand"] - totals["allocated"], 0),
+        "available_to_sell": totals["available"],
         "levels": [
             {
                 "location": level.location.name,
@@ -43,11 +47,30 @@ def stock_detail(item) -> dict:
 
 @router.get("/stock", response={200: StockPageOut, **ERRORS}, summary="Stock items with their totals")
 def list_stock(request, filters: Query[StockFilters]):
-    after_sku = decode_cursor(filters.cursor, str)[0] if filters.cursor else ""
-    rows = selectors.stock_overview(sku=filters.sku, after_sku=after_sku, limit=filters.limit + 1)
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
-    return {"items": rows, "next_cursor": encode_cursor(rows[-1].sku) if more else None}
+    items = selectors.stock_item_list().order_by("sku")
+    if filters.sku.strip():
+        items = items.filter(sku__istartswith=filters.sku.strip())
+    if filters.cursor:
+        items = items.filter(sku__gt=decode_cursor(filters.cursor, str)[0])
+    page = list(items[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    selling = selectors.available_to_sell_many(item.pk for item in page)
+    return {
+        "items": [
+            {
+                "sku": item.sku,
+                "title": item.title,
+                "barcode": item.barcode,
+                "on_hand": item.on_hand,
+                "allocated": item.allocated,
+                "available": max(item.available, 0),
+                "available_to_sell": selling[item.pk],
+            }
+            for item in page
+        ],
+        "next_cursor": encode_cursor(page[-1].sku) if more else None,
+    }
 
 
 # The routes with a suffix come first: a SKU may contain "/", so {path:sku} would swallow them.

@@ -1,10 +1,11 @@
 """Stock reads."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from stockroom.catalog.models import StockItem
 from stockroom.inventory.models import StockLevel, StockMovement
@@ -29,69 +30,10 @@ def available_to_sell_many(item_ids: Iterable[int]) -> dict[int, int]:
 
 
 def stock_totals(item_id: int) -> dict[str, int]:
-    return stock_totals_many([item_id])[item_id]
-
-
-def stock_totals_many(item_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """Per item: on_hand and allocated over all locations, available = available to sell."""
-    ids = list(set(item_ids))
-    result = {item_id: {"on_hand": 0, "allocated": 0, "available": 0} for item_id in ids}
-    rows = (
-        StockLevel.objects.filter(item_id__in=ids)
-        .values("item_id")
-        .annotate(
-            total_on_hand=Coalesce(Sum("on_hand"), 0),
-            total_allocated=Coalesce(Sum("allocated"), 0),
-            selling=Coalesce(Sum(F("on_hand") - F("allocated"), filter=Q(location__feeds_channels=True)), 0),
-        )
+    row = StockLevel.objects.filter(item_id=item_id).aggregate(
+        on_hand=Coalesce(Sum("on_hand"), 0), allocated=Coalesce(Sum("allocated"), 0)
     )
-    for row in rows:
-        result[row["item_id"]] = {
-            "on_hand": row["total_on_hand"],
-            "allocated": row["total_allocated"],
-            "available": max(row["selling"], 0),
-        }
-    return result
-
-
-@dataclass(frozen=True)
-class StockRow:
-    item_id: int
-    sku: str
-    title: str
-    barcode: str
-    on_hand: int
-    allocated: int
-    available: int
-
-
-def stock_overview(*, sku: str = "", after_sku: str = "", limit: int = 50) -> list[StockRow]:
-    """One page of stock items in SKU order with their totals; ``sku`` filters by SKU prefix.
-
-    Keyset paged: pass the last row's SKU as ``after_sku`` for the next page.
-    """
-    items = StockItem.objects.order_by("sku")
-    if sku.strip():
-        items = items.filter(sku__istartswith=sku.strip())
-    if after_sku:
-        items = items.filter(sku__gt=after_sku)
-    page = list(items.values("pk", "sku", "title", "barcode")[:limit])
-    totals = stock_totals_many(row["pk"] for row in page)
-    return [
-        StockRow(
-            item_id=row["pk"], sku=row["sku"], title=row["title"], barcode=row["barcode"], **totals[row["pk"]]
-        )
-        for row in page
-    ]
-
-
-def stock_levels(item_id: int):
-    """The item's level at each location, default location first."""
-    return (
-        StockLevel.objects.filter(item_id=item_id)
-        .select_related("location")
-        .order_by("-location__is_default", "location__name")
-    )
+    return {"on_hand": row["on_hand"], "allocated": row["allocated"], "available": available_to_sell(item_id)}
 
 
 def ledger_mismatches() -> list[tuple[int, int, int, int]]:
@@ -111,3 +53,50 @@ def ledger_mismatches() -> list[tuple[int, int, int, int]]:
 
 def movement_history(item_id: int):
     return StockMovement.objects.filter(item_id=item_id).select_related("location", "user")
+
+
+def _level_sum(column: str):
+    total = (
+        StockLevel.objects.filter(item=OuterRef("pk"))
+        .order_by()
+        .values("item")
+        .annotate(total=Sum(column))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+
+def stock_item_list(*, search: str = "") -> QuerySet[StockItem]:
+    """Stock items with ``on_hand``, ``allocated`` and ``available`` (on hand - allocated) summed over
+    all locations, as annotations (one query, sortable). ``search`` matches SKU, title or barcode."""
+    items = StockItem.objects.annotate(on_hand=_level_sum("on_hand"), allocated=_level_sum("allocated"))
+    items = items.annotate(available=F("on_hand") - F("allocated"))
+    search = (search or "").strip()[:200]
+    if search:
+        items = items.filter(Q(sku__icontains=search) | Q(title__icontains=search) | Q(barcode=search))
+    return items
+
+
+def stock_levels(item_id: int) -> QuerySet[StockLevel]:
+    return StockLevel.objects.filter(item_id=item_id).select_related("location").order_by("location")
+
+
+def on_hand_by_day(*, item_id: int, days: int) -> list[tuple[datetime, int]]:
+    """On hand (all locations) at the end of each of the last ``days`` days, oldest first, from
+    the ledger: today's level minus the movements that came after each day's end."""
+    today = timezone.localdate()
+    ends = [
+        timezone.make_aware(datetime.combine(today - timedelta(days=offset), datetime.max.time()))
+        for offset in range(days - 1, -1, -1)
+    ]
+    current = stock_totals_all_locations(item_id)
+    later = list(
+        StockMovement.objects.filter(item_id=item_id, created_at__gt=ends[0]).values_list(
+            "created_at", "quantity"
+        )
+    )
+    return [(end, current - sum(q for at, q in later if at > end)) for end in ends]
+
+
+def stock_totals_all_locations(item_id: int) -> int:
+    return StockLevel.objects.filter(item_id=item_id).aggregate(total=Coalesce(Sum("on_hand"), 0))["total"]
