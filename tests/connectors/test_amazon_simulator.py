@@ -445,7 +445,7 @@ def test_flat_and_xml_reports_yield_the_same_orders(sim, control, seller):
 
 def test_a_truncated_report_raises_transient_and_keeps_the_cursor(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
-    connector = connect(sim, seller, order_source="report_flat")
+    connector = connect(sim, seller, order_source="report_flat", report_period="PT15M")
     empty = list(connector.fetch_orders(cursor=None, since=since()))
     order = place(control, seller)
     control.advance_clock(15 * 60 + 90)
@@ -468,7 +468,7 @@ def test_a_truncated_report_raises_transient_and_keeps_the_cursor(sim, control, 
 def test_a_garbled_gzip_report_raises_transient(sim, control, seller):
     control.configure(report_compression="GZIP")
     control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
-    connector = connect(sim, seller, order_source="report_xml")
+    connector = connect(sim, seller, order_source="report_xml", report_period="PT15M")
     list(connector.fetch_orders(cursor=None, since=since()))
     place(control, seller)
     control.advance_clock(15 * 60 + 90)
@@ -484,7 +484,9 @@ def test_a_garbled_gzip_report_raises_transient(sim, control, seller):
 def test_secondary_integration_rereads_recent_reports(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
     connector = connect(sim, seller, order_source="report_flat", secondary_integrated=True)
-    list(connector.fetch_orders(cursor=None, since=since()))
+    warned = connector.check(orders_since=None)
+    primary = connect(sim, seller, order_source="report_flat", report_period="PT15M")
+    list(primary.fetch_orders(cursor=None, since=since()))  # the primary integration schedules the report
     order = place(control, seller)
     control.advance_clock(15 * 60 + 90)
 
@@ -496,6 +498,11 @@ def test_secondary_integration_rereads_recent_reports(sim, control, seller):
     ]
 
     assert first == second == [order["order_id"]]
+    assert control.stats()[seller["seller_id"]]["createReportSchedule"]["calls"] == 1  # the primary's only
+    assert warned.ok and warned.warnings == (
+        "no GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING schedule exists: the primary integration must schedule it, "
+        "or turn secondary integration off",
+    )
 
 
 def test_changing_the_report_period_replaces_the_schedule(sim, control, seller):
