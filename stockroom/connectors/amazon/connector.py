@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+import tempfile
 import zlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import IO
 
 import httpx
 
@@ -64,6 +67,7 @@ RDT_BATCH = 25  # report documents per Restricted Data Token
 DOCUMENT_MAX_WAIT = 5.0  # getReportDocument allows one call a minute after its burst: stop, don't wait
 PATCH_THRESHOLD = 10
 PAGE_SIZE = 100
+SPOOL_BYTES = 8 * 1024 * 1024  # a report document bigger than this is spooled to disk
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
 CREDENTIAL_NAMES = {
     "client_id": "LWA client id",
@@ -412,36 +416,62 @@ class AmazonConnector:
             yield OrderPage(previous.orders, final_cursor, previous.failed, done=True)
 
     def _report_pages(self, report, rdts: RestrictedTokens) -> Iterator[OrderPage]:
-        data, content_type = self._download_report(report.report_document_id, report.report_type, rdts)
+        """The report's orders, read from a spooled file as a stream: memory stays flat whatever the
+        report's size. A document found unreadable (cut short) part-way raises ``Transient`` after the
+        pages before it: the cursor stays before the report, so it is read again (an upsert)."""
+        handle, content_type = self._download_report(report.report_document_id, report.report_type, rdts)
         japanese = any(m.code == "JP" for m in self._marketplaces())
         default = self._default_marketplace()
-        try:
-            if data.lstrip()[:5] == b"<?xml" or data.lstrip()[:1] == b"<":
-                orders, failed = mapping.orders_from_xml_report(data, default_marketplace=default)
-            else:
-                text = mapping.decode_report(data, content_type=content_type, japanese=japanese)
-                orders, failed = mapping.orders_from_flat_report(text, default_marketplace=default)
-        except mapping.DocumentError as exc:
-            raise Transient(
-                f"order report {report.report_id} could not be read ({exc}); it will be downloaded again and "
-                "the order cursor stays before it"
-            ) from None
-        for n in range(0, max(len(orders), 1), PAGE_SIZE):
-            yield OrderPage(
-                tuple(orders[n : n + PAGE_SIZE]), None, tuple(failed) if n == 0 else (), done=False
-            )
+        yielded = False
+        with handle:
+            try:
+                for orders, failed in mapping.report_pages(
+                    handle,
+                    default_marketplace=default,
+                    content_type=content_type,
+                    japanese=japanese,
+                    page_size=PAGE_SIZE,
+                ):
+                    yielded = True
+                    yield OrderPage(tuple(orders), None, tuple(failed), done=False)
+            except mapping.DocumentError as exc:
+                raise Transient(
+                    f"order report {report.report_id} could not be read ({exc}); it will be downloaded again "
+                    "and the order cursor stays before it"
+                ) from None
+        if not yielded:
+            yield OrderPage((), None, (), done=False)
 
     def _download_report(
         self, document_id: str, report_type: str, rdts: RestrictedTokens
-    ) -> tuple[bytes, str]:
+    ) -> tuple[IO[bytes], str]:
+        """The report document in a spooled temporary file (in memory up to a few MB, then on disk)."""
         rdt = rdts.token_for(document_id) if report_type in RESTRICTED_REPORT_TYPES else None
         document = ops.get_report_document(self.client, document_id, rdt=rdt, max_wait=DOCUMENT_MAX_WAIT)
-        data, content_type = self.client.download(document.url)
-        return _gunzip(
-            data,
-            declared=(document.compression_algorithm or "").upper() == "GZIP",
-            what=f"report document {document_id}",
-        ), content_type
+        raw = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+        try:
+            content_type = self.client.download_to(document.url, raw)
+            raw.seek(0)
+            if (document.compression_algorithm or "").upper() != "GZIP" and raw.read(2) != b"\x1f\x8b":
+                raw.seek(0)
+                return raw, content_type
+            raw.seek(0)
+            plain = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+            try:
+                with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                    shutil.copyfileobj(unzipped, plain, mapping.REPORT_CHUNK)
+            except (OSError, EOFError, zlib.error):
+                plain.close()
+                raise Transient(
+                    f"the report document {document_id} is not valid GZIP (cut short or garbled); it will be "
+                    "downloaded again"
+                ) from None
+            plain.seek(0)
+            raw.close()
+            return plain, content_type
+        except BaseException:
+            raw.close()
+            raise
 
     # ------------------------------------------------------------------ shipments
     def confirm_shipments(self, shipments: Sequence[ShipmentConfirmation]) -> list[WriteOutcome]:

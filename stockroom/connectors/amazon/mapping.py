@@ -818,7 +818,7 @@ def flat_report_pages(
             rows_seen += 1
             if len(row) < width:
                 row = row + [""] * (width - len(row))
-            record = dict(zip(header, map(str.strip, row)))
+            record = dict(zip(header, map(str.strip, row), strict=False))  # extra cells ignored
             order_id = record.get("order-id") or record.get("amazon-order-id") or ""
             if records and order_id != current_id:
                 flush()
