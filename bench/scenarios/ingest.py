@@ -42,16 +42,18 @@ def _import_pages(account) -> int:
         return run.orders_in
     from django.db import transaction
 
-    from stockroom.orders.services import import_channel_order
+    from stockroom.orders.services import import_channel_order, import_new_channel_orders
     from stockroom.sync.accounts import orders_since
     from stockroom.sync.registry import connector_for
 
     count = 0
     for page in connector_for(account).fetch_orders(cursor=None, since=orders_since(account)):
+        created = import_new_channel_orders(account=account, orders=page.orders)
         for data in page.orders:
-            with transaction.atomic():
-                import_channel_order(account=account, data=data)
-            count += 1
+            if data.external_order_id not in created:
+                with transaction.atomic():
+                    import_channel_order(account=account, data=data)
+        count += len(page.orders)
     return count
 
 

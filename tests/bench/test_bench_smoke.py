@@ -4,6 +4,7 @@ No timing is asserted (that is the benchmark's job, not a test's); the run goes 
 command a user types (``python -m bench``), on SQLite, and on PostgreSQL when the suite runs there.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -56,14 +57,20 @@ def test_every_scenario_runs_at_a_tiny_size_and_reports_its_measures(tmp_path):
     by_scenario = {r["scenario"]: r for r in report["results"]}
     assert set(by_scenario) == set(SCENARIOS)
     assert by_scenario["parse"]["db"] == "-"
+    engine = importlib.util.find_spec("stockroom.sync.engine") is not None
     for name, wanted in EXPECTED.items():
         result = by_scenario[name]
         assert "error" not in result, result
+        if name in ("delta", "propagation") and not engine:
+            assert result["metrics"] == [] and "not on main yet" in result["notes"][0]
+            continue
         names = {m["name"] for m in result["metrics"]}
         assert wanted <= names, (name, names)
         for m in result["metrics"]:
             if m["name"] in wanted:
                 assert m["value"] is not None, (name, m)
+    if not engine:
+        return
     delta = {m["name"]: m for m in by_scenario["delta"]["metrics"]}
     # 2% of 100 items changed, each listed on 5 accounts: only those 10 listings were sent, one feed
     # per account
