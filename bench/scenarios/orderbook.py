@@ -21,7 +21,7 @@ NAME = "orderbook"
 TITLE = "order book"
 NEEDS_DB = True
 SIZES = {
-    "tiny": {"orders": 2000, "requests": 3},
+    "tiny": {"orders": 300, "requests": 3},
     "quick": {"orders": 100_000, "requests": 10},
     "full": {"orders": 1_000_000, "requests": 20},
 }
