@@ -119,6 +119,17 @@ def test_check_explains_a_wrong_refresh_token(sim, control, seller):
     assert "space" not in result.message
 
 
+def test_check_names_the_endpoint_when_nothing_answers(sim, control, seller):
+    connector = connect(sim, seller)
+    object.__setattr__(connector.config, "token_url", "http://127.0.0.1:9/auth/o2/token")
+
+    result = connector.check(orders_since=None)
+
+    assert not result.ok
+    assert result.message.startswith("Amazon could not be reached (could not reach Login with Amazon")
+    assert "token URL (http://127.0.0.1:9/auth/o2/token)" in result.message
+
+
 def test_check_explains_a_wrong_client_id(sim, control, seller):
     result = connect(sim, seller, credentials={"client_id": "amzn1.application-oa2-client.other"}).check(
         orders_since=None
@@ -191,7 +202,10 @@ def test_a_late_order_is_caught_by_the_overlap_of_the_next_run(sim, control, sel
 def test_order_statuses_and_fba_come_through(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=10)
     control.create_listing(seller["seller_id"], "FBA-1", quantity=10, fulfillment_channel="AMAZON_EU")
-    pending = control.place_order(seller["seller_id"], marketplace_id=UK, items=[{"sku": "SKU-1"}])
+    hostile = '<script>alert(1)</script>"onmouseover=x عربي 中文 ' + "x" * 300
+    pending = control.place_order(
+        seller["seller_id"], marketplace_id=UK, items=[{"sku": "SKU-1"}], buyer_name=hostile
+    )
     cancelled = place(control, seller)
     control.cancel_order(seller["seller_id"], cancelled["order_id"])
     fba = control.place_order(
@@ -206,6 +220,7 @@ def test_order_statuses_and_fba_come_through(sim, control, seller):
     }
 
     assert orders[pending["order_id"]].status is ChannelOrderStatus.PENDING
+    assert orders[pending["order_id"]].buyer_name == hostile  # kept intact; escaping is the interface's job
     assert orders[cancelled["order_id"]].status is ChannelOrderStatus.CANCELLED
     assert (orders[fba["order_id"]].fulfilled_by_channel, orders[fba["order_id"]].status) == (
         True,

@@ -460,7 +460,8 @@ def _error_for(operation: str, resp: httpx.Response) -> ChannelError:
     if status in (401, 403):
         return AuthFailed(
             f"Amazon refused {operation} ({status} {code or 'Unauthorized'}: {message or 'access denied'}). "
-            "The app may lack the role for this operation or the seller has not authorised it",
+            "The app may lack the role for this operation, the seller may not have authorised it, or the "
+            "account's region may be wrong",
             status=status,
             code=code,
             body=resp.text,

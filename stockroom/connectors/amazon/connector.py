@@ -175,7 +175,10 @@ class AmazonConnector:
             return CheckResult(False, exc.message + "." + space_hint)
         except ChannelError as exc:
             return CheckResult(
-                False, f"Amazon could not be reached ({exc.message}); try again in a few minutes."
+                False,
+                f"Amazon could not be reached ({exc.message}). Check the endpoint "
+                f"({self.client.endpoint}) and token URL ({self.client.token_url}), or try again in a few "
+                "minutes.",
             )
         participating = [p.marketplace.id for p in participations if p.participation.is_participating]
         codes = tuple(marketplace_code(mp) for mp in participating)
