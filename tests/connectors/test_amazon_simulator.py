@@ -99,6 +99,21 @@ def test_check_with_good_credentials_names_marketplaces_and_waiting_orders(sim, 
     )
 
 
+def test_check_stops_counting_after_three_pages(sim, control, seller):
+    control.create_listing(seller["seller_id"], "SKU-1", quantity=1000)
+    control.place_orders(
+        seller["seller_id"],
+        [{"marketplace_id": UK, "items": [{"sku": "SKU-1"}], "status": "Unshipped"}] * 301,
+    )
+    control.advance_clock(180)
+
+    result = connect(sim, seller).check(orders_since=since())
+
+    assert (result.ok, result.orders_waiting) == (True, 300)
+    assert result.message.endswith("300+ orders to download.")
+    assert result.warnings == ("more than 300 orders are waiting; the count stopped there",)
+
+
 def test_check_names_a_trailing_space_in_the_secret(sim, control, seller):
     result = connect(sim, seller, credentials={"client_secret": seller["client_secret"] + " "}).check(
         orders_since=None

@@ -208,7 +208,7 @@ class AmazonConnector:
         except ChannelError as exc:
             return CheckResult(False, f"Amazon could not be reached ({exc.message}); try again later.", codes)
         warnings = [f"the {label} has a leading or trailing space" for label in spaced]
-        waiting = None
+        waiting, more = None, False
         try:
             waiting, more = self._count_waiting(orders_since)
             if more:
@@ -225,10 +225,11 @@ class AmazonConnector:
                     )
             except ChannelError:
                 pass
-        what = "order report documents" if source != "orders_api" else "orders"
         message = f"Connected to Amazon as seller {self.seller_id} on {', '.join(codes)}."
         if waiting is not None:
-            message += f" {waiting}{'+' if waiting and warnings and 'more than' in warnings[-1] else ''} {what} to download."
+            noun = "order report document" if source != "orders_api" else "order"
+            plural = "" if waiting == 1 and not more else "s"
+            message += f" {waiting}{'+' if more else ''} {noun}{plural} to download."
         return CheckResult(True, message, codes, waiting, tuple(warnings))
 
     def _count_waiting(self, since: datetime | None) -> tuple[int, bool]:
