@@ -261,6 +261,16 @@ def test_a_5xx_on_a_later_page_raises_transient_and_no_cursor_was_given(sim, con
     assert control.stats()[seller["seller_id"]]["searchOrders"]["faults"] == 3
 
 
+def test_an_access_token_expired_on_amazons_side_is_renewed(sim, control, seller):
+    connector = connect(sim, seller)
+    assert connector.check(orders_since=None).ok
+    control.advance_clock(3700)  # the simulated hour is over; our cached token still looks fresh
+
+    pages = list(connector.fetch_orders(cursor=None, since=since()))
+
+    assert pages[-1].done and pages[-1].next_cursor is not None
+
+
 # ---------------------------------------------------------------------------------------------- shipments
 def _shipment(order, **changes):
     return replace(

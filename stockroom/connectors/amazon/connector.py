@@ -418,7 +418,9 @@ class AmazonConnector:
     def _report_pages(self, report, rdts: RestrictedTokens) -> Iterator[OrderPage]:
         data, content_type = self._download_report(report.report_document_id, report.report_type, rdts)
         japanese = any(m.code == "JP" for m in self._marketplaces())
-        default = self._default_marketplace()
+        # the XML shipping report names no marketplace: the report's own, when it covers one
+        ids = report.marketplace_ids
+        default = marketplace_code(ids[0]) if len(ids) == 1 else self._default_marketplace()
         try:
             if data.lstrip()[:5] == b"<?xml" or data.lstrip()[:1] == b"<":
                 orders, failed = mapping.orders_from_xml_report(data, default_marketplace=default)
