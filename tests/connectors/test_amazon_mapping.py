@@ -15,7 +15,7 @@ from stockroom.channels.contracts import (
     ShipmentLine,
     WriteOutcome,
 )
-from stockroom.connectors.amazon import mapping
+from stockroom.connectors.amazon import mapping, schemas
 
 from .conftest import amazon_file, amazon_json, sandbox_examples
 
@@ -426,8 +426,6 @@ def test_a_shipment_amazon_would_refuse_is_refused_before_sending():
 
 
 def test_amazons_own_sample_answers_read_into_the_schemas():
-    from stockroom.connectors.amazon import schemas
-
     feed = schemas.Feed.model_validate(amazon_json("samples/amazon-samples/feeds-getFeed.response.json"))
     feed_doc = schemas.Document.model_validate(
         amazon_json("samples/amazon-samples/feeds-getFeedDocument.response.json")

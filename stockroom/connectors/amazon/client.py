@@ -97,7 +97,8 @@ class TokenBucket:
 
     def wait_time(self, now: float) -> float:
         self._refill(now)
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+        missing = 1.0 - self.tokens
+        return 0.0 if missing <= 1e-6 else missing / self.rate  # tolerance: float refill after a sleep
 
     def take(self, now: float) -> None:
         self._refill(now)

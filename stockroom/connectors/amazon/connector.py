@@ -173,6 +173,11 @@ class AmazonConnector:
             participations = ops.get_marketplace_participations(client).payload
         except AuthFailed as exc:
             return CheckResult(False, exc.message + "." + space_hint)
+        except RateLimited as exc:
+            return CheckResult(
+                False,
+                f"Amazon limits how often an account can be checked; try again in {exc.retry_after:.0f} s.",
+            )
         except ChannelError as exc:
             return CheckResult(
                 False,
