@@ -545,3 +545,30 @@ def test_a_normal_run_never_provokes_a_429(sim, control, seller):
     assert {o.status for o in shipped + patched + collected} == {"confirmed"}
     assert len(listings) == 15
     no_throttling(control)
+
+
+def test_when_amazons_document_quota_is_spent_the_run_stops_with_the_cursor_of_what_was_read(
+    sim, control, seller
+):
+    control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
+    connector = connect(sim, seller, order_source="report_flat", report_period="PT5M")
+    list(connector.fetch_orders(cursor=None, since=since()))
+    placed = []
+    for _ in range(17):  # one report per order; getReportDocument allows a burst of 15
+        placed.append(place(control, seller)["order_id"])
+        control.advance_clock(300)
+    control.advance_clock(60)
+
+    first = list(connector.fetch_orders(cursor=None, since=since()))
+    connector.client.clock.now += 125  # two more documents' worth of quota
+    control.advance_clock(125)
+    second = list(connector.fetch_orders(cursor=first[-1].next_cursor, since=None))
+
+    first_ids = [o.external_order_id for p in first for o in p.orders]
+    second_ids = [o.external_order_id for p in second for o in p.orders]
+    assert first_ids == placed[:15]
+    assert second_ids == placed[15:]
+    reports = sorted(control.reports(seller["seller_id"]), key=lambda r: r["createdTime"])
+    assert first[-1].next_cursor == reports[14]["createdTime"]
+    assert second[-1].next_cursor == reports[16]["createdTime"]
+    no_throttling(control)

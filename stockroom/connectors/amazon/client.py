@@ -297,11 +297,14 @@ class SpApiClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         access_token: str | None = None,
+        max_wait: float | None = None,
     ) -> Response:
         """Call one SP-API operation; returns the decoded 2xx response or raises a ``ChannelError``.
 
-        ``access_token`` overrides the LWA token (a Restricted Data Token for PII operations).
+        ``access_token`` overrides the LWA token (a Restricted Data Token for PII operations);
+        ``max_wait`` overrides how long this call may wait for a token of the rate limit.
         """
+        wait_limit = self.max_wait if max_wait is None else max_wait
         op = OPERATIONS[operation]
         path = op.path
         for key, value in (path_params or {}).items():
@@ -316,7 +319,7 @@ class SpApiClient:
 
         def attempt() -> Response:
             nonlocal refreshed
-            self.limiter.acquire(self.seller_key, op, max_wait=self.max_wait)
+            self.limiter.acquire(self.seller_key, op, max_wait=wait_limit)
             token = access_token or self.access_token()
             try:
                 resp = self.http.request(

@@ -24,6 +24,7 @@ from stockroom.channels.contracts import (
     CheckResult,
     OrderPage,
     Permanent,
+    RateLimited,
     ShipmentConfirmation,
     StockUpdate,
     Transient,
@@ -59,6 +60,8 @@ FIRST_RUN_LOOKBACK = timedelta(days=7)
 SECONDARY_LOOKBACK = timedelta(days=7)
 SECONDARY_MAX_REPORTS = 24
 CHECK_MAX_PAGES = 3
+RDT_BATCH = 25  # report documents per Restricted Data Token
+DOCUMENT_MAX_WAIT = 5.0  # getReportDocument allows one call a minute after its burst: stop, don't wait
 PATCH_THRESHOLD = 10
 PAGE_SIZE = 100
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -360,37 +363,56 @@ class AmazonConnector:
         if not secondary:  # a secondary integration reads the primary integration's reports
             self._ensure_schedule(report_type)
         start = self._start(cursor, since, lookback=SECONDARY_LOOKBACK)
+        # the plan: (report to read or None, cursor once it is settled or None while one is still processing)
+        plan: list[tuple[object | None, str | None]] = []
+        final_cursor = None
         if secondary:
             reports = self._list_reports(report_type, _now() - SECONDARY_LOOKBACK)
-            chosen = [r for r in reports if r.processing_status == "DONE"][-SECONDARY_MAX_REPORTS:]
-            next_cursor = chosen[-1].created_time if chosen else None
+            done = [r for r in reports if r.processing_status == "DONE" and r.report_document_id]
+            done = done[-SECONDARY_MAX_REPORTS:][::-1]  # newest first: a run cut short has read the newest
+            plan = [(r, None) for r in done]
+            final_cursor = done[0].created_time if done else None
         else:
-            reports = self._list_reports(report_type, start)
-            chosen, next_cursor, blocked = [], None, False
-            for report in reports:
+            blocked = False
+            for report in self._list_reports(report_type, start):
                 created = mapping.parse_time(report.created_time, field="createdTime")
                 if cursor and created <= start:
                     continue  # read in an earlier run
                 if report.processing_status in ("IN_QUEUE", "IN_PROGRESS"):
                     blocked = True
                     continue
-                if report.processing_status == "DONE" and report.report_document_id:
-                    chosen.append(report)
-                if not blocked:
-                    next_cursor = mapping.iso_z(created)
+                readable = report.processing_status == "DONE" and report.report_document_id
+                plan.append((report if readable else None, None if blocked else mapping.iso_z(created)))
+        restricted = [
+            r.report_document_id
+            for r, _ in plan
+            if r is not None and r.report_type in RESTRICTED_REPORT_TYPES
+        ]
+        rdts = RestrictedTokens(self.client, restricted)
         previous: OrderPage | None = None
-        for report in chosen:
-            for page in self._report_pages(report):
-                if previous is not None:
-                    yield previous
-                previous = page
+        read_any = False
+        for report, settled in plan:
+            if report is not None:
+                try:
+                    pages = list(self._report_pages(report, rdts))
+                except RateLimited:
+                    if not read_any and final_cursor is None:
+                        raise
+                    break  # Amazon's quota for documents is spent: the rest in the next run
+                read_any = True
+                for page in pages:
+                    if previous is not None:
+                        yield previous
+                    previous = page
+            if settled is not None:
+                final_cursor = settled
         if previous is None:
-            yield OrderPage((), next_cursor, done=True)
+            yield OrderPage((), final_cursor, done=True)
         else:
-            yield OrderPage(previous.orders, next_cursor, previous.failed, done=True)
+            yield OrderPage(previous.orders, final_cursor, previous.failed, done=True)
 
-    def _report_pages(self, report) -> Iterator[OrderPage]:
-        data, content_type = self._download_report(report.report_document_id, report.report_type)
+    def _report_pages(self, report, rdts: RestrictedTokens) -> Iterator[OrderPage]:
+        data, content_type = self._download_report(report.report_document_id, report.report_type, rdts)
         japanese = any(m.code == "JP" for m in self._marketplaces())
         default = self._default_marketplace()
         try:
@@ -409,19 +431,11 @@ class AmazonConnector:
                 tuple(orders[n : n + PAGE_SIZE]), None, tuple(failed) if n == 0 else (), done=False
             )
 
-    def _download_report(self, document_id: str, report_type: str) -> tuple[bytes, str]:
-        rdt = None
-        if report_type in RESTRICTED_REPORT_TYPES:
-            try:
-                rdt = ops.create_restricted_data_token(
-                    self.client, [f"/reports/2021-06-30/documents/{document_id}"]
-                )
-            except AuthFailed as exc:
-                raise AuthFailed(
-                    "the app may not read order reports with buyer addresses: it needs the restricted "
-                    f"Direct-to-Consumer Shipping role ({exc.message})"
-                ) from None
-        document = ops.get_report_document(self.client, document_id, rdt=rdt)
+    def _download_report(
+        self, document_id: str, report_type: str, rdts: RestrictedTokens
+    ) -> tuple[bytes, str]:
+        rdt = rdts.token_for(document_id) if report_type in RESTRICTED_REPORT_TYPES else None
+        document = ops.get_report_document(self.client, document_id, rdt=rdt, max_wait=DOCUMENT_MAX_WAIT)
         data, content_type = self.client.download(document.url)
         return _gunzip(
             data,
@@ -634,6 +648,32 @@ class AmazonConnector:
             token = resp.pagination.next_token if resp.pagination else None
             if not token:
                 return
+
+
+class RestrictedTokens:
+    """Restricted Data Tokens for report documents (they carry buyer addresses): one token covers up to
+    ``RDT_BATCH`` documents, asked for when the first of them is read."""
+
+    def __init__(self, client: SpApiClient, document_ids: Sequence[str]) -> None:
+        self.client = client
+        self.document_ids = list(document_ids)
+        self.tokens: dict[str, str] = {}
+
+    def token_for(self, document_id: str) -> str:
+        if document_id not in self.tokens:
+            position = self.document_ids.index(document_id) if document_id in self.document_ids else -1
+            batch = self.document_ids[position : position + RDT_BATCH] if position >= 0 else [document_id]
+            try:
+                token = ops.create_restricted_data_token(
+                    self.client, [f"/reports/2021-06-30/documents/{d}" for d in batch]
+                )
+            except AuthFailed as exc:
+                raise AuthFailed(
+                    "the app may not read order reports with buyer addresses: it needs the restricted "
+                    f"Direct-to-Consumer Shipping role ({exc.message})"
+                ) from None
+            self.tokens.update(dict.fromkeys(batch, token))
+        return self.tokens[document_id]
 
 
 def _write_each(items, key_of, send) -> list[WriteOutcome]:
