@@ -45,8 +45,10 @@ def test_xml_report_pages_give_the_whole_document_readers_orders(sample):
 
 
 def test_a_bad_row_fails_its_order_only_in_a_stream():
-    data = amazon_file(FLAT_SHIPPING).read_bytes().replace(
-        b"STOCKROOM-SKU-003\tExample Gizmo\t1", b"STOCKROOM-SKU-003\tExample Gizmo\tabc"
+    data = (
+        amazon_file(FLAT_SHIPPING)
+        .read_bytes()
+        .replace(b"STOCKROOM-SKU-003\tExample Gizmo\t1", b"STOCKROOM-SKU-003\tExample Gizmo\tabc")
     )
 
     orders, failed = _flatten(_pages(data))
