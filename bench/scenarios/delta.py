@@ -16,6 +16,7 @@ from bench.data import link_listings, make_account, make_items, metric
 
 NAME = "delta"
 TITLE = "stock delta"
+DEFAULT_REPEAT = 3
 NEEDS_DB = True
 SIZES = {
     "tiny": {"listings": 500, "accounts": 5},

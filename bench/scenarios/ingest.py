@@ -17,6 +17,7 @@ from bench.stats import current_rss_mb, peak_rss_mb
 
 NAME = "ingest"
 TITLE = "order ingest"
+DEFAULT_REPEAT = 1
 NEEDS_DB = True
 SIZES = {
     "tiny": {"orders": 30, "skus": 20},

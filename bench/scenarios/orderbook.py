@@ -19,6 +19,7 @@ from bench.stats import percentile
 
 NAME = "orderbook"
 TITLE = "order book"
+DEFAULT_REPEAT = 1
 NEEDS_DB = True
 SIZES = {
     "tiny": {"orders": 300, "requests": 3},

@@ -24,6 +24,7 @@ from bench.stats import current_rss_mb, peak_rss_mb
 
 NAME = "parse"
 TITLE = "report parse"
+DEFAULT_REPEAT = 1
 NEEDS_DB = False
 SIZES = {
     "tiny": {"lines": 200},
