@@ -25,7 +25,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -179,12 +179,23 @@ def resolve_issues(*, account: ChannelAccount, kind: str, external_ref: str, res
 # --- entry points ----------------------------------------------------------------------------------------
 
 
-def sync_all(*, trigger: str, steps: Sequence[str] = STEPS) -> list[SyncRun]:
-    """Every enabled account in the order added; one failing account never blocks the others."""
+def sync_all(
+    *,
+    trigger: str,
+    steps: Sequence[str] = STEPS,
+    on_account: Callable[[ChannelAccount], None] | None = None,
+    all_listings: bool = False,
+) -> list[SyncRun]:
+    """Every enabled account in the order added; one failing account never blocks the others.
+
+    ``on_account`` is told of each account before its run (the CLI prints a progress line).
+    """
     runs = []
     for account in ChannelAccount.objects.filter(enabled=True).order_by("pk"):
+        if on_account is not None:
+            on_account(account)
         try:
-            run = sync_account(account, trigger=trigger, steps=steps)
+            run = sync_account(account, trigger=trigger, steps=steps, all_listings=all_listings)
         except Exception:  # noqa: BLE001 - recorded in the account's run; the next account goes on
             logger.exception("sync of account %s crashed", account.pk)
             continue
