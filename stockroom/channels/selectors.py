@@ -1,4 +1,13 @@
-from stockroom.channels.models import ChannelAccount, Listing
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
+
+from stockroom.catalog.models import StockItem
+from stockroom.channels.models import ChannelAccount, Listing, ListingStatusLog, ShippingMethodMapping
+from stockroom.core.errors import NotFound
 
 
 def linked_stock_items(account: ChannelAccount, channel_skus) -> dict[str, int | None]:
@@ -15,3 +24,120 @@ def fulfilled_by_channel_skus(account: ChannelAccount, channel_skus) -> set[str]
             account=account, channel_sku__in=list(channel_skus), fulfilled_by_channel=True
         ).values_list("channel_sku", flat=True)
     )
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+
+def account_list() -> QuerySet[ChannelAccount]:
+    """Every account, in the order they are synchronised (the order they were added)."""
+    return ChannelAccount.objects.order_by("pk")
+
+
+def account_by_name(name: str) -> ChannelAccount:
+    account = ChannelAccount.objects.filter(name__iexact=(name or "").strip()).first()
+    if account is None:
+        known = ", ".join(ChannelAccount.objects.order_by("pk").values_list("name", flat=True)[:20])
+        raise NotFound(
+            f"no channel account named {str(name)[:100]!r}" + (f"; accounts: {known}" if known else "")
+        )
+    return account
+
+
+def account_by_id(account_id) -> ChannelAccount:
+    try:
+        return ChannelAccount.objects.get(pk=int(account_id))
+    except (ChannelAccount.DoesNotExist, TypeError, ValueError):
+        raise NotFound(f"channel account {str(account_id)[:20]} does not exist") from None
+
+
+# --- listings ---------------------------------------------------------------------------------------
+
+
+def listing_list(
+    *, account: ChannelAccount, search: str = "", status: str = "", linked: bool | None = None
+) -> QuerySet[Listing]:
+    """An account's listings, searchable by channel SKU, stock item SKU, title or external ref."""
+    listings = Listing.objects.filter(account=account).select_related("stock_item")
+    search = (search or "").strip()[:200]
+    if search:
+        listings = listings.filter(
+            Q(channel_sku__icontains=search)
+            | Q(stock_item__sku__icontains=search)
+            | Q(title__icontains=search)
+            | Q(external_ref__iexact=search)
+        )
+    if status:
+        listings = listings.filter(status=status)
+    if linked is not None:
+        listings = listings.filter(stock_item__isnull=not linked)
+    return listings.order_by("channel_sku", "pk")
+
+
+def listing_by_sku(account: ChannelAccount, channel_sku: str) -> Listing:
+    listing = (
+        Listing.objects.select_related("stock_item")
+        .filter(account=account, channel_sku=(channel_sku or "").strip())
+        .first()
+    )
+    if listing is None:
+        raise NotFound(f"account {account.name} has no listing with channel SKU {str(channel_sku)[:200]!r}")
+    return listing
+
+
+def listing_by_id(account: ChannelAccount, listing_id) -> Listing:
+    try:
+        return Listing.objects.select_related("stock_item").get(account=account, pk=int(listing_id))
+    except (Listing.DoesNotExist, TypeError, ValueError):
+        raise NotFound(f"listing {str(listing_id)[:20]} does not exist on account {account.name}") from None
+
+
+def listing_log(listing: Listing, *, limit: int = 50) -> list[ListingStatusLog]:
+    return list(listing.log.all()[:limit])
+
+
+@dataclass(frozen=True)
+class SkuMatch:
+    listing_id: int
+    channel_sku: str
+    stock_item_id: int
+    stock_item_sku: str
+
+
+@dataclass(frozen=True)
+class SkuMatchPreview:
+    matches: tuple[SkuMatch, ...]  # what "link all by identical SKU" will link
+    unmatched: tuple[str, ...]  # unlinked channel SKUs no stock item has
+
+
+def identical_sku_matches(account: ChannelAccount) -> SkuMatchPreview:
+    """Unlinked listings of the account and the stock item with the same SKU (SKUs ignore case)."""
+    unlinked = list(
+        Listing.objects.filter(account=account, stock_item__isnull=True)
+        .order_by("channel_sku", "pk")
+        .values_list("pk", "channel_sku")
+    )
+    lowered = {sku.strip().lower() for _, sku in unlinked}
+    items: dict[str, tuple[int, str]] = {}
+    keys = list(lowered)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for pk, sku, low in (
+            StockItem.objects.annotate(low=Lower("sku")).filter(low__in=chunk).values_list("pk", "sku", "low")
+        ):
+            items[low] = (pk, sku)
+    matches, unmatched = [], []
+    for pk, channel_sku in unlinked:
+        item = items.get(channel_sku.strip().lower())
+        if item is None:
+            unmatched.append(channel_sku)
+        else:
+            matches.append(SkuMatch(pk, channel_sku, item[0], item[1]))
+    return SkuMatchPreview(tuple(matches), tuple(unmatched))
+
+
+# --- shipping ---------------------------------------------------------------------------------------
+
+
+def shipping_mappings(account: ChannelAccount) -> QuerySet[ShippingMethodMapping]:
+    return ShippingMethodMapping.objects.filter(account=account).order_by("shipping_method")

@@ -1,1 +1,328 @@
-"""Channel-neutral write operations on accounts, listings and shipping mappings."""
+"""Channel-neutral write operations on accounts, listings and shipping mappings.
+
+Nothing here knows a channel's vocabulary: the sync layer (``stockroom.sync.accounts``) validates
+channel-specific input (regions, marketplaces, credential names, options) and then calls these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from stockroom.catalog.models import StockItem
+from stockroom.channels import selectors
+from stockroom.channels.contracts import ChannelListing
+from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ShippingMethodMapping
+from stockroom.core.errors import Conflict, InvalidInput, NotFound
+from stockroom.orders.models import ShippingMethod
+from stockroom.orders.services import relink_order_lines
+
+NAME_MAX = 100
+CHANNEL_SKU_MAX = 200
+
+
+def clean_text(value, *, field: str, max_length: int, required: bool = True) -> str:
+    text = str(value if value is not None else "").strip()
+    if required and not text:
+        raise InvalidInput(f"{field} is required")
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} is longer than {max_length} characters")
+    if any(ord(ch) < 32 for ch in text):
+        raise InvalidInput(f"{field} contains control characters")
+    return text
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+
+def _refuse_duplicates(*, channel: str, name: str, external_account_id: str, region: str, exclude=None):
+    others = ChannelAccount.objects.all()
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    if name is not None:
+        same_name = others.filter(name__iexact=name).first()
+        if same_name is not None:
+            raise Conflict(
+                f"an account named {same_name.name!r} already exists; merchant names are unique "
+                "(ignoring case): choose another name",
+                account=same_name.name,
+            )
+    same = others.filter(channel=channel, external_account_id=external_account_id, region=region).first()
+    if same is not None:
+        raise Conflict(
+            f"seller id {external_account_id} in region {region.upper()} is already the account "
+            f"{same.name!r}; edit that account instead of adding it twice",
+            account=same.name,
+        )
+
+
+def create_account(
+    *,
+    channel: str,
+    name: str,
+    external_account_id: str,
+    region: str = "",
+    marketplaces: Iterable[str] = (),
+    credentials: dict | None = None,
+    options: dict | None = None,
+    endpoint: str = "",
+    token_url: str = "",
+) -> ChannelAccount:
+    """Add an account. Accounts are synchronised in the order they were added."""
+    name = clean_text(name, field="merchant name", max_length=NAME_MAX)
+    external_account_id = clean_text(external_account_id, field="seller id", max_length=100)
+    _refuse_duplicates(channel=channel, name=name, external_account_id=external_account_id, region=region)
+    try:
+        with transaction.atomic():
+            return ChannelAccount.objects.create(
+                channel=channel,
+                name=name,
+                external_account_id=external_account_id,
+                region=region,
+                marketplaces=list(marketplaces),
+                credentials=dict(credentials or {}),
+                options=dict(options or {}),
+                endpoint=endpoint,
+                token_url=token_url,
+            )
+    except IntegrityError:
+        # added by someone else between the check and the insert: explain which one
+        _refuse_duplicates(channel=channel, name=name, external_account_id=external_account_id, region=region)
+        raise
+
+
+def update_account(
+    *,
+    account: ChannelAccount,
+    external_account_id: str,
+    region: str,
+    marketplaces: Iterable[str],
+    credentials: dict,
+    endpoint: str = "",
+    token_url: str = "",
+) -> ChannelAccount:
+    """Edit everything but the name. ``credentials`` holds only the values to change (a key left out
+    keeps the stored value)."""
+    external_account_id = clean_text(external_account_id, field="seller id", max_length=100)
+    _refuse_duplicates(
+        channel=account.channel,
+        name=None,
+        external_account_id=external_account_id,
+        region=region,
+        exclude=account,
+    )
+    with transaction.atomic():
+        locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+        locked.external_account_id = external_account_id
+        locked.region = region
+        locked.marketplaces = list(marketplaces)
+        locked.credentials = {**locked.credentials, **credentials}
+        locked.endpoint = endpoint
+        locked.token_url = token_url
+        locked.save()
+    return locked
+
+
+def set_account_enabled(*, account: ChannelAccount, enabled: bool) -> ChannelAccount:
+    ChannelAccount.objects.filter(pk=account.pk).update(enabled=enabled, updated_at=timezone.now())
+    account.enabled = enabled
+    return account
+
+
+def set_account_options(*, account: ChannelAccount, options: dict) -> ChannelAccount:
+    """Store already-validated options (the sync layer validates them per channel)."""
+    with transaction.atomic():
+        locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+        locked.options = {**locked.options, **options}
+        locked.save(update_fields=["options", "updated_at"])
+    account.options = locked.options
+    return account
+
+
+def record_account_check(*, account: ChannelAccount, ok: bool, message: str) -> ChannelAccount:
+    now = timezone.now()
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        last_check_at=now, last_check_ok=ok, last_check_message=message[:5000]
+    )
+    account.last_check_at, account.last_check_ok, account.last_check_message = now, ok, message[:5000]
+    return account
+
+
+# --- listings ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    listing: Listing
+    created: bool
+    previous_sku: str | None  # the stock item's SKU before, None when it was unlinked
+    orders_relinked: int
+
+
+def link_listing(*, account: ChannelAccount, channel_sku: str, stock_item: StockItem | None) -> LinkOutcome:
+    """Link a channel SKU to a stock item (or unlink with ``None``), creating the listing if needed.
+
+    Open orders whose lines carry this channel SKU unlinked get the item and are allocated.
+    """
+    channel_sku = clean_text(channel_sku, field="channel SKU", max_length=CHANNEL_SKU_MAX)
+    with transaction.atomic():
+        listing, created = Listing.objects.select_for_update().get_or_create(
+            account=account, channel_sku=channel_sku
+        )
+        previous = listing.stock_item.sku if listing.stock_item_id else None
+        if listing.stock_item_id != (stock_item.pk if stock_item else None):
+            listing.stock_item = stock_item
+            if stock_item is not None:  # the channel has not been told this item's quantity yet
+                listing.status = ListingStatus.NOT_SENT
+            listing.save(update_fields=["stock_item", "status", "updated_at"])
+    relinked = 0
+    if stock_item is not None:
+        relinked = relink_order_lines(account=account, channel_sku=channel_sku, stock_item_id=stock_item.pk)
+    return LinkOutcome(listing, created, previous, relinked)
+
+
+def set_listing_ignore_sync(*, listing: Listing, ignore: bool) -> Listing:
+    Listing.objects.filter(pk=listing.pk).update(ignore_sync=ignore, updated_at=timezone.now())
+    listing.ignore_sync = ignore
+    return listing
+
+
+@dataclass(frozen=True)
+class LinkAllResult:
+    linked: tuple[selectors.SkuMatch, ...]
+    skipped: tuple[str, ...]  # channel SKUs of the preview that were linked meanwhile or disappeared
+    orders_relinked: int
+
+
+def link_identical_skus(
+    *, account: ChannelAccount, listing_ids: Iterable[int] | None = None
+) -> LinkAllResult:
+    """Link every unlinked listing whose channel SKU is a stock item's SKU (ignoring case).
+
+    ``listing_ids`` restricts the run to the listings of a preview the user saw, so apply links
+    exactly what the preview showed (minus any linked by hand in between, reported as skipped).
+    """
+    matches = selectors.identical_sku_matches(account).matches
+    wanted = None if listing_ids is None else {int(pk) for pk in listing_ids}
+    if wanted is not None:
+        found = {m.listing_id for m in matches}
+        skipped = tuple(
+            Listing.objects.filter(pk__in=wanted - found, account=account).values_list(
+                "channel_sku", flat=True
+            )
+        )
+        matches = tuple(m for m in matches if m.listing_id in wanted)
+    else:
+        skipped = ()
+    linked = []
+    relinked = 0
+    for match in matches:
+        with transaction.atomic():
+            updated = Listing.objects.filter(pk=match.listing_id, stock_item__isnull=True).update(
+                stock_item_id=match.stock_item_id, status=ListingStatus.NOT_SENT, updated_at=timezone.now()
+            )
+        if updated:
+            linked.append(match)
+            relinked += relink_order_lines(
+                account=account, channel_sku=match.channel_sku, stock_item_id=match.stock_item_id
+            )
+        else:
+            skipped += (match.channel_sku,)
+    return LinkAllResult(tuple(linked), skipped, relinked)
+
+
+@dataclass(frozen=True)
+class ListingImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    suggestions: tuple[selectors.SkuMatch, ...]  # unlinked listings with a stock item of the same SKU
+    failed: tuple[tuple[str, str], ...]  # (channel SKU, why)
+
+
+def import_channel_listings(
+    *, account: ChannelAccount, listings: Iterable[ChannelListing]
+) -> ListingImportResult:
+    """Create or refresh listings from what the channel reports (ref, title, FBA flag, marketplace).
+
+    Links are never changed here; unlinked listings with an identical stock item SKU come back as
+    suggestions. A bad record is reported and the rest go through.
+    """
+    created = updated = unchanged = 0
+    failed = []
+    for data in listings:
+        try:
+            sku = clean_text(data.channel_sku, field="channel SKU", max_length=CHANNEL_SKU_MAX)
+        except InvalidInput as error:
+            failed.append((str(data.channel_sku)[:200], error.message))
+            continue
+        fields = {
+            "external_ref": (data.external_ref or "")[:100],
+            "title": (data.title or "")[:500],
+            "fulfilled_by_channel": bool(data.fulfilled_by_channel),
+            "marketplace": (data.marketplace or "")[:40],
+        }
+        with transaction.atomic():
+            listing = Listing.objects.select_for_update().filter(account=account, channel_sku=sku).first()
+            if listing is None:
+                try:
+                    with transaction.atomic():
+                        Listing.objects.create(account=account, channel_sku=sku, **fields)
+                    created += 1
+                    continue
+                except IntegrityError:
+                    listing = Listing.objects.select_for_update().get(account=account, channel_sku=sku)
+            changed = [
+                k
+                for k, v in fields.items()
+                if v != getattr(listing, k) and (v or k == "fulfilled_by_channel")
+            ]
+            for key in changed:
+                setattr(listing, key, fields[key])
+            if changed:
+                listing.save(update_fields=[*changed, "updated_at"])
+                updated += 1
+            else:
+                unchanged += 1
+    return ListingImportResult(
+        created, updated, unchanged, selectors.identical_sku_matches(account).matches, tuple(failed)
+    )
+
+
+# --- shipping method mapping ---------------------------------------------------------------------------
+
+
+def map_shipping_method(
+    *,
+    account: ChannelAccount,
+    shipping_method: str,
+    carrier_code: str,
+    carrier_name: str = "",
+    ship_method: str = "",
+) -> ShippingMethodMapping:
+    """Say how an internal shipping method is named to this account (created if it is new)."""
+    name = clean_text(shipping_method, field="shipping method", max_length=100)
+    carrier_code = clean_text(carrier_code, field="carrier code", max_length=100)
+    carrier_name = clean_text(carrier_name, field="carrier name", max_length=100, required=False)
+    ship_method = clean_text(ship_method, field="ship method", max_length=100, required=False)
+    with transaction.atomic():
+        method = ShippingMethod.objects.filter(name__iexact=name).first()
+        if method is None:
+            method = ShippingMethod.objects.create(name=name)
+        mapping, _ = ShippingMethodMapping.objects.update_or_create(
+            account=account,
+            shipping_method=method.name,
+            defaults={"carrier_code": carrier_code, "carrier_name": carrier_name, "ship_method": ship_method},
+        )
+    return mapping
+
+
+def delete_shipping_mapping(*, account: ChannelAccount, shipping_method: str) -> None:
+    deleted, _ = ShippingMethodMapping.objects.filter(
+        account=account, shipping_method__iexact=(shipping_method or "").strip()
+    ).delete()
+    if not deleted:
+        raise NotFound(f"account {account.name} has no mapping for shipping method {shipping_method!r}")

@@ -168,6 +168,23 @@ else:
         "consumer": {"workers": int(os.environ.get("STOCKROOM_WORKERS", "4")), "worker_type": "thread"},
     }
 
+# Cache: login rate limiting counts failures here, so every server process must share it.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("STOCKROOM_QUEUE_NAME", "stockroom"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

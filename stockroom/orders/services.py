@@ -651,3 +651,33 @@ def allocate_waiting_orders(*, item_ids) -> int:
     for order_id in dict.fromkeys(ids):
         allocate_order(order_id=order_id)
     return len(ids)
+
+
+def release_held_shipments(*, account: ChannelAccount, user=None) -> int:
+    """Send the shipping confirmations an account held ("Do not submit shipping data").
+
+    Flips the account's HELD channel shipments to PENDING so the sync engine sends them, with their
+    original ship dates (which may be older than the channel accepts). Returns how many.
+    """
+    with transaction.atomic():
+        held = list(
+            ChannelShipment.objects.select_for_update()
+            .filter(account=account, status=ShipmentStatus.HELD)
+            .select_related("order")
+            .order_by("pk")
+        )
+        if not held:
+            return 0
+        ChannelShipment.objects.filter(pk__in=[s.pk for s in held]).update(
+            status=ShipmentStatus.PENDING, updated_at=timezone.now()
+        )
+        for shipment in held:
+            record_event(
+                shipment.order,
+                "shipment",
+                "Held shipping confirmation released: it will be sent with the original ship date "
+                f"{shipment.shipped_at:%Y-%m-%d %H:%M} UTC",
+                user,
+            )
+        after_commit("order_dispatched", order_id=held[-1].order_id, account_id=account.pk)
+    return len(held)

@@ -1,0 +1,241 @@
+"""stockroom account add|list|show|check|enable|disable|set|release-held."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from stockroom.channels import selectors, services
+from stockroom.core.errors import InvalidInput
+from stockroom.sync import accounts
+from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors, warn
+
+SECRET_ENV = {
+    "client_id": "STOCKROOM_LWA_CLIENT_ID",
+    "client_secret": "STOCKROOM_LWA_CLIENT_SECRET",
+    "refresh_token": "STOCKROOM_LWA_REFRESH_TOKEN",
+}
+
+
+def parse_secrets(text: str) -> dict[str, str]:
+    """Secrets from standard input: a JSON object or KEY=VALUE lines; keys are client_id,
+    client_secret, refresh_token or their STOCKROOM_LWA_* environment names."""
+    by_name = {**{k: k for k in SECRET_ENV}, **{v.lower(): k for k, v in SECRET_ENV.items()}}
+    pairs: dict[str, str] = {}
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            raw = json.loads(stripped)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(
+                f"standard input is not valid JSON: {error.msg} (line {error.lineno})"
+            ) from None
+        if not isinstance(raw, dict):
+            raise InvalidInput("standard input must be a JSON object of secrets")
+        items = raw.items()
+    else:
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if "=" not in line:
+                raise InvalidInput(f"standard input line {number} is not KEY=VALUE")
+            key, value = line.split("=", 1)
+            items.append((key, value.rstrip("\r\n")))
+    for key, value in items:
+        name = by_name.get(str(key).strip().lower())
+        if name is None:
+            raise InvalidInput(
+                f"unknown secret {str(key).strip()[:40]!r} on standard input; use client_id, client_secret, "
+                "refresh_token"
+            )
+        pairs[name] = str(value)
+    return pairs
+
+
+def _summary_text(summary: accounts.AccountSummary) -> str:
+    state = "enabled" if summary.enabled else "DISABLED"
+    check = {None: "never checked", True: "check OK", False: "check FAILED"}[summary.last_check_ok]
+    return (
+        f"{summary.id:>3}  {summary.name}  [{state}]  {summary.channel} {summary.seller_id} "
+        f"{summary.region} {','.join(summary.marketplaces)}  ({check})"
+    )
+
+
+class Command(BaseCommand):
+    help = "Manage channel accounts (add, list, check, enable, disable, set options, release held shipments)."
+    stealth_options = ("stdin",)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+        add = sub.add_parser("add", help="add an account")
+        add.add_argument("channel", choices=["amazon"])
+        add.add_argument("--name", required=True, help="merchant name (unique, cannot be changed later)")
+        add.add_argument("--seller-id", required=True, help="seller id (merchant token)")
+        add.add_argument("--region", required=True, help="NA, EU or FE")
+        add.add_argument("--marketplaces", required=True, help="comma separated, e.g. UK,DE,FR")
+        add.add_argument("--client-id", default=None)
+        add.add_argument("--client-secret", default=None)
+        add.add_argument("--refresh-token", default=None)
+        add.add_argument(
+            "--secrets-from-stdin",
+            action="store_true",
+            help="read client_id, client_secret, refresh_token from standard input (JSON or KEY=VALUE lines)",
+        )
+        add.add_argument("--endpoint", default="", help="SP-API base URL override (simulator, sandbox)")
+        add.add_argument("--token-url", default="", help="LWA token URL override (simulator, sandbox)")
+        add_json_flag(add)
+
+        listing = sub.add_parser("list", help="list accounts in synchronisation order")
+        add_json_flag(listing)
+        for action, text in (
+            ("show", "show one account (secrets masked)"),
+            ("check", "check the account's credentials with the channel"),
+            ("enable", "enable synchronisation"),
+            ("disable", "disable synchronisation"),
+            ("release-held", "send the shipping confirmations this account held"),
+        ):
+            one = sub.add_parser(action, help=text)
+            one.add_argument("name")
+            add_json_flag(one)
+        setter = sub.add_parser("set", help="set an option: " + ", ".join(accounts.AMAZON_OPTION_DEFAULTS))
+        setter.add_argument("name")
+        setter.add_argument("option")
+        setter.add_argument("value")
+        add_json_flag(setter)
+
+    @stockroom_errors
+    def handle(self, *args, **options):
+        action = options["action"].replace("-", "_")
+        return getattr(self, f"do_{action}")(options)
+
+    # --- actions ---------------------------------------------------------------------------------------
+
+    def _secrets(self, options) -> dict[str, str]:
+        given = {key: options.get(key) for key in SECRET_ENV}
+        from_stdin = {}
+        if options.get("secrets_from_stdin"):
+            stream = options.get("stdin") or sys.stdin
+            from_stdin = parse_secrets(stream.read())
+        secrets = {}
+        for key, env in SECRET_ENV.items():
+            value = given[key] if given[key] is not None else from_stdin.get(key, os.environ.get(env))
+            if value is None:
+                raise InvalidInput(
+                    f"{accounts.CREDENTIAL_FIELDS[key]} is missing: pass --{key.replace('_', '-')}, set {env}, "
+                    "or use --secrets-from-stdin"
+                )
+            secrets[key] = value
+        return secrets
+
+    def do_add(self, options):
+        saved = accounts.add_amazon_account(
+            name=options["name"],
+            seller_id=options["seller_id"],
+            region=options["region"],
+            marketplaces=options["marketplaces"],
+            endpoint=options["endpoint"],
+            token_url=options["token_url"],
+            **self._secrets(options),
+        )
+        warn(self, saved.warnings)
+        summary = accounts.account_summary(saved.account)
+        emit(
+            self,
+            options,
+            {**summary.as_dict(), "warnings": list(saved.warnings)},
+            f"Added account {summary.name} ({summary.seller_id}, {summary.region}, "
+            f"{','.join(summary.marketplaces)}). Next: stockroom account check {summary.name!r}",
+        )
+
+    def do_list(self, options):
+        summaries = [accounts.account_summary(a) for a in selectors.account_list()]
+        text = (
+            "\n".join(_summary_text(s) for s in summaries)
+            or "No channel accounts yet: stockroom account add amazon ..."
+        )
+        emit(self, options, [s.as_dict() for s in summaries], text)
+
+    def do_show(self, options):
+        summary = accounts.account_summary(selectors.account_by_name(options["name"]))
+        lines = [_summary_text(summary)]
+        lines += [f"  {k}: {v}" for k, v in summary.credentials.items()]
+        lines += [f"  option {k}: {v}" for k, v in summary.options.items()]
+        if summary.endpoint:
+            lines.append(f"  endpoint: {summary.endpoint}")
+        if summary.held_shipments:
+            lines.append(f"  held shipping confirmations: {summary.held_shipments}")
+        emit(self, options, summary.as_dict(), "\n".join(lines))
+
+    def do_check(self, options):
+        account = selectors.account_by_name(options["name"])
+        result = accounts.check_account(account)
+        data = {
+            "account": account.name,
+            "ok": result.ok,
+            "message": result.message,
+            "marketplaces": list(result.marketplaces),
+            "orders_waiting": result.orders_waiting,
+            "warnings": list(result.warnings),
+        }
+        warn(self, result.warnings)
+        if result.ok:
+            waiting = "unknown" if result.orders_waiting is None else result.orders_waiting
+            emit(
+                self,
+                options,
+                data,
+                f"{account.name}: OK. {result.message}\n  marketplaces: {', '.join(result.marketplaces) or '-'}\n"
+                f"  orders waiting: {waiting}",
+            )
+            return
+        if options.get("json"):
+            emit(self, options, data, "")
+        raise CommandError(f"{account.name}: check failed: {result.message}")
+
+    def _enable(self, options, enabled: bool):
+        account = services.set_account_enabled(
+            account=selectors.account_by_name(options["name"]), enabled=enabled
+        )
+        word = "enabled" if enabled else "disabled (it will not be synchronised)"
+        emit(self, options, {"account": account.name, "enabled": account.enabled}, f"{account.name} {word}")
+
+    def do_enable(self, options):
+        self._enable(options, True)
+
+    def do_disable(self, options):
+        self._enable(options, False)
+
+    def do_set(self, options):
+        account = accounts.set_account_option(
+            account=selectors.account_by_name(options["name"]),
+            option=options["option"],
+            value=options["value"],
+        )
+        value = account.options.get(options["option"])
+        emit(
+            self,
+            options,
+            {"account": account.name, "options": accounts.effective_options(account)},
+            f"{account.name}: {options['option']} = {value}",
+        )
+
+    def do_release_held(self, options):
+        account = selectors.account_by_name(options["name"])
+        released = accounts.release_held(account=account)
+        if released:
+            warn(self, [accounts.RELEASE_WARNING])
+        emit(
+            self,
+            options,
+            {
+                "account": account.name,
+                "released": released,
+                "warning": accounts.RELEASE_WARNING if released else "",
+            },
+            f"{account.name}: {released} held shipping confirmation(s) released; the next sync sends them",
+        )

@@ -1,0 +1,78 @@
+"""stockroom shipping map|unmap|list|carriers."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from stockroom.channels import selectors, services
+from stockroom.sync import accounts
+from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
+
+
+def _mapping_dict(mapping) -> dict:
+    return {
+        "shipping_method": mapping.shipping_method,
+        "carrier_code": mapping.carrier_code,
+        "carrier_name": mapping.carrier_name,
+        "ship_method": mapping.ship_method,
+    }
+
+
+class Command(BaseCommand):
+    help = "Map internal shipping methods to an account's carrier codes and ship methods."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        mapping = sub.add_parser("map", help="map METHOD for ACCOUNT")
+        mapping.add_argument("account")
+        mapping.add_argument("method")
+        mapping.add_argument("--carrier-code", required=True)
+        mapping.add_argument("--carrier-name", default="")
+        mapping.add_argument("--ship-method", default="")
+        add_json_flag(mapping)
+        unmap = sub.add_parser("unmap", help="remove the mapping of METHOD for ACCOUNT")
+        unmap.add_argument("account")
+        unmap.add_argument("method")
+        add_json_flag(unmap)
+        listing = sub.add_parser("list", help="the account's mappings")
+        listing.add_argument("account")
+        add_json_flag(listing)
+        carriers = sub.add_parser("carriers", help="the carrier codes the account's channel knows")
+        carriers.add_argument("account")
+        add_json_flag(carriers)
+
+    @stockroom_errors
+    def handle(self, *args, **options):
+        account = selectors.account_by_name(options["account"])
+        action = options["action"]
+        if action == "map":
+            mapping = accounts.map_shipping_method(
+                account=account,
+                shipping_method=options["method"],
+                carrier_code=options["carrier_code"],
+                carrier_name=options["carrier_name"],
+                ship_method=options["ship_method"],
+            )
+            emit(
+                self,
+                options,
+                {"account": account.name, **_mapping_dict(mapping)},
+                f"{account.name}: {mapping.shipping_method} -> {mapping.carrier_code}"
+                + (f" ({mapping.carrier_name})" if mapping.carrier_name else "")
+                + f", {mapping.ship_method}",
+            )
+        elif action == "unmap":
+            services.delete_shipping_mapping(account=account, shipping_method=options["method"])
+            emit(self, options, {"account": account.name, "removed": options["method"]}, "Removed")
+        elif action == "list":
+            rows = [_mapping_dict(m) for m in selectors.shipping_mappings(account)]
+            text = "\n".join(
+                f"{r['shipping_method']:<30} {r['carrier_code']}"
+                + (f" ({r['carrier_name']})" if r["carrier_name"] else "")
+                + f"  {r['ship_method']}"
+                for r in rows
+            )
+            emit(self, options, rows, text or f"{account.name} maps no shipping methods yet")
+        else:
+            codes = list(accounts.carrier_codes(account.channel))
+            emit(self, options, codes, "\n".join(codes))

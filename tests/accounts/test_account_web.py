@@ -1,0 +1,333 @@
+"""The channel account screens: administrators only, secrets never shown, htmx toggles."""
+
+import pytest
+from django.urls import reverse
+
+from stockroom.channels.models import ChannelAccount, Listing, ListingStatusLog, ShippingMethodMapping
+from stockroom.orders.models import ChannelShipment, ShipmentStatus
+from stockroom.orders.services import import_channel_order, process_order
+
+SECRET = "web-secret-0123456789abcdefQRS"
+TOKEN = "Atzr|web-refresh-0123456789QRS"
+
+
+def add_form(**overrides):
+    data = {
+        "name": "Web Shop",
+        "seller_id": "AWEB",
+        "region": "eu",
+        "marketplaces": ["UK", "DE"],
+        "client_id": "amzn1.application-oa2-client.web",
+        "client_secret": SECRET,
+        "refresh_token": TOKEN,
+        "endpoint": "",
+        "token_url": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def pages_of(account):
+    return [
+        reverse("accounts"),
+        reverse("account_detail", args=[account.pk]),
+        reverse("account_edit", args=[account.pk]),
+        reverse("listings", args=[account.pk]),
+        reverse("listings_link_all", args=[account.pk]),
+    ]
+
+
+def test_warehouse_staff_get_403_on_every_account_screen(warehouse_client, make_account):
+    account = make_account()
+    for url in [*pages_of(account), reverse("account_add")]:
+        assert warehouse_client.get(url).status_code == 403, url
+    for name in ("account_toggle", "account_check", "account_release_held", "listings_import"):
+        assert warehouse_client.post(reverse(name, args=[account.pk])).status_code == 403, name
+    assert ChannelAccount.objects.get(pk=account.pk).enabled is True
+
+
+def test_anonymous_is_sent_to_login(client, make_account):
+    response = client.get(reverse("accounts"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_add_with_trailing_spaces_warns_and_no_page_shows_the_secrets(administrator_client):
+    response = administrator_client.post(
+        reverse("account_add"), add_form(client_secret=SECRET + "  "), follow=True
+    )
+
+    account = ChannelAccount.objects.get()
+    assert response.redirect_chain == [(reverse("account_detail", args=[account.pk]), 302)]
+    html = response.content.decode()
+    assert "LWA client secret: spaces or line breaks around the value were removed" in html
+    assert account.credentials["client_secret"] == SECRET
+    for url in pages_of(account):
+        page = administrator_client.get(url)
+        assert page.status_code == 200, url
+        assert SECRET not in page.content.decode() and TOKEN not in page.content.decode(), url
+    assert (
+        "••••••••fQRS"
+        in administrator_client.get(reverse("account_detail", args=[account.pk])).content.decode()
+    )
+
+
+def test_add_denmark_is_refused_with_the_explanation_and_keeps_the_input(administrator_client):
+    response = administrator_client.post(reverse("account_add"), add_form(marketplaces=["DK"]))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert (
+        "Amazon has no Danish marketplace; Danish buyers order from Amazon.de (DE) or Amazon.se (SE)" in html
+    )
+    assert 'value="AWEB"' in html
+    assert SECRET not in html
+    assert not ChannelAccount.objects.exists()
+
+
+def test_adding_the_same_account_twice_is_refused(administrator_client):
+    administrator_client.post(reverse("account_add"), add_form())
+    response = administrator_client.post(reverse("account_add"), add_form(name="Another"))
+    assert response.status_code == 400
+    assert (
+        "seller id AWEB in region EU is already the account &#x27;Web Shop&#x27;" in response.content.decode()
+    )
+    assert ChannelAccount.objects.count() == 1
+
+
+def test_edit_with_blank_secrets_keeps_them(administrator_client):
+    administrator_client.post(reverse("account_add"), add_form())
+    account = ChannelAccount.objects.get()
+    response = administrator_client.post(
+        reverse("account_edit", args=[account.pk]),
+        add_form(name="Renamed?", client_id="", client_secret="", refresh_token="", marketplaces=["FR"]),
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.name == "Web Shop"
+    assert account.marketplaces == ["A13V1IB3VIYZZH"]
+    assert (account.credentials["client_secret"], account.credentials["refresh_token"]) == (SECRET, TOKEN)
+
+
+def test_toggle_through_htmx_returns_the_light_and_the_list_shows_it(administrator_client, make_account):
+    account = make_account("Toggle Shop")
+    response = administrator_client.post(reverse("account_toggle", args=[account.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "○ Disabled" in response.content.decode()
+    assert ChannelAccount.objects.get(pk=account.pk).enabled is False
+    listing = administrator_client.get(reverse("accounts")).content.decode()
+    assert "○ Disabled" in listing and "Toggle Shop" in listing
+
+
+def test_toggle_needs_csrf(make_account, db):
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    from stockroom.web.permissions import ADMINISTRATOR
+
+    user = User.objects.create_user("csrf-admin", password="x" * 12)
+    user.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    account = make_account()
+    assert strict.post(reverse("account_toggle", args=[account.pk])).status_code == 403
+    assert ChannelAccount.objects.get(pk=account.pk).enabled is True
+
+
+def test_check_api_shows_the_result_or_the_cause(administrator_client, fake_account, fake_channel):
+    good = fake_account("Good")
+    bad = fake_account(
+        "Bad", external_account_id="B", credentials={**fake_channel.GOOD_CREDENTIALS, "client_id": "x"}
+    )
+
+    ok = administrator_client.post(
+        reverse("account_check", args=[good.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    failed = administrator_client.post(
+        reverse("account_check", args=[bad.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+
+    assert "Check API: OK." in ok and "UK, DE" in ok and "<dd>3" in ok
+    assert "Check API failed." in failed and "Amazon refused the client id" in failed
+    for secret in fake_channel.GOOD_CREDENTIALS.values():
+        assert secret not in ok and secret not in failed
+
+
+def test_options_form_saves_and_reports_errors(administrator_client, make_account):
+    account = make_account()
+    url = reverse("account_options", args=[account.pk])
+    response = administrator_client.post(
+        url,
+        {
+            "inventory_update": "on",
+            "order_source": "orders_api",
+            "report_period": "5m",
+            "download_orders_since": "",
+        },
+    )
+    assert response.status_code == 400
+    assert "report_period must be between 15 minutes and 1 day" in response.content.decode()
+    response = administrator_client.post(
+        url,
+        {
+            "order_source": "report_flat",
+            "report_period": "30m",
+            "secondary_integrated": "on",
+            "hold_shipping_data": "on",
+            "download_orders_since": "2026-11-01 00:00:00",
+        },
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.options == {
+        "inventory_update": False,
+        "order_source": "report_flat",
+        "report_period": "PT30M",
+        "secondary_integrated": True,
+        "hold_shipping_data": True,
+        "download_orders_since": "2026-11-01T00:00:00Z",
+    }
+
+
+def test_shipping_mapping_form(administrator_client, make_account):
+    account = make_account()
+    url = reverse("account_shipping", args=[account.pk])
+    bad = administrator_client.post(
+        url, {"shipping_method": "Slow", "carrier_code": "Other", "ship_method": "Boat"}
+    )
+    assert bad.status_code == 400
+    assert "carrier code Other needs the carrier&#x27;s name" in bad.content.decode()
+    assert (
+        administrator_client.post(
+            url, {"shipping_method": "Slow", "carrier_code": "Royal Mail", "ship_method": "Tracked 48"}
+        ).status_code
+        == 302
+    )
+    assert list(ShippingMethodMapping.objects.values_list("shipping_method", "carrier_code")) == [
+        ("Slow", "Royal Mail")
+    ]
+    administrator_client.post(url, {"shipping_method": "Slow", "action": "delete"})
+    assert not ShippingMethodMapping.objects.exists()
+
+
+def test_listings_screen_statuses_search_link_and_log(administrator_client, make_account, make_item, link):
+    account = make_account()
+    item = make_item("MUG-1")
+    confirmed = link(
+        account, "AMZ-MUG", item, status="confirmed", last_confirmed_quantity=4, external_ref="B0MUG"
+    )
+    link(account, "AMZ-ERR", None, status="error", last_error="Quantity refused: <b>bad</b>")
+    ListingStatusLog.objects.create(
+        listing=confirmed, quantity=4, submission_ref="SUB-77", outcome="confirmed"
+    )
+    url = reverse("listings", args=[account.pk])
+
+    html = administrator_client.get(url).content.decode()
+    assert "Confirmed" in html and "Error" in html and "Quantity refused: &lt;b&gt;bad&lt;/b&gt;" in html
+    assert "B0MUG" in html
+    searched = administrator_client.get(url, {"q": "err"}).content.decode()
+    assert "AMZ-ERR" in searched and "AMZ-MUG" not in searched
+
+    log_url = reverse("listing_log", args=[account.pk, confirmed.pk])
+    shown = administrator_client.get(log_url, HTTP_HX_REQUEST="true").content.decode()
+    hidden = administrator_client.get(log_url, {"show": "0"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "SUB-77" in shown and "Hide log" in shown
+    assert "SUB-77" not in hidden and "Show log" in hidden
+
+    response = administrator_client.post(
+        reverse("listing_link", args=[account.pk]), {"channel_sku": "AMZ-ERR", "sku": "mug-1"}
+    )
+    assert response.status_code == 302
+    assert Listing.objects.get(channel_sku="AMZ-ERR").stock_item == item
+    follow = administrator_client.post(
+        reverse("listing_link", args=[account.pk]), {"channel_sku": "AMZ-ERR", "sku": "NOPE"}, follow=True
+    )
+    assert "unknown SKU &#x27;NOPE&#x27;" in follow.content.decode()
+    assert Listing.objects.get(channel_sku="AMZ-ERR").stock_item == item
+
+
+def test_ignore_toggle(administrator_client, make_account, link):
+    account = make_account()
+    listing = link(account, "X-1", None)
+    response = administrator_client.post(
+        reverse("listing_ignore", args=[account.pk, listing.pk]), {"ignore": "on"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Ignored" in response.content.decode()
+    assert Listing.objects.get(pk=listing.pk).ignore_sync is True
+
+
+def test_link_all_preview_page_matches_what_apply_links(administrator_client, make_account, make_item, link):
+    account = make_account()
+    make_item("A-1")
+    make_item("B-2")
+    link(account, "a-1", None)
+    link(account, "B-2", None)
+    link(account, "ZZZ", None)
+    url = reverse("listings_link_all", args=[account.pk])
+
+    preview = administrator_client.get(url)
+    html = preview.content.decode()
+    ids = [m.listing_id for m in preview.context["preview"].matches]
+    assert [(m.channel_sku, m.stock_item_sku) for m in preview.context["preview"].matches] == [
+        ("B-2", "B-2"),
+        ("a-1", "A-1"),
+    ]
+    assert "ZZZ" in html and "Link these 2" in html
+    for listing_id in ids:
+        assert f'name="listing" value="{listing_id}"' in html
+
+    administrator_client.post(url, {"listing": [str(i) for i in ids]})
+
+    assert dict(Listing.objects.filter(account=account).values_list("channel_sku", "stock_item__sku")) == {
+        "a-1": "A-1",
+        "B-2": "B-2",
+        "ZZZ": None,
+    }
+
+
+def test_import_listings_button(administrator_client, fake_account, fake_channel, make_item):
+    from stockroom.channels.contracts import ChannelListing
+
+    account = fake_account()
+    make_item("A-1")
+    fake_channel.STATE["listings"] = [ChannelListing("A-1", external_ref="B01")]
+    response = administrator_client.post(reverse("listings_import", args=[account.pk]))
+    assert response["Location"] == reverse("listings_link_all", args=[account.pk])
+    fake_channel.STATE["listings_error"] = "Amazon is down"
+    failed = administrator_client.post(reverse("listings_import", args=[account.pk]), follow=True)
+    assert "the channel did not give its listings: Amazon is down" in failed.content.decode()
+
+
+def test_release_held_button_shows_the_warning(
+    administrator_client, make_account, make_item, link, make_channel_order
+):
+    account = make_account(hold_shipping_data=True)
+    link(account, "AMZ-1", make_item(on_hand=1))
+    order_id = import_channel_order(account=account, data=make_channel_order(lines=(("AMZ-1", 1),))).order_id
+    process_order(order_id=order_id, tracking_number="T", shipping_method="Post")
+    detail = administrator_client.get(reverse("account_detail", args=[account.pk])).content.decode()
+    assert "1 dispatch recorded here but not sent" in detail and "original ship dates" in detail
+
+    response = administrator_client.post(reverse("account_release_held", args=[account.pk]), follow=True)
+
+    assert "original ship dates" in response.content.decode()
+    assert ChannelShipment.objects.get().status == ShipmentStatus.PENDING
+
+
+@pytest.mark.parametrize("name", ["account_detail", "listings"])
+def test_unknown_account_is_404(administrator_client, name, db):
+    assert administrator_client.get(reverse(name, args=[999999])).status_code == 404
+
+
+def test_hostile_strings_are_stored_intact_and_shown_escaped(administrator_client, make_account, link):
+    hostile = '<script>alert(1)</script>"onmouseover=x 名前 שלום'
+    account = make_account(hostile)
+    link(account, '"><img src=x>', None, title=hostile)
+    assert ChannelAccount.objects.get(pk=account.pk).name == hostile
+    for url in (
+        reverse("accounts"),
+        reverse("account_detail", args=[account.pk]),
+        reverse("listings", args=[account.pk]),
+    ):
+        html = administrator_client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in html and '"><img src=x>' not in html, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover=x 名前 שלום" in html, url

@@ -1,0 +1,170 @@
+"""Listed products: link, unlink, link all by identical SKU, import from the channel."""
+
+import pytest
+
+from stockroom.channels import selectors, services
+from stockroom.channels.contracts import ChannelListing
+from stockroom.channels.models import Listing, ListingStatus
+from stockroom.core.errors import InvalidInput
+from stockroom.orders.models import Order
+from stockroom.orders.services import import_channel_order
+from stockroom.sync import accounts
+from stockroom.sync.accounts import ChannelRequestFailed
+
+
+def test_linking_a_channel_sku_allocates_open_orders_waiting_for_it(
+    make_account, make_item, make_channel_order
+):
+    account = make_account()
+    item = make_item("MUG-RED", on_hand=5)
+    order_id = import_channel_order(
+        account=account, data=make_channel_order(lines=(("AMZ-MUG", 2),))
+    ).order_id
+    assert Order.objects.get(pk=order_id).has_unlinked_lines is True
+
+    outcome = services.link_listing(account=account, channel_sku="AMZ-MUG", stock_item=item)
+
+    assert (outcome.created, outcome.previous_sku, outcome.orders_relinked) == (True, None, 1)
+    order = Order.objects.get(pk=order_id)
+    assert order.has_unlinked_lines is False
+    assert order.allocation_state == "full"
+    assert order.lines.get().allocated_quantity == 2
+
+
+def test_link_creates_a_missing_listing_and_change_reports_the_previous_item(make_account, make_item):
+    account = make_account()
+    first, second = make_item("A-1"), make_item("B-2")
+    created = services.link_listing(account=account, channel_sku="CH-1", stock_item=first)
+    changed = services.link_listing(account=account, channel_sku="CH-1", stock_item=second)
+    unlinked = services.link_listing(account=account, channel_sku="CH-1", stock_item=None)
+
+    assert (created.created, created.previous_sku) == (True, None)
+    assert (changed.created, changed.previous_sku) == (False, "A-1")
+    assert unlinked.previous_sku == "B-2"
+    assert Listing.objects.get(account=account, channel_sku="CH-1").stock_item is None
+
+
+def test_link_refuses_an_empty_channel_sku(make_account, make_item):
+    with pytest.raises(InvalidInput, match="channel SKU is required"):
+        services.link_listing(account=make_account(), channel_sku="  ", stock_item=make_item())
+
+
+def test_link_all_preview_lists_matches_and_unmatched_and_apply_links_exactly_those(
+    make_account, make_item, link
+):
+    account = make_account()
+    other = make_account()
+    mug, cup = make_item("MUG-1"), make_item("Cup-2")
+    link(account, "mug-1", None)  # identical SKU ignoring case
+    link(account, "CUP-2", None)
+    link(account, "NOPE-9", None)
+    link(account, "ALREADY", mug)  # linked: not touched
+    link(other, "MUG-1", None)  # another account: not touched
+
+    preview = selectors.identical_sku_matches(account)
+    assert [(m.channel_sku, m.stock_item_sku) for m in preview.matches] == [
+        ("CUP-2", "Cup-2"),
+        ("mug-1", "MUG-1"),
+    ]
+    assert preview.unmatched == ("NOPE-9",)
+
+    result = services.link_identical_skus(
+        account=account, listing_ids=[m.listing_id for m in preview.matches]
+    )
+
+    assert result.linked == preview.matches
+    assert result.skipped == ()
+    assert dict(Listing.objects.filter(account=account).values_list("channel_sku", "stock_item__sku")) == {
+        "mug-1": "MUG-1",
+        "CUP-2": "Cup-2",
+        "NOPE-9": None,
+        "ALREADY": "MUG-1",
+    }
+    assert Listing.objects.get(account=other).stock_item is None
+    assert cup.listings.count() == 1
+
+
+def test_link_all_apply_skips_what_was_linked_by_hand_after_the_preview(make_account, make_item, link):
+    account = make_account()
+    item, other = make_item("MUG-1"), make_item("OTHER")
+    listing = link(account, "MUG-1", None)
+    preview = selectors.identical_sku_matches(account)
+    services.link_listing(account=account, channel_sku="MUG-1", stock_item=other)
+
+    result = services.link_identical_skus(
+        account=account, listing_ids=[m.listing_id for m in preview.matches]
+    )
+
+    assert result.linked == ()
+    assert result.skipped == ("MUG-1",)
+    listing.refresh_from_db()
+    assert listing.stock_item == other
+    assert item.listings.count() == 0
+
+
+def test_import_listings_creates_refreshes_and_suggests_links(fake_account, fake_channel, make_item, link):
+    account = fake_account()
+    make_item("MUG-1")
+    kept = make_item("KEEP")
+    link(account, "OLD", kept, title="Old title", external_ref="B000OLD")
+    fake_channel.STATE["listings"] = [
+        ChannelListing("MUG-1", external_ref="B0MUG", title="Red mug", marketplace="A1F83G8C2ARO7P"),
+        ChannelListing("OLD", external_ref="B000OLD", title="New title", fulfilled_by_channel=True),
+        ChannelListing("UNKNOWN", external_ref="B0UNK", title="<script>alert(1)</script>"),
+        ChannelListing(" ", title="broken"),
+    ]
+
+    result = accounts.import_listings(account)
+
+    assert (result.created, result.updated, result.unchanged) == (2, 1, 0)
+    assert [(m.channel_sku, m.stock_item_sku) for m in result.suggestions] == [("MUG-1", "MUG-1")]
+    assert result.failed == ((" ", "channel SKU is required"),)
+    rows = {
+        row[0]: row[1:]
+        for row in Listing.objects.filter(account=account).values_list(
+            "channel_sku", "external_ref", "title", "fulfilled_by_channel", "stock_item__sku", "status"
+        )
+    }
+    assert rows == {
+        "MUG-1": ("B0MUG", "Red mug", False, None, ListingStatus.NOT_SENT),
+        "OLD": ("B000OLD", "New title", True, "KEEP", ListingStatus.NOT_SENT),
+        "UNKNOWN": ("B0UNK", "<script>alert(1)</script>", False, None, ListingStatus.NOT_SENT),
+    }
+    again = accounts.import_listings(account)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+
+
+def test_import_listings_failure_is_a_clear_error_and_changes_nothing(fake_account, fake_channel):
+    account = fake_account()
+    fake_channel.STATE["listings_error"] = "Amazon did not answer in time (timeout); try again in a minute"
+    with pytest.raises(ChannelRequestFailed) as error:
+        accounts.import_listings(account)
+    assert error.value.message == (
+        "Fake Shop: the channel did not give its listings: Amazon did not answer in time (timeout); "
+        "try again in a minute"
+    )
+    assert not Listing.objects.exists()
+
+
+def test_ignore_sync_switch(make_account, link):
+    listing = link(make_account(), "X", None)
+    services.set_listing_ignore_sync(listing=listing, ignore=True)
+    assert Listing.objects.get(pk=listing.pk).ignore_sync is True
+
+
+def test_listing_search_by_channel_sku_item_sku_and_title(make_account, make_item, link):
+    account = make_account()
+    link(account, "AMZ-1", make_item("RED-MUG"), title="Mug")
+    link(account, "AMZ-2", None, title="Blue cup")
+    link(account, "AMZ-3", None, title="Plate")
+
+    def found(search):
+        return [listing.channel_sku for listing in selectors.listing_list(account=account, search=search)]
+
+    assert found("red-") == ["AMZ-1"]
+    assert found("cup") == ["AMZ-2"]
+    assert found("amz-") == ["AMZ-1", "AMZ-2", "AMZ-3"]
+    assert [x.channel_sku for x in selectors.listing_list(account=account, linked=False)] == [
+        "AMZ-2",
+        "AMZ-3",
+    ]
