@@ -26,7 +26,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -55,6 +55,7 @@ from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.selectors import available_to_sell_many
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
 from stockroom.orders.services import allocate_waiting_orders, import_channel_order, record_event
+from stockroom.sync.accounts import orders_since
 from stockroom.sync.deferral import stock_pushes_deferred
 from stockroom.sync.locks import LeaseLost, account_lease
 from stockroom.sync.models import (
@@ -333,16 +334,6 @@ def order_from_raw(raw: str) -> ChannelOrder:
     return ChannelOrder(**order)
 
 
-def _orders_since(account: ChannelAccount) -> datetime | None:
-    value = account.options.get("orders_since")
-    if not value:
-        return None
-    parsed = parse_datetime(str(value)) or parse_datetime(f"{value}T00:00:00+00:00")
-    if parsed and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)
-    return parsed
-
-
 def _download_orders(current: _Pass, **_) -> None:
     account = current.account
     stored = SyncCursor.objects.filter(account=account, stream=ORDERS_STREAM).first()
@@ -352,7 +343,7 @@ def _download_orders(current: _Pass, **_) -> None:
     finished = False
     with stock_pushes_deferred():
         pages = current.connector.fetch_orders(
-            cursor=stored.value if stored else None, since=None if stored else _orders_since(account)
+            cursor=stored.value if stored else None, since=None if stored else orders_since(account)
         )
         for page in pages:
             for data in page.orders:
