@@ -93,6 +93,9 @@ class ShipmentConfirmation:
 class StockUpdate:
     channel_sku: str
     quantity: int
+    # True when the channel fulfils this listing from its own warehouses (e.g. Amazon FBA): the channel
+    # owns the quantity and a connector must not send one.
+    fulfilled_by_channel: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,13 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
 from stockroom.catalog.models import StockItem
-from stockroom.channels.models import ChannelAccount, Listing, ListingStatusLog, ShippingMethodMapping
+from stockroom.channels.models import (
+    ChannelAccount,
+    Listing,
+    ListingStatus,
+    ListingStatusLog,
+    ShippingMethodMapping,
+)
 from stockroom.core.errors import NotFound
 
 
@@ -141,3 +147,12 @@ def identical_sku_matches(account: ChannelAccount) -> SkuMatchPreview:
 
 def shipping_mappings(account: ChannelAccount) -> QuerySet[ShippingMethodMapping]:
     return ShippingMethodMapping.objects.filter(account=account).order_by("shipping_method")
+
+
+def attention_counts() -> dict[str, int]:
+    """For the dashboard: listings whose last stock submission failed, and enabled accounts whose
+    last Check API failed."""
+    return {
+        "listings_in_error": Listing.objects.filter(status=ListingStatus.ERROR).count(),
+        "accounts_failing": ChannelAccount.objects.filter(enabled=True, last_check_ok=False).count(),
+    }

@@ -1,10 +1,13 @@
 """Stock reads."""
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from django.db.models import Sum
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from stockroom.catalog.models import StockItem
 from stockroom.inventory.models import StockLevel, StockMovement
 
 
@@ -50,3 +53,50 @@ def ledger_mismatches() -> list[tuple[int, int, int, int]]:
 
 def movement_history(item_id: int):
     return StockMovement.objects.filter(item_id=item_id).select_related("location", "user")
+
+
+def _level_sum(column: str):
+    total = (
+        StockLevel.objects.filter(item=OuterRef("pk"))
+        .order_by()
+        .values("item")
+        .annotate(total=Sum(column))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+
+def stock_item_list(*, search: str = "") -> QuerySet[StockItem]:
+    """Stock items with ``on_hand``, ``allocated`` and ``available`` (on hand - allocated) summed over
+    all locations, as annotations (one query, sortable). ``search`` matches SKU, title or barcode."""
+    items = StockItem.objects.annotate(on_hand=_level_sum("on_hand"), allocated=_level_sum("allocated"))
+    items = items.annotate(available=F("on_hand") - F("allocated"))
+    search = (search or "").strip()[:200]
+    if search:
+        items = items.filter(Q(sku__icontains=search) | Q(title__icontains=search) | Q(barcode=search))
+    return items
+
+
+def stock_levels(item_id: int) -> QuerySet[StockLevel]:
+    return StockLevel.objects.filter(item_id=item_id).select_related("location").order_by("location")
+
+
+def on_hand_by_day(*, item_id: int, days: int) -> list[tuple[datetime, int]]:
+    """On hand (all locations) at the end of each of the last ``days`` days, oldest first, from
+    the ledger: today's level minus the movements that came after each day's end."""
+    today = timezone.localdate()
+    ends = [
+        timezone.make_aware(datetime.combine(today - timedelta(days=offset), datetime.max.time()))
+        for offset in range(days - 1, -1, -1)
+    ]
+    current = stock_totals_all_locations(item_id)
+    later = list(
+        StockMovement.objects.filter(item_id=item_id, created_at__gt=ends[0]).values_list(
+            "created_at", "quantity"
+        )
+    )
+    return [(end, current - sum(q for at, q in later if at > end)) for end in ends]
+
+
+def stock_totals_all_locations(item_id: int) -> int:
+    return StockLevel.objects.filter(item_id=item_id).aggregate(total=Coalesce(Sum("on_hand"), 0))["total"]

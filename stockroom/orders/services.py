@@ -18,12 +18,19 @@ from stockroom.catalog.models import StockItem
 from stockroom.channels import selectors as channel_selectors
 from stockroom.channels.contracts import ChannelOrder, ChannelOrderStatus
 from stockroom.channels.models import ChannelAccount
-from stockroom.core.errors import InvalidInput, NotFound, TransitionNotAllowed
+from stockroom.core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from stockroom.core.hooks import after_commit
 from stockroom.core.quantities import parse_money, parse_quantity
 from stockroom.inventory import allocation
 from stockroom.inventory.locks import default_location
-from stockroom.orders.models import ChannelShipment, Order, OrderEvent, OrderLine, ShipmentStatus
+from stockroom.orders.models import (
+    ChannelShipment,
+    Order,
+    OrderEvent,
+    OrderLine,
+    ShipmentStatus,
+    ShippingMethod,
+)
 from stockroom.orders.pipeline import HOLDS_STOCK, ORDER_STATUS_PIPELINE, AllocationState, OrderStatus
 
 TEXT_LIMITS = {
@@ -681,3 +688,29 @@ def release_held_shipments(*, account: ChannelAccount, user=None) -> int:
             )
         after_commit("order_dispatched", order_id=held[-1].order_id, account_id=account.pk)
     return len(held)
+
+
+# --- shipping methods ---------------------------------------------------------------------------------
+
+
+def create_shipping_method(*, name: str) -> ShippingMethod:
+    """Add an internal shipping method staff can choose when processing orders."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput("a shipping method needs a name")
+    if len(name) > 100:
+        raise InvalidInput("shipping method name is longer than 100 characters")
+    if ShippingMethod.objects.filter(name__iexact=name).exists():
+        raise Conflict(f"a shipping method named {name} already exists")
+    try:
+        with transaction.atomic():
+            return ShippingMethod.objects.create(name=name)
+    except IntegrityError:
+        raise Conflict(f"a shipping method named {name} already exists") from None
+
+
+def set_shipping_method_active(*, method_id: int, active: bool) -> ShippingMethod:
+    updated = ShippingMethod.objects.filter(pk=method_id).update(active=active)
+    if not updated:
+        raise NotFound(f"shipping method {method_id} does not exist")
+    return ShippingMethod.objects.get(pk=method_id)

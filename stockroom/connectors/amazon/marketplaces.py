@@ -86,3 +86,27 @@ def resolve_marketplaces(codes, *, region: str) -> list[Marketplace]:
     if not resolved:
         raise UnknownMarketplace("name at least one marketplace, e.g. UK,DE")
     return resolved
+
+
+def marketplace_code(marketplace_id: str) -> str:
+    """The seller-facing code (UK, DE ...) of a marketplace id; unknown ids are returned unchanged."""
+    found = BY_ID.get(marketplace_id)
+    return found.code if found else marketplace_id
+
+
+BY_DOMAIN: dict[str, Marketplace] = {m.domain: m for m in MARKETPLACES.values()}
+
+# Amazon's CarrierCode values for shipment confirmations (Amazon's "carrier codes" list in the
+# feed/confirmShipment documentation, a subset of several hundred; matched case-insensitively). Any other
+# carrier is sent as "Other" with the carrier's name in carrierName, which Amazon has required since 2021.
+CARRIER_CODES = (
+    "Amazon Shipping", "Australia Post", "BRT", "Blue Package", "BlueDart", "CELERITAS", "Canada Post", "Canpar",
+    "China Post", "Chronopost", "City Link", "Colis Prive", "Colissimo", "Correos", "Correos Express", "DHL",
+    "DHL Global Mail", "DHL Home Delivery", "DHL eCommerce", "DPD", "DTDC", "DX", "Delhivery", "Deutsche Post",
+    "Estafeta", "Evri", "Fastway", "FedEx", "FedEx SmartPost", "GLS", "GO!", "Hermes", "Hermes Logistik Gruppe",
+    "India Post", "Japan Post", "La Poste", "Lasership", "MRW", "Nacex", "Newgistics", "NipponExpress", "OnTrac",
+    "OSM", "Parcelforce", "Parcelnet", "Poste Italiane", "PostNL", "Purolator", "Royal Mail", "SDA", "SEUR",
+    "SagawaExpress", "Seino", "Smartmail", "Streamlite", "TNT", "Target", "UPS", "UPS Mail Innovations", "UPSMI",
+    "USPS", "YamatoTransport", "Yodel",
+)  # fmt: skip
+CARRIER_BY_LOWER = {code.lower(): code for code in CARRIER_CODES}

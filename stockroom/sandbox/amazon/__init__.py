@@ -1,0 +1,1 @@
+"""Amazon Selling Partner API simulator (a separate HTTP server; never imports product code)."""

@@ -56,3 +56,12 @@ def sort_header(context, key: str, label: str):
         "aria_sort": ("descending" if descending else "ascending") if active else "none",
         "arrow": ("▼" if descending else "▲") if active else "",
     }
+
+
+@register.filter
+def times(value, factor):
+    """``{{ line.unit_price|times:line.quantity }}``: Decimal times an integer, for line totals."""
+    try:
+        return value * factor
+    except TypeError:
+        return ""

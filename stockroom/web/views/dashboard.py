@@ -1,9 +1,121 @@
-"""What needs attention today."""
+"""What needs attention today: counts that link to the filtered lists, and two charts."""
+
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from stockroom.channels import selectors as channel_selectors
+from stockroom.orders import selectors as order_selectors
+from stockroom.web.permissions import is_administrator
+
+CHART_DAYS = 30
+
+
+def _url(name: str, **params) -> str:
+    """The url of a screen with a query, or "" when the screen is not installed yet."""
+    try:
+        base = reverse(name)
+    except NoReverseMatch:
+        return ""
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def orders_chart(days: int = CHART_DAYS) -> dict:
+    """Orders per day per source, one dataset per source, zero-filled."""
+    today = timezone.localdate()
+    labels = [(today - timedelta(days=offset)) for offset in range(days - 1, -1, -1)]
+    per_source: dict[str, dict] = {}
+    for row in order_selectors.orders_per_day(days=days):
+        per_source.setdefault(row["source"], {})[row["day"]] = row["count"]
+    return {
+        "labels": [day.isoformat() for day in labels],
+        "datasets": [
+            {"label": source.capitalize(), "data": [counts.get(day, 0) for day in labels]}
+            for source, counts in sorted(per_source.items())
+        ],
+    }
+
+
+def confirmation_chart(days: int = CHART_DAYS) -> dict:
+    """Time from a sale to the last channel's confirmed quantity, per day (minutes).
+
+    Reads ``stockroom.sync.selectors.sale_to_confirmation_by_day(days=...)`` when the sync engine
+    provides it: ``[{"day": date, "median_seconds": float, "max_seconds": float}, ...]``.
+    Empty (the template shows an empty state) until then or when there is no data."""
+    try:
+        from stockroom.sync import selectors as sync_selectors
+
+        source = sync_selectors.sale_to_confirmation_by_day
+    except (ImportError, AttributeError):
+        return {"labels": [], "datasets": []}
+    rows = list(source(days=days))
+    if not rows:
+        return {"labels": [], "datasets": []}
+    return {
+        "labels": [row["day"].isoformat() for row in rows],
+        "datasets": [
+            {"label": "Median (minutes)", "data": [round(row["median_seconds"] / 60, 1) for row in rows]},
+            {"label": "Slowest (minutes)", "data": [round(row["max_seconds"] / 60, 1) for row in rows]},
+        ],
+    }
 
 
 @login_required
 def dashboard(request):
-    return render(request, "web/dashboard.html", {})
+    counts = order_selectors.attention_counts()
+    channel_counts = channel_selectors.attention_counts()
+    tiles = [
+        (
+            "to_dispatch",
+            counts["to_dispatch"],
+            "Orders to dispatch",
+            _url("orders", status="open", hold="no"),
+        ),
+        ("unlinked", counts["unlinked"], "Orders with unlinked lines", _url("orders", unlinked="1")),
+        ("short", counts["short_stock"], "Orders short of stock", _url("orders", allocation="short")),
+        (
+            "failed_shipments",
+            counts["failed_shipments"],
+            "Failed shipping confirmations",
+            _url("orders", status="all", shipment="error"),
+        ),
+        (
+            "listings_error",
+            channel_counts["listings_in_error"],
+            "Listings in Error",
+            _url("listings", status="error"),
+        ),
+    ]
+    if is_administrator(request.user):
+        tiles.append(
+            (
+                "accounts_failing",
+                channel_counts["accounts_failing"],
+                "Accounts failing Check API",
+                _url("accounts", check="failing"),
+            )
+        )
+    oldest = order_selectors.order_list(status="open", on_hold=False).order_by("purchased_at", "id")[:10]
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "tiles": [
+                {
+                    "key": key,
+                    "count": count,
+                    "label": label,
+                    "url": url,
+                    "attention": count > 0 and key != "to_dispatch",
+                }
+                for key, count, label, url in tiles
+            ],
+            "oldest": list(oldest),
+            "orders_chart": orders_chart(),
+            "confirmation_chart": confirmation_chart(),
+        },
+    )

@@ -56,5 +56,88 @@
     }
   });
 
+
+  // Batch processing with a progress bar: the selected orders go to the server a few at a time
+  // (partial=1 answers with escaped outcome rows); without JavaScript the form posts normally.
+  var CHUNK = 5;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-batch-process")) { return; }
+    var submitter = event.submitter;
+    if (!submitter || !submitter.hasAttribute("data-process-button") || event.defaultPrevented) { return; }
+    var ids = Array.prototype.map.call(
+      form.querySelectorAll('input[type="checkbox"][name="order"]:checked'), function (box) { return box.value; });
+    if (ids.length === 0) { return; } // the server answers with "No orders were selected"
+    event.preventDefault();
+    runBatch(form, submitter, ids);
+  });
+
+  function runBatch(form, button, ids) {
+    var panel = form.querySelector("[data-batch-progress]");
+    var bar = panel.querySelector("progress");
+    var text = panel.querySelector("[data-batch-progress-text]");
+    var list = panel.querySelector("[data-batch-outcomes]");
+    var method = form.querySelector('[name="shipping_method"]').value;
+    var done = 0, ok = 0, failed = 0;
+    panel.hidden = false;
+    list.innerHTML = "";
+    bar.max = ids.length;
+    bar.value = 0;
+    button.disabled = true;
+    text.textContent = "0 of " + ids.length;
+
+    function next(start) {
+      if (start >= ids.length) {
+        button.disabled = false;
+        text.textContent = "Done: " + ok + " processed" + (failed ? ", " + failed + " not processed (see why below)" : "") + ".";
+        return;
+      }
+      var chunk = ids.slice(start, start + CHUNK);
+      var body = new FormData();
+      body.append("csrfmiddlewaretoken", csrfToken());
+      body.append("shipping_method", method);
+      body.append("partial", "1");
+      chunk.forEach(function (id) {
+        body.append("order", id);
+        var tracking = form.querySelector('[name="tracking-' + id + '"]');
+        body.append("tracking-" + id, tracking ? tracking.value : "");
+      });
+      fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
+        .then(function (response) {
+          if (!response.ok) { throw new Error("the server answered " + response.status); }
+          return response.text();
+        })
+        .then(function (html) {
+          list.insertAdjacentHTML("beforeend", html); // server-rendered, escaped by Django templates
+          chunk.forEach(function (id) {
+            var item = list.querySelector('[data-order-id="' + id + '"]');
+            var success = item && item.getAttribute("data-outcome") === "ok";
+            if (success) { ok += 1; } else { failed += 1; }
+            var row = document.querySelector('[data-order-row="' + id + '"]');
+            if (row && success) {
+              row.classList.add("processed");
+              var box = row.querySelector('input[name="order"]');
+              if (box) { box.checked = false; box.disabled = true; }
+            }
+          });
+        })
+        .catch(function (error) {
+          failed += chunk.length;
+          var item = document.createElement("li");
+          item.className = "outcome failed";
+          item.textContent = "Orders " + chunk.join(", ") + " were not processed: " + error.message + ". Reload the page and try again.";
+          list.appendChild(item);
+        })
+        .then(function () {
+          done += chunk.length;
+          bar.value = done;
+          text.textContent = done + " of " + ids.length;
+          updateSelectionCount();
+          next(start + CHUNK);
+        });
+    }
+    next(0);
+  }
+
   document.addEventListener("DOMContentLoaded", updateSelectionCount);
 })();

@@ -1,0 +1,650 @@
+"""The Amazon channel connector: SP-API behind the ``ChannelConnector`` Protocol.
+
+Reads orders (Orders API 2026-01-01, or scheduled order reports), confirms shipments (Orders v0
+``confirmShipment``), pushes merchant-fulfilled quantities (``patchListingsItem`` for a few SKUs, one
+``JSON_LISTINGS_FEED`` per 25,000 for many) and lists listings. Transport lives in ``client``,
+requests in ``operations``, translations in ``mapping``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from stockroom.channels.contracts import (
+    AccountConfig,
+    AuthFailed,
+    ChannelError,
+    ChannelListing,
+    CheckResult,
+    OrderPage,
+    Permanent,
+    ShipmentConfirmation,
+    StockUpdate,
+    Transient,
+    WriteOutcome,
+)
+
+from . import mapping
+from . import operations as ops
+from .client import Clock, Credentials, SpApiClient
+from .marketplaces import (
+    LWA_TOKEN_URL,
+    MARKETPLACES,
+    REGION_ENDPOINTS,
+    UnknownMarketplace,
+    marketplace_code,
+    resolve_marketplaces,
+)
+
+ORDER_SOURCES = ("orders_api", "report_flat", "report_xml")
+REPORT_TYPES = {
+    "report_flat": "GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING",
+    "report_xml": "GET_ORDER_REPORT_DATA_SHIPPING",
+}
+# Report types with buyer names and addresses: getReportDocument needs a Restricted Data Token.
+RESTRICTED_REPORT_TYPES = {"GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING", "GET_ORDER_REPORT_DATA_SHIPPING"}
+REPORT_PERIODS = ("PT5M", "PT15M", "PT30M", "PT1H", "PT2H", "PT4H", "PT8H", "PT12H", "P1D")
+OVERLAP = timedelta(minutes=5)  # re-read this much before the cursor: orders can appear late
+MIN_AGE = timedelta(minutes=2, seconds=5)  # Amazon: lastUpdatedAfter/Before >= 2 minutes before now
+MAX_WINDOW = timedelta(days=1)  # catch up at most a day of changes per run (searchOrders: 20 pages burst)
+CATCH_UP_SLACK = timedelta(hours=6)  # a window up to MAX_WINDOW + this is read in one go
+FIRST_RUN_LOOKBACK = timedelta(days=7)
+SECONDARY_LOOKBACK = timedelta(days=7)
+SECONDARY_MAX_REPORTS = 24
+CHECK_MAX_PAGES = 3
+PATCH_THRESHOLD = 10
+PAGE_SIZE = 100
+FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
+CREDENTIAL_NAMES = {
+    "client_id": "LWA client id",
+    "client_secret": "LWA client secret",
+    "refresh_token": "refresh token",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AmazonConnector:
+    channel = "amazon"
+
+    def __init__(
+        self, config: AccountConfig, *, http: httpx.Client | None = None, clock: Clock | None = None
+    ) -> None:
+        self.config = config
+        self.region = (config.region or "").strip().lower()
+        self.seller_id = (config.external_account_id or "").strip()
+        self.options = dict(config.options or {})
+        self._http = http
+        self._clock = clock
+        self._client: SpApiClient | None = None
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def client(self) -> SpApiClient:
+        if self._client is None:
+            creds = self.config.credentials or {}
+            missing = [
+                label for key, label in CREDENTIAL_NAMES.items() if not str(creds.get(key) or "").strip()
+            ]
+            if missing:
+                raise AuthFailed(
+                    "the account has no " + ", ".join(missing) + ": add it in the account settings"
+                )
+            endpoint = self.config.endpoint or REGION_ENDPOINTS.get(self.region, "")
+            if not endpoint:
+                raise Permanent(f"unknown Amazon region {self.config.region!r}: use NA, EU or FE")
+            self._client = SpApiClient(
+                endpoint=endpoint,
+                token_url=self.config.token_url or LWA_TOKEN_URL,
+                credentials=Credentials(
+                    str(creds["client_id"]), str(creds["client_secret"]), str(creds["refresh_token"])
+                ),
+                seller_key=f"{endpoint}|{self.seller_id or self.config.account_id}",
+                http=self._http,
+                clock=self._clock,
+            )
+        return self._client
+
+    def _marketplaces(self):
+        try:
+            return resolve_marketplaces(self.config.marketplaces, region=self.region)
+        except UnknownMarketplace as exc:
+            raise Permanent(str(exc)) from None
+
+    def _marketplace_ids(self) -> list[str]:
+        return [m.marketplace_id for m in self._marketplaces()]
+
+    def _default_marketplace(self) -> str:
+        found = self._marketplaces()
+        return found[0].code if len(found) == 1 else ""
+
+    def _marketplace_id(self, value: str) -> str:
+        text = (value or "").strip()
+        if not text:
+            return self._marketplace_ids()[0]
+        code = "UK" if text.upper() == "GB" else text.upper()
+        return MARKETPLACES[code].marketplace_id if code in MARKETPLACES else text
+
+    def _spaced_credentials(self) -> list[str]:
+        creds = self.config.credentials or {}
+        spaced = [
+            label
+            for key, label in CREDENTIAL_NAMES.items()
+            if isinstance(creds.get(key), str) and creds[key] != creds[key].strip()
+        ]
+        if self.config.external_account_id != self.seller_id:
+            spaced.append("merchant token (seller id)")
+        return spaced
+
+    # ------------------------------------------------------------------ check
+    def check(self, *, orders_since: datetime | None) -> CheckResult:
+        """Token exchange + getMarketplaceParticipations + a seller-id probe + a count of waiting orders."""
+        spaced = self._spaced_credentials()
+        space_hint = (
+            " Note: the "
+            + " and the ".join(spaced)
+            + " start or end with a space; copy them again without it."
+            if spaced
+            else ""
+        )
+        try:
+            configured = self._marketplaces()
+            client = self.client
+        except ChannelError as exc:
+            return CheckResult(False, exc.message + "." + space_hint)
+        try:
+            client.access_token()
+            participations = ops.get_marketplace_participations(client).payload
+        except AuthFailed as exc:
+            return CheckResult(False, exc.message + "." + space_hint)
+        except ChannelError as exc:
+            return CheckResult(
+                False, f"Amazon could not be reached ({exc.message}); try again in a few minutes."
+            )
+        participating = [p.marketplace.id for p in participations if p.participation.is_participating]
+        codes = tuple(marketplace_code(mp) for mp in participating)
+        missing = [m.code for m in configured if m.marketplace_id not in participating]
+        if missing:
+            return CheckResult(
+                False,
+                f"The seller does not sell on {', '.join(missing)}, or the app was not authorised for it. "
+                f"This seller participates in: {', '.join(codes) or 'no marketplace'}. Remove "
+                f"{', '.join(missing)} from the account or authorise the app there." + space_hint,
+                marketplaces=codes,
+            )
+        if not self.seller_id:
+            return CheckResult(False, "Enter the merchant token (seller id) shown in Seller Central.", codes)
+        try:
+            ops.search_listings_items(
+                client, seller_id=self.seller_id, marketplace_ids=[configured[0].marketplace_id], page_size=1
+            )
+        except (AuthFailed, Permanent) as exc:
+            return CheckResult(
+                False,
+                f"The merchant token (seller id) {self.seller_id!r} does not belong to the seller who authorised "
+                f"this app (Amazon said: {exc.message}). Copy it from Seller Central > Settings > Account Info."
+                + space_hint,
+                marketplaces=codes,
+            )
+        except ChannelError as exc:
+            return CheckResult(False, f"Amazon could not be reached ({exc.message}); try again later.", codes)
+        warnings = [f"the {label} has a leading or trailing space" for label in spaced]
+        waiting = None
+        try:
+            waiting, more = self._count_waiting(orders_since)
+            if more:
+                warnings.append(f"more than {waiting} orders are waiting; the count stopped there")
+        except ChannelError as exc:
+            warnings.append(f"could not count waiting orders: {exc.message}")
+        source = self.options.get("order_source") or "orders_api"
+        what = "order report documents" if source != "orders_api" else "orders"
+        message = f"Connected to Amazon as seller {self.seller_id} on {', '.join(codes)}."
+        if waiting is not None:
+            message += f" {waiting}{'+' if waiting and warnings and 'more than' in warnings[-1] else ''} {what} to download."
+        return CheckResult(True, message, codes, waiting, tuple(warnings))
+
+    def _count_waiting(self, since: datetime | None) -> tuple[int, bool]:
+        start = since or (_now() - timedelta(days=30))
+        source = self.options.get("order_source") or "orders_api"
+        if source != "orders_api":
+            report_type = self._report_type(source)
+            reports = self._list_reports(report_type, start)
+            return sum(1 for r in reports if r.processing_status == "DONE"), False
+        after = min(start, _now() - MIN_AGE)
+        count, token, pages = 0, None, 0
+        while True:
+            resp = ops.search_orders(
+                self.client,
+                marketplace_ids=self._marketplace_ids(),
+                last_updated_after=mapping.iso_z(after),
+                pagination_token=token,
+            )
+            count += len(resp.orders)
+            pages += 1
+            token = resp.pagination.next_token if resp.pagination else None
+            if not token:
+                return count, False
+            if pages >= CHECK_MAX_PAGES:
+                return count, True
+
+    # ------------------------------------------------------------------ orders
+    def fetch_orders(self, *, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
+        """Pages of orders changed since ``cursor`` (or ``since``).
+
+        ``next_cursor`` is set on the last page only (``done=True``); intermediate pages have
+        ``done=False`` and no cursor, so the engine advances only after every page is stored.
+        Orders API: the cursor is the ``lastUpdatedBefore`` Amazon answered; each run re-reads
+        ``OVERLAP`` before it. Report mode: the cursor is the ``createdTime`` of the newest report up
+        to which every report is settled (a report still processing holds it back).
+        """
+        source = self.options.get("order_source") or "orders_api"
+        if source == "orders_api":
+            yield from self._fetch_from_api(cursor, since)
+        elif source in REPORT_TYPES:
+            yield from self._fetch_from_reports(source, cursor, since)
+        else:
+            raise Permanent(f"unknown order source {source!r}: use one of {', '.join(ORDER_SOURCES)}")
+
+    def _start(self, cursor: str | None, since: datetime | None, *, lookback: timedelta) -> datetime:
+        if cursor:
+            try:
+                parsed = mapping.parse_time(cursor, field="cursor")
+            except mapping.MappingError:
+                parsed = None
+            if parsed:
+                return parsed
+        return since or (_now() - lookback)
+
+    def _fetch_from_api(self, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
+        start = self._start(cursor, since, lookback=FIRST_RUN_LOOKBACK)
+        latest = _now() - MIN_AGE
+        after = min(start - OVERLAP, latest)
+        before = after + MAX_WINDOW if latest - after > MAX_WINDOW + CATCH_UP_SLACK else None
+        marketplace_ids = self._marketplace_ids()
+        token = None
+        bound = None
+        while True:
+            if token is None:
+                resp = ops.search_orders(
+                    self.client,
+                    marketplace_ids=marketplace_ids,
+                    last_updated_after=mapping.iso_z(after),
+                    last_updated_before=mapping.iso_z(before) if before else None,
+                )
+            else:
+                resp = ops.search_orders(self.client, marketplace_ids=marketplace_ids, pagination_token=token)
+            bound = bound or resp.last_updated_before
+            orders, failed = mapping.orders_from_api(resp.orders)
+            token = resp.pagination.next_token if resp.pagination else None
+            if token:
+                yield OrderPage(tuple(orders), None, tuple(failed), done=False)
+                continue
+            yield OrderPage(tuple(orders), self._next_cursor(bound, start, latest), tuple(failed), done=True)
+            return
+
+    @staticmethod
+    def _next_cursor(bound: str | None, start: datetime, latest: datetime) -> str:
+        try:
+            parsed = mapping.parse_time(bound, field="lastUpdatedBefore") if bound else None
+        except mapping.MappingError:
+            parsed = None
+        value = parsed or latest
+        return mapping.iso_z(max(value, start))
+
+    # -- report mode
+    def _report_type(self, source: str) -> str:
+        return str(self.options.get("report_type") or REPORT_TYPES[source])
+
+    def _list_reports(self, report_type: str, since: datetime) -> list:
+        since = max(since, _now() - timedelta(days=89))  # Amazon keeps reports for 90 days
+        reports, token = [], None
+        while True:
+            resp = ops.get_reports(
+                self.client,
+                report_types=[report_type],
+                created_since=mapping.iso_z(since),
+                next_token=token,
+            )
+            reports.extend(resp.reports)
+            token = resp.next_token
+            if not token:
+                break
+        reports.sort(key=lambda r: (mapping.parse_time(r.created_time, field="createdTime"), r.report_id))
+        return reports
+
+    def _ensure_schedule(self, report_type: str) -> None:
+        period = str(self.options.get("report_period") or "PT15M")
+        if period not in REPORT_PERIODS:
+            raise Permanent(f"report period {period!r} is not one of {', '.join(REPORT_PERIODS)}")
+        wanted = set(self._marketplace_ids())
+        for schedule in ops.get_report_schedules(self.client, report_type):
+            if schedule.period == period and set(schedule.marketplace_ids) == wanted:
+                return
+        # a new schedule replaces the one with another period (same type and marketplaces)
+        ops.create_report_schedule(
+            self.client, report_type=report_type, marketplace_ids=sorted(wanted), period=period
+        )
+
+    def _fetch_from_reports(
+        self, source: str, cursor: str | None, since: datetime | None
+    ) -> Iterator[OrderPage]:
+        report_type = self._report_type(source)
+        self._ensure_schedule(report_type)
+        secondary = str(self.options.get("secondary_integrated", "")).lower() in ("1", "true", "yes", "on")
+        start = self._start(cursor, since, lookback=SECONDARY_LOOKBACK)
+        if secondary:
+            reports = self._list_reports(report_type, _now() - SECONDARY_LOOKBACK)
+            chosen = [r for r in reports if r.processing_status == "DONE"][-SECONDARY_MAX_REPORTS:]
+            next_cursor = chosen[-1].created_time if chosen else None
+        else:
+            reports = self._list_reports(report_type, start)
+            chosen, next_cursor, blocked = [], None, False
+            for report in reports:
+                created = mapping.parse_time(report.created_time, field="createdTime")
+                if cursor and created <= start:
+                    continue  # read in an earlier run
+                if report.processing_status in ("IN_QUEUE", "IN_PROGRESS"):
+                    blocked = True
+                    continue
+                if report.processing_status == "DONE" and report.report_document_id:
+                    chosen.append(report)
+                if not blocked:
+                    next_cursor = mapping.iso_z(created)
+        previous: OrderPage | None = None
+        for report in chosen:
+            for page in self._report_pages(report):
+                if previous is not None:
+                    yield previous
+                previous = page
+        if previous is None:
+            yield OrderPage((), next_cursor, done=True)
+        else:
+            yield OrderPage(previous.orders, next_cursor, previous.failed, done=True)
+
+    def _report_pages(self, report) -> Iterator[OrderPage]:
+        data, content_type = self._download_report(report.report_document_id, report.report_type)
+        japanese = any(m.code == "JP" for m in self._marketplaces())
+        default = self._default_marketplace()
+        try:
+            if data.lstrip()[:5] == b"<?xml" or data.lstrip()[:1] == b"<":
+                orders, failed = mapping.orders_from_xml_report(data, default_marketplace=default)
+            else:
+                text = mapping.decode_report(data, content_type=content_type, japanese=japanese)
+                orders, failed = mapping.orders_from_flat_report(text, default_marketplace=default)
+        except mapping.DocumentError as exc:
+            raise Transient(
+                f"order report {report.report_id} could not be read ({exc}); it will be downloaded again and "
+                "the order cursor stays before it"
+            ) from None
+        for n in range(0, max(len(orders), 1), PAGE_SIZE):
+            yield OrderPage(
+                tuple(orders[n : n + PAGE_SIZE]), None, tuple(failed) if n == 0 else (), done=False
+            )
+
+    def _download_report(self, document_id: str, report_type: str) -> tuple[bytes, str]:
+        rdt = None
+        if report_type in RESTRICTED_REPORT_TYPES:
+            try:
+                rdt = ops.create_restricted_data_token(
+                    self.client, [f"/reports/2021-06-30/documents/{document_id}"]
+                )
+            except AuthFailed as exc:
+                raise AuthFailed(
+                    "the app may not read order reports with buyer addresses: it needs the restricted "
+                    f"Direct-to-Consumer Shipping role ({exc.message})"
+                ) from None
+        document = ops.get_report_document(self.client, document_id, rdt=rdt)
+        data, content_type = self.client.download(document.url)
+        return _gunzip(
+            data,
+            declared=(document.compression_algorithm or "").upper() == "GZIP",
+            what=f"report document {document_id}",
+        ), content_type
+
+    # ------------------------------------------------------------------ shipments
+    def confirm_shipments(self, shipments: Sequence[ShipmentConfirmation]) -> list[WriteOutcome]:
+        """One ``confirmShipment`` per shipment (= one package); outcome key = external order id.
+
+        The package reference comes from the shipment, so a retry sends the same packageReferenceId and
+        Amazon's "already used" answer for it counts as confirmed.
+        """
+        outcomes: list[WriteOutcome] = []
+        auth_error: AuthFailed | None = None
+        for shipment in shipments:
+            key = shipment.external_order_id
+            if auth_error is not None:
+                outcomes.append(WriteOutcome(key, "error", auth_error.message, retryable=True))
+                continue
+            try:
+                body = mapping.confirm_shipment_body(shipment, self._marketplace_id(shipment.marketplace))
+            except (mapping.MappingError, ValueError) as exc:
+                outcomes.append(WriteOutcome(key, "error", str(exc)))
+                continue
+            ref = body["packageDetail"]["packageReferenceId"]
+            try:
+                ops.confirm_shipment(self.client, key, body)
+            except AuthFailed as exc:
+                auth_error = exc
+                outcomes.append(WriteOutcome(key, "error", exc.message, retryable=True))
+            except Permanent as exc:
+                if _duplicate_package(exc.message, ref):
+                    outcomes.append(
+                        WriteOutcome(
+                            key, "confirmed", f"package {ref} was already confirmed", submission_ref=ref
+                        )
+                    )
+                else:
+                    outcomes.append(WriteOutcome(key, "error", exc.message, submission_ref=ref))
+            except ChannelError as exc:
+                outcomes.append(WriteOutcome(key, "error", exc.message, submission_ref=ref, retryable=True))
+            else:
+                outcomes.append(WriteOutcome(key, "confirmed", "", submission_ref=ref))
+        return outcomes
+
+    # ------------------------------------------------------------------ stock
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
+        """Up to ``PATCH_THRESHOLD`` SKUs: ``patchListingsItem`` each (confirmed/error now). More: one
+        ``JSON_LISTINGS_FEED`` per 25,000 SKUs, outcomes "pending" with
+        ``submission_ref = "<feedId>/<messageId>/<SKU>"`` — pass these refs to ``collect_stock_results``.
+        FBA listings (``fulfilled_by_channel``) are never sent: Amazon owns their quantity.
+        """
+        outcomes: list[WriteOutcome] = []
+        merchant = []
+        latest = {u.channel_sku: u for u in updates}  # one value per SKU: the last one given
+        for update in dict.fromkeys(latest.values()):
+            if update.fulfilled_by_channel:
+                outcomes.append(
+                    WriteOutcome(
+                        update.channel_sku,
+                        "error",
+                        "fulfilled by Amazon (FBA): Amazon manages this quantity, Stockroom did not send it",
+                        quantity=update.quantity,
+                    )
+                )
+            elif update.quantity < 0:
+                outcomes.append(WriteOutcome(update.channel_sku, "error", "quantity below 0 not sent"))
+            else:
+                merchant.append(update)
+        if not merchant:
+            return outcomes
+        threshold = int(self.options.get("patch_threshold") or PATCH_THRESHOLD)
+        if len(merchant) <= threshold:
+            return outcomes + self._patch(merchant)
+        for n in range(0, len(merchant), mapping.FEED_MAX_MESSAGES):
+            outcomes += self._submit_feed(merchant[n : n + mapping.FEED_MAX_MESSAGES])
+        return outcomes
+
+    def _patch(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
+        outcomes = []
+        marketplace_ids = self._marketplace_ids()
+        product_type = str(self.options.get("product_type") or "PRODUCT")
+        auth_error: AuthFailed | None = None
+        for update in updates:
+            sku = update.channel_sku
+            if auth_error is not None:
+                outcomes.append(WriteOutcome(sku, "error", auth_error.message, retryable=True))
+                continue
+            try:
+                answer = ops.patch_listings_item(
+                    self.client,
+                    seller_id=self.seller_id,
+                    sku=sku,
+                    marketplace_ids=marketplace_ids,
+                    body=mapping.patch_listings_item_body(update.quantity, product_type),
+                )
+            except AuthFailed as exc:
+                auth_error = exc
+                outcomes.append(WriteOutcome(sku, "error", exc.message, retryable=True))
+            except Permanent as exc:
+                outcomes.append(WriteOutcome(sku, "error", exc.message, quantity=update.quantity))
+            except ChannelError as exc:
+                outcomes.append(
+                    WriteOutcome(sku, "error", exc.message, retryable=True, quantity=update.quantity)
+                )
+            else:
+                outcomes.append(mapping.patch_outcome(sku, answer, update.quantity))
+        return outcomes
+
+    def _submit_feed(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
+        messages = mapping.listings_feed_messages([(u.channel_sku, u.quantity) for u in updates])
+        document = mapping.build_listings_feed(
+            self.seller_id, messages, product_type=str(self.options.get("product_type") or "PRODUCT")
+        )
+        try:
+            target = ops.create_feed_document(self.client, FEED_CONTENT_TYPE)
+            self.client.upload(target.url, document, FEED_CONTENT_TYPE)
+            feed_id = ops.create_feed(
+                self.client,
+                feed_type="JSON_LISTINGS_FEED",
+                marketplace_ids=self._marketplace_ids(),
+                document_id=target.feed_document_id,
+            )
+        except ChannelError as exc:
+            retry = not isinstance(exc, Permanent) or isinstance(exc, AuthFailed)
+            return [
+                WriteOutcome(m.sku, "error", exc.message, retryable=retry, quantity=m.quantity)
+                for m in messages
+            ]
+        return [
+            WriteOutcome(
+                m.sku,
+                "pending",
+                f"sent in feed {feed_id}",
+                submission_ref=f"{feed_id}/{m.message_id}/{m.sku}",
+                quantity=m.quantity,
+            )
+            for m in messages
+        ]
+
+    def collect_stock_results(self, submission_refs: Sequence[str]) -> list[WriteOutcome]:
+        """Results of feeds sent by ``push_stock``.
+
+        Each ref is ``"<feedId>/<messageId>/<SKU>"`` as returned in the pending outcome (messageId = the
+        SKU's 1-based position in the feed document), so the SKU of every message is recovered from the
+        ref alone: the engine keeps nothing but the refs. Feeds still IN_QUEUE/IN_PROGRESS give nothing
+        yet; DONE gives one outcome per SKU (key = SKU, submission_ref = the ref) from the processing
+        report; FATAL/CANCELLED give an error for every SKU of the feed. A bare feed id yields outcomes
+        only for SKUs the processing report names.
+        """
+        feeds: dict[str, list[tuple[int, str, str]]] = {}
+        for ref in submission_refs:
+            feed_id, _, rest = str(ref).partition("/")
+            message_id, _, sku = rest.partition("/")
+            entries = feeds.setdefault(feed_id, [])
+            if message_id.isdigit() and sku:
+                entries.append((int(message_id), sku, ref))
+        outcomes: list[WriteOutcome] = []
+        for feed_id, messages in feeds.items():
+            try:
+                outcomes += self._feed_results(feed_id, messages)
+            except AuthFailed:
+                raise
+            except Permanent as exc:
+                outcomes += [WriteOutcome(sku, "error", exc.message, ref) for _, sku, ref in messages]
+            except ChannelError:
+                continue  # not readable now: nothing yet, asked again next run
+        return outcomes
+
+    def _feed_results(self, feed_id: str, messages: list[tuple[int, str, str]]) -> list[WriteOutcome]:
+        feed = ops.get_feed(self.client, feed_id)
+        status = feed.processing_status.upper()
+        if status in ("IN_QUEUE", "IN_PROGRESS"):
+            return []
+        report = None
+        if feed.result_feed_document_id:
+            document = ops.get_feed_document(self.client, feed.result_feed_document_id)
+            data, _ = self.client.download(document.url)
+            data = _gunzip(
+                data,
+                declared=(document.compression_algorithm or "").upper() == "GZIP",
+                what=f"processing report of feed {feed_id}",
+            )
+            try:
+                report = json.loads(data.decode("utf-8-sig"))
+            except (ValueError, UnicodeDecodeError):
+                if status == "DONE":
+                    raise Transient(f"the processing report of feed {feed_id} is not valid JSON") from None
+        if status == "DONE":
+            if not messages:  # a bare feed id: only the SKUs the report names can be told
+                named = {
+                    (i.get("messageId") or 0, i.get("sku"))
+                    for i in (report or {}).get("issues", [])
+                    if isinstance(i, dict) and i.get("sku")
+                }
+                return mapping.feed_outcomes(
+                    report or {}, [(mid, sku, feed_id) for mid, sku in sorted(named)]
+                )
+            return mapping.feed_outcomes(report or {}, messages)
+        reason = ""
+        if isinstance(report, dict):
+            reason = "; ".join(
+                str(i.get("message", "")) for i in report.get("issues", [])[:3] if isinstance(i, dict)
+            )
+        text = (
+            f"feed {feed_id} ended {status}"
+            + (f": {reason}" if reason else "")
+            + "; the quantities will be sent again"
+        )
+        return [WriteOutcome(sku, "error", text, ref, retryable=True) for _, sku, ref in messages]
+
+    # ------------------------------------------------------------------ listings
+    def list_listings(self) -> Iterator[ChannelListing]:
+        marketplace_ids = self._marketplace_ids()
+        default = self._default_marketplace()
+        token = None
+        while True:
+            resp = ops.search_listings_items(
+                self.client, seller_id=self.seller_id, marketplace_ids=marketplace_ids, page_token=token
+            )
+            for raw in resp.items:
+                try:
+                    yield mapping.listing_from_item(raw, default_marketplace=default)
+                except mapping.MappingError:
+                    continue
+            token = resp.pagination.next_token if resp.pagination else None
+            if not token:
+                return
+
+
+def _duplicate_package(message: str, ref: str) -> bool:
+    text = message.lower()
+    return "packagereferenceid" in text and ref in message and "already" in text
+
+
+def _gunzip(data: bytes, *, declared: bool, what: str) -> bytes:
+    if declared or data[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            raise Transient(
+                f"the {what} is not valid GZIP (cut short or garbled); it will be downloaded again"
+            ) from None
+    return data

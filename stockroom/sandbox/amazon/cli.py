@@ -1,0 +1,85 @@
+"""Command line entry point: ``stockroom sandbox amazon`` / ``python -m stockroom.sandbox.amazon``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+
+from .clock import SimClock
+from .state import Store
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stockroom sandbox amazon",
+        description="Run the Amazon Selling Partner API simulator (SP-API + Login with Amazon + /_sim/ control API).",
+    )
+    parser.add_argument("--port", type=int, default=8765, help="TCP port (0 = pick a free one; default 8765)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--state", metavar="FILE", help="load state from FILE if it exists and save it there on exit"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed for deterministic ids and data (default 1)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help=(
+            "speed of simulated time: X simulated seconds pass per real second, so rate-limit refill periods, "
+            "pending periods and feed/report processing delays are divided by X while every ratio is kept "
+            "(default 1 = Amazon's real limits)"
+        ),
+    )
+    parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.time_scale <= 0:
+        print("--time-scale must be > 0")
+        return 2
+    import uvicorn
+
+    from .app import create_app
+
+    store = Store(seed=args.seed, clock=SimClock(args.time_scale))
+    if args.state and os.path.exists(args.state):
+        store.load(args.state)
+    app = create_app(store, state_file=args.state)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+
+    if args.state:
+        stop = threading.Event()
+
+        def autosave() -> None:  # every 5 s, so that a killed process loses little
+            while not stop.wait(5.0):
+                with store.lock:
+                    store.save(args.state)
+
+        threading.Thread(target=autosave, daemon=True).start()
+    try:
+        server.run()
+    finally:
+        if args.state:
+            stop.set()
+            with store.lock:
+                store.save(args.state)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    raise SystemExit(main())

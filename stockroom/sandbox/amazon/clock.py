@@ -1,0 +1,61 @@
+"""Simulated clock: real elapsed time multiplied by the time scale, plus a manual offset."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+
+class SimClock:
+    def __init__(self, time_scale: float = 1.0, start: float | None = None) -> None:
+        if time_scale <= 0:
+            raise ValueError("time_scale must be > 0")
+        self.time_scale = float(time_scale)
+        self._start = time.time() if start is None else start
+        self._mono0 = time.monotonic()
+        self.offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Simulated POSIX time (seconds)."""
+        with self._lock:
+            return self._start + (time.monotonic() - self._mono0) * self.time_scale + self.offset
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the simulated clock only moves forward")
+        with self._lock:
+            self.offset += seconds
+        return self.now()
+
+    def reset_offset(self) -> None:
+        with self._lock:
+            self.offset = 0.0
+
+    def real_seconds(self, sim_seconds: float) -> float:
+        """How long `sim_seconds` of simulated time take in real time."""
+        return sim_seconds / self.time_scale
+
+
+def iso(t: float) -> str:
+    """Amazon's date-time format: ISO 8601 in UTC with a Z suffix, whole seconds."""
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_offset(t: float) -> str:
+    """The `+00:00` style used inside report files."""
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def parse_iso(value: str) -> float:
+    """Parse an ISO 8601 date-time (Z or offset; a naive value is taken as UTC). Raises ValueError."""
+    if not isinstance(value, str) or len(value) < 10:
+        raise ValueError(f"not an ISO 8601 date-time: {value!r}")
+    text = value.strip()
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()

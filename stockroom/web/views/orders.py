@@ -1,0 +1,253 @@
+"""Open Orders: list with filters, batch processing, hold/release, cancel and delete with confirmation."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from stockroom.channels.models import ChannelAccount
+from stockroom.core.errors import StockroomError
+from stockroom.orders import selectors, services
+from stockroom.orders.models import Order, ShippingMethod
+from stockroom.orders.pipeline import HOLDS_STOCK, AllocationState, OrderStatus
+from stockroom.web.pagination import SortOption, paginate
+from stockroom.web.permissions import administrator_required
+
+SORTS = {
+    "purchased": SortOption("purchased", "purchased_at", kind=datetime),
+    "order": SortOption("order", "external_order_id"),
+    "buyer": SortOption("buyer", "buyer_name"),
+    "total": SortOption("total", "total", kind=Decimal),
+}
+STATUS_CHOICES = [("active", "Open and pending"), *OrderStatus.choices, ("all", "All")]
+ALLOCATION_CHOICES = [*AllocationState.choices[1:], ("short", "Short of stock")]
+PER_PAGE = 50
+
+
+def _filters(params) -> tuple[dict, dict]:
+    """(selector keyword arguments, the values the filter form shows) from the query string."""
+    shown = {
+        "q": params.get("q", "").strip()[:200],
+        "status": params.get("status") or "active",
+        "source": params.get("source", ""),
+        "account": params.get("account", ""),
+        "allocation": params.get("allocation", ""),
+        "unlinked": params.get("unlinked", ""),
+        "hold": params.get("hold", ""),
+        "shipment": params.get("shipment", ""),
+    }
+    kwargs: dict = {"search": shown["q"], "source": shown["source"][:30]}
+    if shown["status"] == "active":
+        kwargs["statuses"] = tuple(HOLDS_STOCK)
+    elif shown["status"] in OrderStatus.values:
+        kwargs["status"] = shown["status"]
+    elif shown["status"] != "all":
+        shown["status"] = "active"
+        kwargs["statuses"] = tuple(HOLDS_STOCK)
+    if shown["account"].isdigit():
+        kwargs["account_id"] = int(shown["account"])
+    if shown["allocation"] == "short":
+        kwargs["short_stock"] = True
+    elif shown["allocation"] in AllocationState.values:
+        kwargs["allocation_state"] = shown["allocation"]
+    if shown["unlinked"] == "1":
+        kwargs["unlinked"] = True
+    if shown["hold"] in ("yes", "no"):
+        kwargs["on_hold"] = shown["hold"] == "yes"
+    if shown["shipment"]:
+        kwargs["shipment_status"] = shown["shipment"][:20]
+    return kwargs, shown
+
+
+def _return_to(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+@login_required
+def order_list(request):
+    kwargs, shown = _filters(request.GET)
+    page = paginate(
+        selectors.order_list(**kwargs),
+        params=request.GET,
+        options=SORTS,
+        default_sort="-purchased",
+        per_page=PER_PAGE,
+    )
+    accounts = list(ChannelAccount.objects.order_by("name").values("pk", "name", "channel"))
+    sources = sorted({a["channel"] for a in accounts} | {"manual"})
+    return render(
+        request,
+        "web/orders/list.html",
+        {
+            "page": page,
+            "sort": page.sort,
+            "filters": shown,
+            "filtered": any(v for k, v in shown.items() if k != "status") or shown["status"] != "active",
+            "accounts": accounts,
+            "sources": sources,
+            "status_choices": STATUS_CHOICES,
+            "allocation_choices": ALLOCATION_CHOICES,
+            "shipping_methods": ShippingMethod.objects.filter(active=True),
+            "here": request.get_full_path(),
+        },
+    )
+
+
+@login_required
+def order_detail(request, order_id: int):
+    try:
+        order = selectors.order_detail(order_id)
+    except Order.DoesNotExist:
+        raise Http404("order not found") from None
+    return render(
+        request,
+        "web/orders/detail.html",
+        {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "events": list(order.events.all()),
+            "shipping_methods": ShippingMethod.objects.filter(active=True),
+            "here": request.get_full_path(),
+        },
+    )
+
+
+def _selected_ids(request) -> list[int]:
+    return list(dict.fromkeys(int(v) for v in request.POST.getlist("order") if v.isdigit()))
+
+
+@login_required
+@require_POST
+def orders_process(request):
+    """Process the selected orders with their tracking numbers and one shipping method.
+
+    ``partial=1`` (the batch progress script) answers with the outcome rows alone."""
+    ids = _selected_ids(request)
+    method = request.POST.get("shipping_method", "")
+    back = _return_to(request, reverse("orders"))
+    if not ids:
+        messages.error(request, "No orders were selected. Tick the orders to process, then press Process.")
+        return redirect(back)
+    if not ShippingMethod.objects.filter(name=method, active=True).exists():
+        messages.error(request, "Choose a shipping method from the list (an administrator can add methods).")
+        return redirect(back)
+    outcomes = services.process_orders(
+        items=[(order_id, request.POST.get(f"tracking-{order_id}", "")) for order_id in ids],
+        shipping_method=method,
+        user=request.user,
+    )
+    names = dict(Order.objects.filter(pk__in=ids).values_list("pk", "external_order_id"))
+    rows = [{"outcome": o, "external_id": names.get(o.order_id, "")} for o in outcomes]
+    if request.POST.get("partial") == "1":
+        return render(request, "web/orders/_outcomes.html", {"rows": rows})
+    processed = sum(1 for o in outcomes if o.ok)
+    return render(
+        request,
+        "web/orders/processed.html",
+        {
+            "rows": rows,
+            "processed": processed,
+            "failed": len(outcomes) - processed,
+            "back": back,
+            "method": method,
+        },
+    )
+
+
+@login_required
+@require_POST
+def orders_hold(request):
+    ids = _selected_ids(request)
+    on_hold = request.POST.get("action") == "hold"
+    back = _return_to(request, reverse("orders"))
+    if not ids:
+        messages.error(request, "No orders were selected. Tick the orders first.")
+        return redirect(back)
+    done, errors = 0, []
+    for order_id in ids:
+        try:
+            services.set_hold(order_id=order_id, on_hold=on_hold, user=request.user)
+            done += 1
+        except StockroomError as error:
+            errors.append(error.message)
+    verb = "put on hold" if on_hold else "released from hold"
+    if done:
+        messages.success(request, f"{done} order{'s' if done != 1 else ''} {verb}.")
+    for message in errors:
+        messages.error(request, f"Not changed: {message}.")
+    return redirect(back)
+
+
+def _confirm(request, order_id: int, *, template: str, action, done_message, done_url):
+    try:
+        order = selectors.order_detail(order_id)
+    except Order.DoesNotExist:
+        raise Http404("order not found") from None
+    if request.method == "POST":
+        try:
+            action(order)
+        except StockroomError as error:
+            messages.error(request, f"Nothing changed: {error.message}.")
+            return redirect("order_detail", order_id=order.pk)
+        messages.success(request, done_message(order))
+        return redirect(done_url(order))
+    return render(request, template, {"order": order})
+
+
+@login_required
+def order_cancel(request, order_id: int):
+    return _confirm(
+        request,
+        order_id,
+        template="web/orders/confirm_cancel.html",
+        action=lambda order: services.cancel_order(
+            order_id=order.pk, user=request.user, reason=request.POST.get("reason", "")
+        ),
+        done_message=lambda order: f"Order {order.external_order_id} cancelled; its stock was released.",
+        done_url=lambda order: reverse("order_detail", args=[order.pk]),
+    )
+
+
+@login_required
+def order_delete(request, order_id: int):
+    return _confirm(
+        request,
+        order_id,
+        template="web/orders/confirm_delete.html",
+        action=lambda order: services.delete_order(order_id=order.pk, user=request.user),
+        done_message=lambda order: f"Order {order.external_order_id} deleted; its stock was released.",
+        done_url=lambda order: reverse("orders"),
+    )
+
+
+@administrator_required
+def shipping_methods(request):
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") in ("activate", "deactivate"):
+                method = services.set_shipping_method_active(
+                    method_id=int(request.POST.get("method") or 0),
+                    active=request.POST["action"] == "activate",
+                )
+                state = "offered again" if method.active else "no longer offered"
+                messages.success(request, f"Shipping method {method.name} is {state} when processing orders.")
+            else:
+                method = services.create_shipping_method(name=request.POST.get("name", ""))
+                messages.success(
+                    request,
+                    f"Shipping method {method.name} added. Map it to each channel account's carrier "
+                    "before processing channel orders with it.",
+                )
+        except StockroomError as error:
+            messages.error(request, f"Nothing changed: {error.message}.")
+        return redirect("shipping_methods")
+    return render(request, "web/orders/shipping_methods.html", {"methods": ShippingMethod.objects.all()})
