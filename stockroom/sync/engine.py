@@ -24,7 +24,6 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -85,7 +84,7 @@ FAN_OUT_BATCH = 5000
 
 
 def _in_doubt_grace() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "STOCKROOM_SYNC_IN_DOUBT_GRACE_SECONDS", 600)))
+    return timedelta(seconds=int(getattr(settings, "STOCKROOM_SYNC_IN_DOUBT_GRACE_SECONDS", 180)))
 
 
 # --- run bookkeeping -----------------------------------------------------------------------------------
@@ -752,22 +751,28 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[i
     current.count(stock_updates_sent=len(batch))
     by_sku = {outcome.key: outcome for outcome in outcomes}
     settled = set()
-    submissions: dict[str, list[dict]] = defaultdict(list)
+    pending: list[dict] = []
     for position, (listing, quantity) in enumerate(batch, start=1):
         outcome = by_sku.get(listing.channel_sku) or WriteOutcome(
             listing.channel_sku, "error", "the channel gave no result for this SKU", retryable=True
         )
         if outcome.status == "pending" and outcome.submission_ref:
-            submissions[outcome.submission_ref].append(
-                {"message_id": position, "sku": listing.channel_sku, "quantity": quantity}
+            pending.append(
+                {
+                    "ref": outcome.submission_ref,
+                    "message_id": position,
+                    "sku": listing.channel_sku,
+                    "quantity": quantity,
+                }
             )
         if _record_stock_outcome(current, listing, writes[listing.pk], outcome, quantity):
             settled.add(listing.pk)
-    for ref, entries in submissions.items():
+    if pending:
+        # one row per batch; the refs are opaque (one per feed, or one per record) and all kept
         PendingSubmission.objects.update_or_create(
             account=current.account,
-            submission_ref=ref[:200],
-            defaults={"entries": entries, "kind": WriteKind.STOCK},
+            submission_ref=pending[0]["ref"][:200],
+            defaults={"entries": pending, "kind": WriteKind.STOCK},
         )
     return settled
 
@@ -852,35 +857,24 @@ def _collect_results(current: _Pass, **_) -> None:
     if not submissions:
         return
     current.progress("Collecting stock results", total=len(submissions))
-    refs = [s.submission_ref for s in submissions]
+    refs = list(dict.fromkeys(entry["ref"] for s in submissions for entry in s.entries))
     outcomes = current.connector.collect_stock_results(refs)
+    by_ref_and_sku = {(o.submission_ref, o.key): o for o in outcomes if o.submission_ref}
+    by_sku = {o.key: o for o in outcomes if not o.submission_ref}
     now = timezone.now()
-    by_ref: dict[str, dict[str, WriteOutcome]] = defaultdict(dict)
-    latest_ref_of_sku = {entry["sku"]: s.submission_ref for s in submissions for entry in s.entries}
-    for outcome in outcomes:
-        ref = (
-            outcome.submission_ref
-            if outcome.submission_ref in refs
-            else latest_ref_of_sku.get(outcome.key, "")
-        )
-        by_ref[ref][outcome.key] = outcome
     for submission in submissions:
-        results = by_ref.get(submission.submission_ref, {})
         open_entries = []
         for entry in submission.entries:
-            outcome = results.get(entry["sku"])
+            outcome = by_ref_and_sku.get((entry["ref"], entry["sku"])) or by_sku.get(entry["sku"])
             if outcome is None or outcome.status == "pending":
                 open_entries.append(entry)
                 continue
-            outcome = dataclasses.replace(outcome, submission_ref=submission.submission_ref)
+            outcome = dataclasses.replace(outcome, submission_ref=entry["ref"])
             listing = Listing.objects.filter(account=account, channel_sku=entry["sku"]).first()
-            if listing is not None and listing.pending_submission == submission.submission_ref[:100]:
+            if listing is not None and listing.pending_submission == entry["ref"][:100]:
                 _record_stock_outcome(current, listing, None, outcome, entry["quantity"])
             ChannelWrite.objects.filter(
-                account=account,
-                kind=WriteKind.STOCK,
-                key=entry["sku"],
-                submission_ref=submission.submission_ref,
+                account=account, kind=WriteKind.STOCK, key=entry["sku"], submission_ref=entry["ref"][:200]
             ).update(
                 status=WriteStatus.CONFIRMED if outcome.status == "confirmed" else WriteStatus.ERROR,
                 response=outcome.message[:5000],
