@@ -224,6 +224,13 @@ def sync_account(
             if trigger == SyncTrigger.STOCK_CHANGE:
                 return None
             return _skipped_run(account, trigger, steps, "another worker is synchronising this account")
+        # we hold the lease: a run of this account still marked running belongs to a dead worker
+        SyncRun.objects.filter(account=account, status=SyncRunStatus.RUNNING).update(
+            status=SyncRunStatus.FAILED,
+            finished_at=timezone.now(),
+            phase="Interrupted",
+            message="interrupted: the worker stopped before the run finished; the next run carried on",
+        )
         run = SyncRun.objects.create(
             account=account,
             trigger=trigger,

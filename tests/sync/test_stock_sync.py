@@ -126,7 +126,9 @@ def test_feed_results_are_collected_later(fake_account, channel, make_item, link
         "FEED-" + listing.pending_submission[5:],
     )
     submission = PendingSubmission.objects.get()
-    assert submission.entries == [{"ref": submission.submission_ref, "message_id": 1, "sku": "CH-F", "quantity": 3}]
+    assert submission.entries == [
+        {"ref": submission.submission_ref, "message_id": 1, "sku": "CH-F", "quantity": 3}
+    ]
     assert ChannelWrite.objects.get(kind="stock").status == "pending"
 
     engine.sync_account(account, trigger="cli")  # still processing
