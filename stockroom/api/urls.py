@@ -1,1 +1,4 @@
-urlpatterns = []
+from stockroom.api.api import api
+
+app_name = api.urls_namespace  # "api": ninja's docs page reverses "api:openapi-json"
+urlpatterns = api.urls[0]

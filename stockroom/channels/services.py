@@ -50,7 +50,9 @@ def _refuse_duplicates(*, channel: str, name: str, external_account_id: str, reg
                 "(ignoring case): choose another name",
                 account=same_name.name,
             )
-    same = others.filter(channel=channel, external_account_id=external_account_id, region=region).first()
+    same = others.filter(
+        channel=channel, external_account_id__iexact=external_account_id, region=region
+    ).first()
     if same is not None:
         raise Conflict(
             f"seller id {external_account_id} in region {region.upper()} is already the account "

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "huey.contrib.djhuey",
+    "ninja",  # only so its Swagger UI assets are served locally (no CDN)
     "django_htmx",
     "stockroom.core",
     "stockroom.catalog",

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime, parse_duration
+from django.views.decorators.debug import sensitive_variables
 
 from stockroom.channels import services as channel_services
 from stockroom.channels.contracts import ChannelError, CheckResult
@@ -60,6 +61,7 @@ class AccountSaved:
 # --- input cleaning -----------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def clean_secret(key: str, value) -> tuple[str, str | None]:
     """Strip surrounding spaces from a pasted secret; say so, since a copy-paste slip is the usual cause."""
     label = CREDENTIAL_FIELDS[key]
@@ -75,6 +77,7 @@ def clean_secret(key: str, value) -> tuple[str, str | None]:
     return stripped, warning
 
 
+@sensitive_variables()
 def clean_credentials(values: dict, *, required: bool) -> tuple[dict[str, str], list[str]]:
     """Clean each LWA credential; a blank one is an error when ``required``, else left out (kept)."""
     credentials, warnings = {}, []
@@ -131,6 +134,7 @@ def masked_credentials(account: ChannelAccount) -> dict[str, str]:
 # --- add / edit -----------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def add_amazon_account(
     *,
     name: str,
@@ -153,7 +157,7 @@ def add_amazon_account(
     account = channel_services.create_account(
         channel=AMAZON,
         name=name,
-        external_account_id=str(seller_id or "").strip().upper(),
+        external_account_id=str(seller_id or "").strip(),
         region=region,
         marketplaces=marketplace_ids,
         credentials=credentials,
@@ -167,6 +171,7 @@ def add_amazon_account(
     return AccountSaved(account, tuple(warnings))
 
 
+@sensitive_variables()
 def edit_amazon_account(
     *,
     account: ChannelAccount,
@@ -188,7 +193,7 @@ def edit_amazon_account(
     )
     account = channel_services.update_account(
         account=account,
-        external_account_id=str(seller_id or "").strip().upper(),
+        external_account_id=str(seller_id or "").strip(),
         region=region,
         marketplaces=marketplace_ids,
         credentials=credentials,

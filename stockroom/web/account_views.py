@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from stockroom.catalog.selectors import stock_item_by_sku
@@ -92,6 +93,7 @@ def account_list(request):
 
 
 @administrator_required
+@sensitive_post_parameters("client_id", "client_secret", "refresh_token")
 @require_http_methods(["GET", "POST"])
 def account_add(request):
     values = _form_values(request)
@@ -121,6 +123,7 @@ def account_add(request):
 
 
 @administrator_required
+@sensitive_post_parameters("client_id", "client_secret", "refresh_token")
 @require_http_methods(["GET", "POST"])
 def account_edit(request, account_id: int):
     account = _account(account_id)

@@ -94,7 +94,7 @@ def test_same_seller_and_region_twice_is_refused_naming_the_existing_account(db)
     with pytest.raises(Conflict) as error:
         add(name="Acme again", seller_id="a1seller")
     assert error.value.message == (
-        "seller id A1SELLER in region EU is already the account 'Acme UK'; edit that account instead of "
+        "seller id a1seller in region EU is already the account 'Acme UK'; edit that account instead of "
         "adding it twice"
     )
     assert ChannelAccount.objects.count() == 1

@@ -445,7 +445,7 @@ def test_flat_and_xml_reports_yield_the_same_orders(sim, control, seller):
 
 def test_a_truncated_report_raises_transient_and_keeps_the_cursor(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
-    connector = connect(sim, seller, order_source="report_flat")
+    connector = connect(sim, seller, order_source="report_flat", report_period="PT15M")
     empty = list(connector.fetch_orders(cursor=None, since=since()))
     order = place(control, seller)
     control.advance_clock(15 * 60 + 90)
@@ -468,7 +468,7 @@ def test_a_truncated_report_raises_transient_and_keeps_the_cursor(sim, control, 
 def test_a_garbled_gzip_report_raises_transient(sim, control, seller):
     control.configure(report_compression="GZIP")
     control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
-    connector = connect(sim, seller, order_source="report_xml")
+    connector = connect(sim, seller, order_source="report_xml", report_period="PT15M")
     list(connector.fetch_orders(cursor=None, since=since()))
     place(control, seller)
     control.advance_clock(15 * 60 + 90)
@@ -484,7 +484,9 @@ def test_a_garbled_gzip_report_raises_transient(sim, control, seller):
 def test_secondary_integration_rereads_recent_reports(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
     connector = connect(sim, seller, order_source="report_flat", secondary_integrated=True)
-    list(connector.fetch_orders(cursor=None, since=since()))
+    warned = connector.check(orders_since=None)
+    primary = connect(sim, seller, order_source="report_flat", report_period="PT15M")
+    list(primary.fetch_orders(cursor=None, since=since()))  # the primary integration schedules the report
     order = place(control, seller)
     control.advance_clock(15 * 60 + 90)
 
@@ -496,6 +498,11 @@ def test_secondary_integration_rereads_recent_reports(sim, control, seller):
     ]
 
     assert first == second == [order["order_id"]]
+    assert control.stats()[seller["seller_id"]]["createReportSchedule"]["calls"] == 1  # the primary's only
+    assert warned.ok and warned.warnings == (
+        "no GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING schedule exists: the primary integration must schedule it, "
+        "or turn secondary integration off",
+    )
 
 
 def test_changing_the_report_period_replaces_the_schedule(sim, control, seller):
@@ -537,4 +544,31 @@ def test_a_normal_run_never_provokes_a_429(sim, control, seller):
     assert len(fetched) == 5
     assert {o.status for o in shipped + patched + collected} == {"confirmed"}
     assert len(listings) == 15
+    no_throttling(control)
+
+
+def test_when_amazons_document_quota_is_spent_the_run_stops_with_the_cursor_of_what_was_read(
+    sim, control, seller
+):
+    control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
+    connector = connect(sim, seller, order_source="report_flat", report_period="PT5M")
+    list(connector.fetch_orders(cursor=None, since=since()))
+    placed = []
+    for _ in range(17):  # one report per order; getReportDocument allows a burst of 15
+        placed.append(place(control, seller)["order_id"])
+        control.advance_clock(300)
+    control.advance_clock(60)
+
+    first = list(connector.fetch_orders(cursor=None, since=since()))
+    connector.client.clock.now += 125  # two more documents' worth of quota
+    control.advance_clock(125)
+    second = list(connector.fetch_orders(cursor=first[-1].next_cursor, since=None))
+
+    first_ids = [o.external_order_id for p in first for o in p.orders]
+    second_ids = [o.external_order_id for p in second for o in p.orders]
+    assert first_ids == placed[:15]
+    assert second_ids == placed[15:]
+    reports = sorted(control.reports(seller["seller_id"]), key=lambda r: r["createdTime"])
+    assert first[-1].next_cursor == reports[14]["createdTime"]
+    assert second[-1].next_cursor == reports[16]["createdTime"]
     no_throttling(control)

@@ -297,11 +297,14 @@ class SpApiClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         access_token: str | None = None,
+        max_wait: float | None = None,
     ) -> Response:
         """Call one SP-API operation; returns the decoded 2xx response or raises a ``ChannelError``.
 
-        ``access_token`` overrides the LWA token (a Restricted Data Token for PII operations).
+        ``access_token`` overrides the LWA token (a Restricted Data Token for PII operations);
+        ``max_wait`` overrides how long this call may wait for a token of the rate limit.
         """
+        wait_limit = self.max_wait if max_wait is None else max_wait
         op = OPERATIONS[operation]
         path = op.path
         for key, value in (path_params or {}).items():
@@ -316,7 +319,7 @@ class SpApiClient:
 
         def attempt() -> Response:
             nonlocal refreshed
-            self.limiter.acquire(self.seller_key, op, max_wait=self.max_wait)
+            self.limiter.acquire(self.seller_key, op, max_wait=wait_limit)
             token = access_token or self.access_token()
             try:
                 resp = self.http.request(
@@ -377,34 +380,26 @@ class SpApiClient:
     # ------------------------------------------------------------------ documents (pre-signed URLs)
     def download(self, url: str) -> tuple[bytes, str]:
         """GET a pre-signed document URL (no SP-API token); returns (bytes, content type)."""
-
-        def attempt():
-            try:
-                resp = self.http.get(url, timeout=DOWNLOAD_TIMEOUT, headers={"user-agent": USER_AGENT})
-            except httpx.TimeoutException as exc:
-                raise Transient("the document download timed out") from exc
-            except httpx.HTTPError as exc:
-                raise Transient(f"the document download failed: {exc}") from exc
-            if resp.status_code >= 300:
-                raise _storage_error(resp, "download")
-            return resp.content, resp.headers.get("content-type", "")
-
-        return self._with_retries(attempt, "document download")
+        resp = self._document("GET", url, "document download", headers={"user-agent": USER_AGENT})
+        return resp.content, resp.headers.get("content-type", "")
 
     def upload(self, url: str, content: bytes, content_type: str) -> None:
-        def attempt():
-            try:
-                resp = self.http.put(
-                    url, content=content, timeout=DOWNLOAD_TIMEOUT, headers={"content-type": content_type}
-                )
-            except httpx.TimeoutException as exc:
-                raise Transient("the feed upload timed out") from exc
-            except httpx.HTTPError as exc:
-                raise Transient(f"the feed upload failed: {exc}") from exc
-            if resp.status_code >= 300:
-                raise _storage_error(resp, "upload")
+        """PUT a feed document to its pre-signed URL, with the content type given to createFeedDocument."""
+        self._document("PUT", url, "feed upload", content=content, headers={"content-type": content_type})
 
-        self._with_retries(attempt, "feed upload")
+    def _document(self, method: str, url: str, what: str, **kwargs) -> httpx.Response:
+        def attempt() -> httpx.Response:
+            try:
+                resp = self.http.request(method, url, timeout=DOWNLOAD_TIMEOUT, **kwargs)
+            except httpx.TimeoutException as exc:
+                raise Transient(f"the {what} timed out") from exc
+            except httpx.HTTPError as exc:
+                raise Transient(f"the {what} failed: {exc}") from exc
+            if resp.status_code >= 300:
+                raise _storage_error(resp, what)
+            return resp
+
+        return self._with_retries(attempt, what)
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -477,11 +472,7 @@ def _error_for(operation: str, resp: httpx.Response) -> ChannelError:
 
 def _storage_error(resp: httpx.Response, what: str) -> ChannelError:
     if resp.status_code >= 500 or resp.status_code == 429:
-        return Transient(
-            f"the document {what} answered {resp.status_code}", status=resp.status_code, body=resp.text
-        )
+        return Transient(f"the {what} answered {resp.status_code}", status=resp.status_code, body=resp.text)
     if resp.status_code == 403 and "expired" in resp.text.lower():
-        return Transient(f"the document {what} URL expired", status=403, body=resp.text)
-    return Permanent(
-        f"the document {what} was refused ({resp.status_code})", status=resp.status_code, body=resp.text
-    )
+        return Transient(f"the {what} URL expired", status=403, body=resp.text)
+    return Permanent(f"the {what} was refused ({resp.status_code})", status=resp.status_code, body=resp.text)

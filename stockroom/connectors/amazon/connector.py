@@ -24,6 +24,7 @@ from stockroom.channels.contracts import (
     CheckResult,
     OrderPage,
     Permanent,
+    RateLimited,
     ShipmentConfirmation,
     StockUpdate,
     Transient,
@@ -49,6 +50,7 @@ REPORT_TYPES = {
 }
 # Report types with buyer names and addresses: getReportDocument needs a Restricted Data Token.
 RESTRICTED_REPORT_TYPES = {"GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING", "GET_ORDER_REPORT_DATA_SHIPPING"}
+DEFAULT_REPORT_PERIOD = "PT1H"
 REPORT_PERIODS = ("PT5M", "PT15M", "PT30M", "PT1H", "PT2H", "PT4H", "PT8H", "PT12H", "P1D")
 OVERLAP = timedelta(minutes=5)  # re-read this much before the cursor: orders can appear late
 MIN_AGE = timedelta(minutes=2, seconds=5)  # Amazon: lastUpdatedAfter/Before >= 2 minutes before now
@@ -58,6 +60,8 @@ FIRST_RUN_LOOKBACK = timedelta(days=7)
 SECONDARY_LOOKBACK = timedelta(days=7)
 SECONDARY_MAX_REPORTS = 24
 CHECK_MAX_PAGES = 3
+RDT_BATCH = 25  # report documents per Restricted Data Token
+DOCUMENT_MAX_WAIT = 5.0  # getReportDocument allows one call a minute after its burst: stop, don't wait
 PATCH_THRESHOLD = 10
 PAGE_SIZE = 100
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -85,6 +89,10 @@ class AmazonConnector:
         self._http = http
         self._clock = clock
         self._client: SpApiClient | None = None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -205,6 +213,15 @@ class AmazonConnector:
         except ChannelError as exc:
             warnings.append(f"could not count waiting orders: {exc.message}")
         source = self.options.get("order_source") or "orders_api"
+        if source in REPORT_TYPES and self._secondary():
+            try:
+                if not ops.get_report_schedules(client, self._report_type(source)):
+                    warnings.append(
+                        f"no {self._report_type(source)} schedule exists: the primary integration must schedule "
+                        "it, or turn secondary integration off"
+                    )
+            except ChannelError:
+                pass
         what = "order report documents" if source != "orders_api" else "orders"
         message = f"Connected to Amazon as seller {self.seller_id} on {', '.join(codes)}."
         if waiting is not None:
@@ -212,7 +229,7 @@ class AmazonConnector:
         return CheckResult(True, message, codes, waiting, tuple(warnings))
 
     def _count_waiting(self, since: datetime | None) -> tuple[int, bool]:
-        start = since or (_now() - timedelta(days=30))
+        start = self._start(None, since, lookback=timedelta(days=30))
         source = self.options.get("order_source") or "orders_api"
         if source != "orders_api":
             report_type = self._report_type(source)
@@ -261,6 +278,8 @@ class AmazonConnector:
                 parsed = None
             if parsed:
                 return parsed
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)  # the contract says aware UTC; be lenient with naive values
         return since or (_now() - lookback)
 
     def _fetch_from_api(self, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
@@ -320,8 +339,11 @@ class AmazonConnector:
         reports.sort(key=lambda r: (mapping.parse_time(r.created_time, field="createdTime"), r.report_id))
         return reports
 
+    def _secondary(self) -> bool:
+        return str(self.options.get("secondary_integrated", "")).lower() in ("1", "true", "yes", "on")
+
     def _ensure_schedule(self, report_type: str) -> None:
-        period = str(self.options.get("report_period") or "PT15M")
+        period = str(self.options.get("report_period") or DEFAULT_REPORT_PERIOD)
         if period not in REPORT_PERIODS:
             raise Permanent(f"report period {period!r} is not one of {', '.join(REPORT_PERIODS)}")
         wanted = set(self._marketplace_ids())
@@ -337,40 +359,60 @@ class AmazonConnector:
         self, source: str, cursor: str | None, since: datetime | None
     ) -> Iterator[OrderPage]:
         report_type = self._report_type(source)
-        self._ensure_schedule(report_type)
-        secondary = str(self.options.get("secondary_integrated", "")).lower() in ("1", "true", "yes", "on")
+        secondary = self._secondary()
+        if not secondary:  # a secondary integration reads the primary integration's reports
+            self._ensure_schedule(report_type)
         start = self._start(cursor, since, lookback=SECONDARY_LOOKBACK)
+        # the plan: (report to read or None, cursor once it is settled or None while one is still processing)
+        plan: list[tuple[object | None, str | None]] = []
+        final_cursor = None
         if secondary:
             reports = self._list_reports(report_type, _now() - SECONDARY_LOOKBACK)
-            chosen = [r for r in reports if r.processing_status == "DONE"][-SECONDARY_MAX_REPORTS:]
-            next_cursor = chosen[-1].created_time if chosen else None
+            done = [r for r in reports if r.processing_status == "DONE" and r.report_document_id]
+            done = done[-SECONDARY_MAX_REPORTS:][::-1]  # newest first: a run cut short has read the newest
+            plan = [(r, None) for r in done]
+            final_cursor = done[0].created_time if done else None
         else:
-            reports = self._list_reports(report_type, start)
-            chosen, next_cursor, blocked = [], None, False
-            for report in reports:
+            blocked = False
+            for report in self._list_reports(report_type, start):
                 created = mapping.parse_time(report.created_time, field="createdTime")
                 if cursor and created <= start:
                     continue  # read in an earlier run
                 if report.processing_status in ("IN_QUEUE", "IN_PROGRESS"):
                     blocked = True
                     continue
-                if report.processing_status == "DONE" and report.report_document_id:
-                    chosen.append(report)
-                if not blocked:
-                    next_cursor = mapping.iso_z(created)
+                readable = report.processing_status == "DONE" and report.report_document_id
+                plan.append((report if readable else None, None if blocked else mapping.iso_z(created)))
+        restricted = [
+            r.report_document_id
+            for r, _ in plan
+            if r is not None and r.report_type in RESTRICTED_REPORT_TYPES
+        ]
+        rdts = RestrictedTokens(self.client, restricted)
         previous: OrderPage | None = None
-        for report in chosen:
-            for page in self._report_pages(report):
-                if previous is not None:
-                    yield previous
-                previous = page
+        read_any = False
+        for report, settled in plan:
+            if report is not None:
+                try:
+                    pages = list(self._report_pages(report, rdts))
+                except RateLimited:
+                    if not read_any and final_cursor is None:
+                        raise
+                    break  # Amazon's quota for documents is spent: the rest in the next run
+                read_any = True
+                for page in pages:
+                    if previous is not None:
+                        yield previous
+                    previous = page
+            if settled is not None:
+                final_cursor = settled
         if previous is None:
-            yield OrderPage((), next_cursor, done=True)
+            yield OrderPage((), final_cursor, done=True)
         else:
-            yield OrderPage(previous.orders, next_cursor, previous.failed, done=True)
+            yield OrderPage(previous.orders, final_cursor, previous.failed, done=True)
 
-    def _report_pages(self, report) -> Iterator[OrderPage]:
-        data, content_type = self._download_report(report.report_document_id, report.report_type)
+    def _report_pages(self, report, rdts: RestrictedTokens) -> Iterator[OrderPage]:
+        data, content_type = self._download_report(report.report_document_id, report.report_type, rdts)
         japanese = any(m.code == "JP" for m in self._marketplaces())
         default = self._default_marketplace()
         try:
@@ -389,19 +431,11 @@ class AmazonConnector:
                 tuple(orders[n : n + PAGE_SIZE]), None, tuple(failed) if n == 0 else (), done=False
             )
 
-    def _download_report(self, document_id: str, report_type: str) -> tuple[bytes, str]:
-        rdt = None
-        if report_type in RESTRICTED_REPORT_TYPES:
-            try:
-                rdt = ops.create_restricted_data_token(
-                    self.client, [f"/reports/2021-06-30/documents/{document_id}"]
-                )
-            except AuthFailed as exc:
-                raise AuthFailed(
-                    "the app may not read order reports with buyer addresses: it needs the restricted "
-                    f"Direct-to-Consumer Shipping role ({exc.message})"
-                ) from None
-        document = ops.get_report_document(self.client, document_id, rdt=rdt)
+    def _download_report(
+        self, document_id: str, report_type: str, rdts: RestrictedTokens
+    ) -> tuple[bytes, str]:
+        rdt = rdts.token_for(document_id) if report_type in RESTRICTED_REPORT_TYPES else None
+        document = ops.get_report_document(self.client, document_id, rdt=rdt, max_wait=DOCUMENT_MAX_WAIT)
         data, content_type = self.client.download(document.url)
         return _gunzip(
             data,
@@ -416,38 +450,28 @@ class AmazonConnector:
         The package reference comes from the shipment, so a retry sends the same packageReferenceId and
         Amazon's "already used" answer for it counts as confirmed.
         """
-        outcomes: list[WriteOutcome] = []
-        auth_error: AuthFailed | None = None
-        for shipment in shipments:
-            key = shipment.external_order_id
-            if auth_error is not None:
-                outcomes.append(WriteOutcome(key, "error", auth_error.message, retryable=True))
-                continue
-            try:
-                body = mapping.confirm_shipment_body(shipment, self._marketplace_id(shipment.marketplace))
-            except (mapping.MappingError, ValueError) as exc:
-                outcomes.append(WriteOutcome(key, "error", str(exc)))
-                continue
-            ref = body["packageDetail"]["packageReferenceId"]
-            try:
-                ops.confirm_shipment(self.client, key, body)
-            except AuthFailed as exc:
-                auth_error = exc
-                outcomes.append(WriteOutcome(key, "error", exc.message, retryable=True))
-            except Permanent as exc:
-                if _duplicate_package(exc.message, ref):
-                    outcomes.append(
-                        WriteOutcome(
-                            key, "confirmed", f"package {ref} was already confirmed", submission_ref=ref
-                        )
-                    )
-                else:
-                    outcomes.append(WriteOutcome(key, "error", exc.message, submission_ref=ref))
-            except ChannelError as exc:
-                outcomes.append(WriteOutcome(key, "error", exc.message, submission_ref=ref, retryable=True))
-            else:
-                outcomes.append(WriteOutcome(key, "confirmed", "", submission_ref=ref))
-        return outcomes
+        return _write_each(shipments, lambda s: s.external_order_id, self._confirm_one)
+
+    def _confirm_one(self, shipment: ShipmentConfirmation) -> WriteOutcome:
+        key = shipment.external_order_id
+        try:
+            body = mapping.confirm_shipment_body(shipment, self._marketplace_id(shipment.marketplace))
+        except (mapping.MappingError, ValueError) as exc:
+            return WriteOutcome(key, "error", str(exc))
+        ref = body["packageDetail"]["packageReferenceId"]
+        try:
+            ops.confirm_shipment(self.client, key, body)
+        except AuthFailed:
+            raise
+        except Permanent as exc:
+            if _duplicate_package(exc.message, ref):
+                return WriteOutcome(
+                    key, "confirmed", f"package {ref} was already confirmed", submission_ref=ref
+                )
+            return WriteOutcome(key, "error", exc.message, submission_ref=ref)
+        except ChannelError as exc:
+            return WriteOutcome(key, "error", exc.message, submission_ref=ref, retryable=True)
+        return WriteOutcome(key, "confirmed", "", submission_ref=ref)
 
     # ------------------------------------------------------------------ stock
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
@@ -483,35 +507,27 @@ class AmazonConnector:
         return outcomes
 
     def _patch(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
-        outcomes = []
-        marketplace_ids = self._marketplace_ids()
-        product_type = str(self.options.get("product_type") or "PRODUCT")
-        auth_error: AuthFailed | None = None
-        for update in updates:
-            sku = update.channel_sku
-            if auth_error is not None:
-                outcomes.append(WriteOutcome(sku, "error", auth_error.message, retryable=True))
-                continue
-            try:
-                answer = ops.patch_listings_item(
-                    self.client,
-                    seller_id=self.seller_id,
-                    sku=sku,
-                    marketplace_ids=marketplace_ids,
-                    body=mapping.patch_listings_item_body(update.quantity, product_type),
-                )
-            except AuthFailed as exc:
-                auth_error = exc
-                outcomes.append(WriteOutcome(sku, "error", exc.message, retryable=True))
-            except Permanent as exc:
-                outcomes.append(WriteOutcome(sku, "error", exc.message, quantity=update.quantity))
-            except ChannelError as exc:
-                outcomes.append(
-                    WriteOutcome(sku, "error", exc.message, retryable=True, quantity=update.quantity)
-                )
-            else:
-                outcomes.append(mapping.patch_outcome(sku, answer, update.quantity))
-        return outcomes
+        return _write_each(updates, lambda u: u.channel_sku, self._patch_one)
+
+    def _patch_one(self, update: StockUpdate) -> WriteOutcome:
+        sku = update.channel_sku
+        try:
+            answer = ops.patch_listings_item(
+                self.client,
+                seller_id=self.seller_id,
+                sku=sku,
+                marketplace_ids=self._marketplace_ids(),
+                body=mapping.patch_listings_item_body(
+                    update.quantity, str(self.options.get("product_type") or "PRODUCT")
+                ),
+            )
+        except AuthFailed:
+            raise
+        except Permanent as exc:
+            return WriteOutcome(sku, "error", exc.message, quantity=update.quantity)
+        except ChannelError as exc:
+            return WriteOutcome(sku, "error", exc.message, retryable=True, quantity=update.quantity)
+        return mapping.patch_outcome(sku, answer, update.quantity)
 
     def _submit_feed(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
         messages = mapping.listings_feed_messages([(u.channel_sku, u.quantity) for u in updates])
@@ -632,6 +648,48 @@ class AmazonConnector:
             token = resp.pagination.next_token if resp.pagination else None
             if not token:
                 return
+
+
+class RestrictedTokens:
+    """Restricted Data Tokens for report documents (they carry buyer addresses): one token covers up to
+    ``RDT_BATCH`` documents, asked for when the first of them is read."""
+
+    def __init__(self, client: SpApiClient, document_ids: Sequence[str]) -> None:
+        self.client = client
+        self.document_ids = list(document_ids)
+        self.tokens: dict[str, str] = {}
+
+    def token_for(self, document_id: str) -> str:
+        if document_id not in self.tokens:
+            position = self.document_ids.index(document_id) if document_id in self.document_ids else -1
+            batch = self.document_ids[position : position + RDT_BATCH] if position >= 0 else [document_id]
+            try:
+                token = ops.create_restricted_data_token(
+                    self.client, [f"/reports/2021-06-30/documents/{d}" for d in batch]
+                )
+            except AuthFailed as exc:
+                raise AuthFailed(
+                    "the app may not read order reports with buyer addresses: it needs the restricted "
+                    f"Direct-to-Consumer Shipping role ({exc.message})"
+                ) from None
+            self.tokens.update(dict.fromkeys(batch, token))
+        return self.tokens[document_id]
+
+
+def _write_each(items, key_of, send) -> list[WriteOutcome]:
+    """``send`` each item; once credentials are refused, the rest are not sent and get the same
+    retryable error (fixing the credentials is the remedy, not changing the records)."""
+    outcomes: list[WriteOutcome] = []
+    refused: AuthFailed | None = None
+    for item in items:
+        if refused is None:
+            try:
+                outcomes.append(send(item))
+                continue
+            except AuthFailed as exc:
+                refused = exc
+        outcomes.append(WriteOutcome(key_of(item), "error", refused.message, retryable=True))
+    return outcomes
 
 
 def _duplicate_package(message: str, ref: str) -> bool:

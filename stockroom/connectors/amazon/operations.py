@@ -101,9 +101,14 @@ def create_restricted_data_token(client: SpApiClient, paths: Sequence[str]) -> s
     return token
 
 
-def get_report_document(client: SpApiClient, document_id: str, *, rdt: str | None = None) -> schemas.Document:
+def get_report_document(
+    client: SpApiClient, document_id: str, *, rdt: str | None = None, max_wait: float | None = None
+) -> schemas.Document:
     data = client.call(
-        "getReportDocument", path_params={"reportDocumentId": document_id}, access_token=rdt
+        "getReportDocument",
+        path_params={"reportDocumentId": document_id},
+        access_token=rdt,
+        max_wait=max_wait,
     ).data
     return schemas.Document.model_validate(data or {})
 

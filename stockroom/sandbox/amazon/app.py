@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,7 @@ from .tables import (
     SCHEDULE_PERIODS,
 )
 
+log = logging.getLogger("stockroom.sandbox.amazon")
 LWA_SCOPES = {"sellingpartnerapi::notifications", "sellingpartnerapi::client_credential:rotation"}
 TWO_MINUTES = 120
 ORDER_INCLUDED_DATA = {
@@ -118,8 +120,9 @@ class Ctx:
         if not self.is_rdt:
             return False
         for res in self.token["resources"]:
-            if _path_matches(res["path"], self.request.url.path) and (
-                not res.get("dataElements") or element in res["dataElements"]
+            # getOrders/getOrder/getOrderItems return PII only for the dataElements named in the RDT
+            if _path_matches(res["path"], self.request.url.path) and element in (
+                res.get("dataElements") or []
             ):
                 return True
         return False
@@ -160,8 +163,13 @@ def _json_body(ctx: Ctx) -> dict:
 def _new_page_token(
     store: Store, kind: str, seller_id: str, ids: list[str], offset: int, extra: dict | None = None
 ) -> str:
+    tokens = store.s["page_tokens"]
+    if len(tokens) > 500:
+        now = store.now()
+        for key in [k for k, v in tokens.items() if v["expires"] < now]:
+            del tokens[key]
     token = base64.b64encode(store.token_rng.getrandbits(192).to_bytes(24, "big")).decode("ascii")
-    store.s["page_tokens"][token] = {
+    tokens[token] = {
         "kind": kind,
         "seller_id": seller_id,
         "ids": ids,
@@ -173,7 +181,8 @@ def _new_page_token(
 
 
 def _use_page_token(ctx: Ctx, kind: str, token: str, name: str) -> dict:
-    data = ctx.store.s["page_tokens"].pop(token, None)
+    # tokens stay valid until they expire, so a client may retry a page (e.g. after a timeout)
+    data = ctx.store.s["page_tokens"].get(token)
     if data is None or data["kind"] != kind or data["seller_id"] != ctx.seller_id:
         raise bad(f"Invalid {name}.")
     if data["expires"] < ctx.store.now():
@@ -245,9 +254,9 @@ def _filter_orders(
             continue
         if updated and not (updated[0] <= order["last_updated"] <= updated[1]):
             continue
-        if statuses and order["status"] not in statuses:
+        if statuses is not None and order["status"] not in statuses:
             continue
-        if channels and order["fulfillment_channel"] not in channels:
+        if channels is not None and order["fulfillment_channel"] not in channels:
             continue
         if ids is not None and order["order_id"] not in ids:
             continue
@@ -390,6 +399,10 @@ def v0_get_orders(ctx: Ctx):
             statuses = set(ctx.qlist("OrderStatuses"))
             if statuses - V0_STATUSES:
                 raise bad(f"Invalid OrderStatuses value(s): {', '.join(sorted(statuses - V0_STATUSES))}.")
+            if ("Unshipped" in statuses) != ("PartiallyShipped" in statuses):
+                raise bad(
+                    "Unshipped and PartiallyShipped must be used together in this version of the Orders API."
+                )
         channels = set(ctx.qlist("FulfillmentChannels")) or None
         if channels and channels - {"MFN", "AFN"}:
             raise bad("FulfillmentChannels must be AFN or MFN.")
@@ -418,7 +431,7 @@ def v0_get_orders(ctx: Ctx):
     buyer = ctx.has_data_element("buyerInfo")
     orders = []
     for oid in page:
-        rendered = v0_order(store.s["orders"][oid], pii=pii)
+        rendered = v0_order(store.s["orders"][oid], pii=pii, ship_from=ctx.seller.get("ship_from"))
         if not buyer:
             rendered.pop("BuyerInfo", None)
         orders.append(rendered)
@@ -433,7 +446,7 @@ def v0_get_orders(ctx: Ctx):
 
 def v0_get_order(ctx: Ctx):
     pii = ctx.has_data_element("shippingAddress")
-    rendered = v0_order(_order(ctx), pii=pii)
+    rendered = v0_order(_order(ctx), pii=pii, ship_from=ctx.seller.get("ship_from"))
     if not ctx.has_data_element("buyerInfo"):
         rendered.pop("BuyerInfo", None)
     return 200, {"payload": rendered}
@@ -986,7 +999,11 @@ def create_restricted_data_token(ctx: Ctx):
                 raise bad("dataElements may contain buyerInfo, shippingAddress and buyerTaxInformation.")
         clean.append({"method": res["method"], "path": res["path"], "dataElements": elements})
     issued = ctx.store.issue_rdt(seller_id=ctx.seller_id, resources=clean)
-    return 200, {"restrictedDataToken": issued["token"], "expiresIn": int(issued["lifetime"])}
+    # like LWA's expires_in: real seconds, so a client that honours it stays valid at any time scale
+    return 200, {
+        "restrictedDataToken": issued["token"],
+        "expiresIn": _real_lifetime(ctx.store, issued["lifetime"]),
+    }
 
 
 HANDLERS: dict[str, Callable[[Ctx], tuple]] = {
@@ -1129,8 +1146,6 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
                 if fault["kind"] == "http_503":
                     return _html(503, HTML_503, headers)
                 delay = float(fault.get("delay_seconds") or (5.0 if fault["kind"] == "slow" else 120.0))
-                if fault["kind"] == "timeout":
-                    pass
         if delay:
             await asyncio.sleep(delay)
             if fault["kind"] == "timeout":
@@ -1157,6 +1172,17 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
                 status, payload = handler(ctx)
             except ApiError as err:
                 return _json(err.status, err.body(), headers)
+            except Exception:  # a simulator bug: answer like Amazon's InternalFailure and log it
+                log.exception("simulator error in %s", op)
+                body = {
+                    "errors": [
+                        {
+                            "code": "InternalFailure",
+                            "message": "We encountered an internal error. Please try again.",
+                        }
+                    ]
+                }
+                return _json(500, body, headers)
         return _json(status, payload, headers)
 
     endpoint.__name__ = op.replace(".", "_")
@@ -1168,7 +1194,11 @@ def _lwa_error(status: int, error: str, description: str) -> Response:
     return JSONResponse(
         {"error": error, "error_description": description},
         status_code=status,
-        headers={"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"},
+        headers={
+            "Cache-Control": "no-cache, no-store",
+            "Pragma": "no-cache",
+            "x-amzn-RequestId": str(uuid.uuid4()),
+        },
     )
 
 
@@ -1204,7 +1234,11 @@ def make_lwa(store: Store):
             sellers = [s for s in store.s["sellers"].values() if s["client_id"] == client_id]
             if not sellers or not any(hmac.compare_digest(s["client_secret"], secret or "") for s in sellers):
                 return _lwa_error(401, "invalid_client", "Client authentication failed")
-            headers = {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"}
+            headers = {
+                "Cache-Control": "no-cache, no-store",
+                "Pragma": "no-cache",
+                "x-amzn-RequestId": str(uuid.uuid4()),
+            }
             if grant == "refresh_token":
                 refresh = form.get("refresh_token")
                 if not refresh:
@@ -1306,7 +1340,20 @@ def make_docs(store: Store):
                 return Response(status_code=200, headers={"ETag": f'"{etag}"'})
             if not doc["uploaded"]:
                 return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
-            return Response(feeds_mod.doc_bytes(doc), media_type=doc["content_type"])
+            data = feeds_mod.doc_bytes(doc)
+            if doc["kind"] == "result":
+                op = "downloadFeedDocument"
+                fault = store.take_fault(
+                    op, doc["seller_id"], kinds=("http_500", "http_503", "truncated_document")
+                )
+                if fault is not None:
+                    store.stat(doc["seller_id"], op, "faults")
+                    if fault["kind"] == "http_500":
+                        return _html(500, HTML_500, {})
+                    if fault["kind"] == "http_503":
+                        return _html(503, HTML_503, {})
+                    data = data[: max(1, len(data) // 2)]
+            return Response(data, media_type=doc["content_type"])
 
     async def report_doc(request: Request) -> Response:
         doc_id = request.path_params["doc_id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import threading
 
 from .clock import SimClock
@@ -64,14 +65,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.state:
         stop = threading.Event()
 
-        def autosave() -> None:  # every 5 s, so that a killed process loses little
+        def autosave() -> None:  # every 5 s if anything was requested, so that a killed process loses little
+            saved = store.version
             while not stop.wait(5.0):
                 with store.lock:
-                    store.save(args.state)
+                    if store.version != saved:
+                        store.save(args.state)
+                        saved = store.version
 
         threading.Thread(target=autosave, daemon=True).start()
+
+    def _terminate(signum, frame):  # uvicorn re-raises SIGTERM after its graceful shutdown
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        server.run()
+        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+        host, port = sock.getsockname()[:2]
+        print(
+            f"Amazon SP-API simulator on http://{host}:{port} (LWA: http://{host}:{port}/auth/o2/token, "
+            f"time scale {args.time_scale:g}, seed {args.seed})",
+            flush=True,
+        )
+        server.run(sockets=[sock])
+    except (SystemExit, KeyboardInterrupt):
+        pass
     finally:
         if args.state:
             stop.set()
@@ -81,5 +101,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     raise SystemExit(main())

@@ -15,12 +15,34 @@ class SimClock:
         self._start = time.time() if start is None else start
         self._mono0 = time.monotonic()
         self.offset = 0.0
+        self._frozen: float | None = None  # simulated time (without offset) while frozen
         self._lock = threading.Lock()
+
+    def _base(self) -> float:
+        if self._frozen is not None:
+            return self._frozen
+        return self._start + (time.monotonic() - self._mono0) * self.time_scale
 
     def now(self) -> float:
         """Simulated POSIX time (seconds)."""
         with self._lock:
-            return self._start + (time.monotonic() - self._mono0) * self.time_scale + self.offset
+            return self._base() + self.offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+    def freeze(self) -> None:
+        """Stop real time from moving the clock (only advance() moves it); for deterministic tests."""
+        with self._lock:
+            if self._frozen is None:
+                self._frozen = self._base()
+
+    def unfreeze(self) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._start, self._mono0 = self._frozen, time.monotonic()
+                self._frozen = None
 
     def advance(self, seconds: float) -> float:
         if seconds < 0:
@@ -30,7 +52,11 @@ class SimClock:
         return self.now()
 
     def reset_offset(self) -> None:
+        """Back to real time x time scale: no offset, not frozen (the base keeps running)."""
         with self._lock:
+            if self._frozen is not None:
+                self._start, self._mono0 = self._frozen, time.monotonic()
+                self._frozen = None
             self.offset = 0.0
 
     def real_seconds(self, sim_seconds: float) -> float:

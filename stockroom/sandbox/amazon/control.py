@@ -255,17 +255,25 @@ def control_routes(store: Store) -> list[Route]:
 
     def clock(request, body):
         seconds = body.get("advance_seconds", 0)
-        if not isinstance(seconds, int | float) or seconds < 0:
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
             raise ControlError(400, "advance_seconds must be a number >= 0")
+        if "frozen" in body:
+            if not isinstance(body["frozen"], bool):
+                raise ControlError(400, "frozen must be true or false")
+            if body["frozen"]:
+                store.clock.freeze()
+            else:
+                store.clock.unfreeze()
         store.clock.advance(float(seconds))
         store.tick()
-        return {"now": iso(store.now()), "offset_seconds": store.clock.offset}
+        return get_clock(request)
 
     def get_clock(request):
         return {
             "now": iso(store.now()),
             "offset_seconds": store.clock.offset,
             "time_scale": store.clock.time_scale,
+            "frozen": store.clock.frozen,
         }
 
     def reset(request, body):

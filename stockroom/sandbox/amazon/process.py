@@ -162,6 +162,10 @@ class SimulatorControl:
     def advance_clock(self, seconds: float) -> dict:
         return self._call("POST", "/clock", {"advance_seconds": seconds})
 
+    def freeze_clock(self, frozen: bool = True) -> dict:
+        """Stop (or restart) real time from moving the simulated clock; advance_clock() still works."""
+        return self._call("POST", "/clock", {"frozen": frozen})
+
     def clock(self) -> dict:
         return self._call("GET", "/clock")
 
@@ -222,14 +226,23 @@ class SimulatorProcess:
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=self._log)
         self.base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
+        probe = httpx.Client(timeout=1.0)
+        try:
+            self._wait_healthy(probe, deadline)
+        finally:
+            probe.close()
+        return self
+
+    def _wait_healthy(self, probe: httpx.Client, deadline: float) -> None:
+        assert self.proc is not None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 self._log.seek(0)
                 err = self._log.read().decode(errors="replace")
                 raise RuntimeError(f"simulator exited with {self.proc.returncode}: {err}")
             try:
-                if httpx.get(self.base_url + "/_sim/health", timeout=1.0).status_code == 200:
-                    return self
+                if probe.get(self.base_url + "/_sim/health").status_code == 200:
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)

@@ -79,7 +79,7 @@ def _v0_address(order: dict, *, pii: bool) -> dict:
     return out
 
 
-def v0_order(order: dict, *, pii: bool = False) -> dict:
+def v0_order(order: dict, *, pii: bool = False, ship_from: dict | None = None) -> dict:
     """Orders v0 `Order`. PII (buyer info, street address) only with a Restricted Data Token."""
     market = MARKETPLACES[order["marketplace_id"]]
     shipped = sum(i["quantity_shipped"] for i in order["items"])
@@ -111,6 +111,17 @@ def v0_order(order: dict, *, pii: bool = False) -> dict:
         "IsAccessPointOrder": False,
         "HasRegulatedItems": False,
     }
+    if ship_from:
+        addr = {"Name": ship_from.get("name", ""), "AddressLine1": ship_from.get("address_line1", "")}
+        for src, dst in (
+            ("city", "City"),
+            ("state_or_region", "StateOrRegion"),
+            ("postal_code", "PostalCode"),
+        ):
+            if ship_from.get(src):
+                addr[dst] = ship_from[src]
+        addr["CountryCode"] = ship_from.get("country_code", "")
+        out["DefaultShipFromLocationAddress"] = addr
     if order["status"] != "Pending":
         out["OrderTotal"] = _v0_money(order_total(order), order["currency"])
     if order.get("seller_order_id"):

@@ -101,6 +101,8 @@ def step_report(store: Store, report_id: str, due: float) -> None:
         return
     start = report["_start"] if report["_start"] is not None else due - 30 * 86400
     end = report["_end"] if report["_end"] is not None else due
+    report.setdefault("dataStartTime", iso(start))  # Amazon reports the window it used
+    report.setdefault("dataEndTime", iso(end))
     text, encoding, rows = generate(store, report, start, end)
     if rows == 0:
         report["processingStatus"] = "CANCELLED"  # "automatic cancellation if there is no data to return"

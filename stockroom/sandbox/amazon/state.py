@@ -105,6 +105,7 @@ class Store:
         self.token_rng = random.Random(seed * 104729 + 2)  # tokens, submission ids
         self.events: list = []
         self._event_seq = 0
+        self.version = getattr(self, "version", 0) + 1  # monotonic across resets
         self.clock.reset_offset()
 
     def dump(self) -> dict:
@@ -112,6 +113,7 @@ class Store:
             "version": 1,
             "state": self.s,
             "clock_offset": self.clock.offset,
+            "saved_at": self.now(),
             "rng_state": [_rng_state(r) for r in (self.rng, self.fault_rng, self.token_rng)],
         }
 
@@ -128,7 +130,13 @@ class Store:
         self.s = data["state"]
         for key, default in DEFAULT_SETTINGS.items():
             self.s["settings"].setdefault(key, default)
-        self.clock.offset = float(data.get("clock_offset", 0.0))
+        # simulated time never goes backwards across a restart (at time scale > 1 it ran ahead of real time)
+        offset = float(data.get("clock_offset", 0.0))
+        self.clock.offset = 0.0
+        saved_at = data.get("saved_at")
+        if saved_at is not None:
+            offset = max(offset, float(saved_at) - self.clock.now())
+        self.clock.offset = offset
         states = data.get("rng_state")
         if states:
             for r, st in zip((self.rng, self.fault_rng, self.token_rng), states, strict=True):
@@ -174,8 +182,10 @@ class Store:
             self._schedule(sched["_next_at"], "schedule", sched["reportScheduleId"])
 
     def tick(self) -> None:
-        """Apply every transition that is due on the simulated clock."""
+        """Apply every transition that is due on the simulated clock (called at the start of every request)."""
         from . import feeds as feeds_mod
+
+        self.version += 1  # every request may change state: the autosaver writes only when this moved
         from . import reports as reports_mod
 
         now = self.now()
@@ -225,6 +235,15 @@ class Store:
             "client_secret": data["client_secret"],
             "refresh_token": data["refresh_token"],
             "created_at": self.now(),
+            "ship_from": data.get("ship_from")
+            or {
+                "name": data.get("name") or f"Seller {seller_id}",
+                "address_line1": "1 Warehouse Road",
+                "city": "Simtown",
+                "state_or_region": "Simshire",
+                "postal_code": "SIM 1AA",
+                "country_code": MARKETPLACES[marketplaces[0]].country,
+            },
         }
         self.s["sellers"][seller_id] = seller
         self.s["listings"][seller_id] = {}
@@ -395,11 +414,19 @@ class Store:
                 created = parse_iso(data["created_at"])
             except ValueError as exc:
                 raise ControlError(400, f"created_at: {exc}") from exc
-        status = data.get("status", "Pending")
-        if status not in ("Pending", "Unshipped"):
-            raise ControlError(
-                400, "status must be Pending or Unshipped (use the cancel route / confirmations for the rest)"
-            )
+        aliases = {
+            "PENDING": "Pending",
+            "UNSHIPPED": "Unshipped",
+            "SHIPPED": "Shipped",
+            "CANCELLED": "Canceled",
+            "CANCELED": "Canceled",
+            "Cancelled": "Canceled",
+        }
+        final = aliases.get(data.get("status") or "Pending", data.get("status") or "Pending")
+        if final not in ("Pending", "Unshipped", "Shipped", "Canceled"):
+            raise ControlError(400, "status must be Pending, Unshipped, Shipped or Canceled")
+        # Shipped/Canceled orders are placed as Unshipped, then shipped/cancelled (seed data for demos)
+        status = "Pending" if final == "Pending" else "Unshipped"
         pending_seconds = data.get("pending_seconds", self.settings["pending_seconds"])
         late = data.get("visible_after_seconds")
         late = self._late_order_fault(seller_id) if late is None else float(late)
@@ -464,6 +491,24 @@ class Store:
             )
         if status == "Pending":
             self._schedule(order["pending_until"], "order", order_id)
+        elif final == "Shipped":
+            lines = [{"order_item_id": i["order_item_id"], "quantity": i["quantity"]} for i in order["items"]]
+            shipment = {
+                "package_reference_id": "1",
+                "carrier_code": "Other",
+                "carrier_name": "Seeded",
+                "tracking_number": f"SEED{self._digits(10)}",
+                "ship_date": created,
+                "shipping_method": "Standard",
+                "items": lines,
+                "via": "control:place",
+                "received_at": now,
+            }
+            self.record_shipment(order, shipment, max(created, order["last_updated"]))
+        elif final == "Canceled":
+            self.cancel_order(
+                order, {"by": data.get("cancelled_by", "buyer"), "reason": data.get("cancel_reason")}
+            )
         elif channel == "AFN":
             order["afn_ship_at"] = created + self.settings["afn_ship_seconds"]
             self._schedule(order["afn_ship_at"], "order", order_id)
@@ -599,6 +644,7 @@ class Store:
             "*",
             "placeOrder",
             "downloadReportDocument",
+            "downloadFeedDocument",
             "createFeed",
             "createReport",
         }

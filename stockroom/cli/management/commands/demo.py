@@ -1,0 +1,66 @@
+"""``stockroom demo``: see stockroom/cli/demo.py."""
+
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from stockroom.cli import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Run Stockroom with a demo seller: the Amazon simulator with two accounts sharing one stock, "
+        "orders arriving, the web UI and the worker."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sim-port", type=int, default=8765, help="port of the Amazon simulator")
+        parser.add_argument("--orders-every", type=float, default=30.0,
+                            help="seconds between simulated buyers' orders (0 = none)")
+        parser.add_argument("--setup-only", action="store_true", help="prepare everything, then exit")
+
+    def handle(self, *args, **options):
+        from stockroom.sandbox.amazon.process import SimulatorProcess
+        from stockroom.sync.engine import sync_all
+
+        call_command("migrate", verbosity=0)
+        username, password = demo.demo_login()
+        simulator = SimulatorProcess(port=options["sim_port"], seed=7, state_file=demo.state_file())
+        try:
+            simulator.start()
+        except RuntimeError as error:
+            raise CommandError(
+                f"the Amazon simulator could not start on port {options['sim_port']}: {error}. "
+                "Is another demo running? Stop it or pass --sim-port."
+            ) from None
+        generator = None
+        try:
+            control = simulator.control()
+            demo.seed_simulator(control)
+            if not any(control.orders(s.seller_id) for s in demo.SELLERS):
+                rng = demo.random.Random(3)
+                for _ in range(8):
+                    demo.place_random_order(control, rng)
+            demo.seed_stockroom(simulator.base_url)
+            self.stdout.write("Synchronising the demo accounts with the simulated Amazon...")
+            for run in sync_all(trigger="cli"):
+                self.stdout.write(f"  {run.account.name}: {run.summary()}")
+            url = f"http://{options['host']}:{options['port']}/"
+            self.stdout.write(self.style.SUCCESS(
+                f"\nStockroom demo ready.\n  Open {url}\n  Log in as: {username} / {password}\n"
+                f"  Simulated Amazon (SP-API + /_sim/ control API): {simulator.base_url}\n"))
+            if options["setup_only"]:
+                return
+            if options["orders_every"] > 0:
+                generator = demo.OrderGenerator(control, options["orders_every"])
+                generator.start()
+                self.stdout.write(f"  A simulated buyer places an Amazon order every {options['orders_every']:g} s.\n")
+            sys.stdout.flush()
+            call_command("serve", host=options["host"], port=options["port"])
+        finally:
+            if generator:
+                generator.stopped.set()
+            simulator.stop()

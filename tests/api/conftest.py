@@ -1,0 +1,40 @@
+import pytest
+from django.contrib.auth.models import Group, User
+
+from stockroom.api.tokens import create_api_token
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str = "staff", *, role: str | None = "Warehouse staff", **fields) -> User:
+        user = User.objects.create_user(username=username, password="not-used-here-1", **fields)
+        if role:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api(client, make_user):
+    """A Django test client speaking JSON with a Warehouse staff token (``api.token``)."""
+
+    class Api:
+        def __init__(self, secret: str):
+            self.secret = secret
+
+        def headers(self):
+            return {"Authorization": f"Bearer {self.secret}"} if self.secret else {}
+
+        def get(self, path, data=None, **extra):
+            return client.get(path, data, headers=self.headers(), **extra)
+
+        def post(self, path, body=None, **extra):
+            return client.post(
+                path, body or {}, content_type="application/json", headers=self.headers(), **extra
+            )
+
+    issued = create_api_token(username=make_user("staff").username, name="tests")
+    instance = Api(issued.secret)
+    instance.token = issued.token
+    return instance

@@ -1,0 +1,88 @@
+"""Connector behaviour that the simulator cannot stage: credentials refused in the middle of a batch."""
+
+from datetime import UTC, datetime
+
+import httpx
+
+from stockroom.channels.contracts import AccountConfig, ShipmentConfirmation, ShipmentLine, StockUpdate
+from stockroom.connectors.amazon.connector import AmazonConnector
+
+from .conftest import FakeClock
+
+
+def connector(handler, **config) -> AmazonConnector:
+    account = AccountConfig(
+        account_id=1,
+        name="Acme",
+        external_account_id="A1SELLER",
+        region="eu",
+        marketplaces=("UK",),
+        credentials={
+            "client_id": "amzn1.application-oa2-client.x",
+            "client_secret": "s",
+            "refresh_token": "Atzr|r",
+        },
+        options={},
+        endpoint="https://sp.test",
+        token_url="https://lwa.test/auth/o2/token",
+    )
+    for key, value in config.items():
+        object.__setattr__(account, key, value)
+    return AmazonConnector(
+        account, http=httpx.Client(transport=httpx.MockTransport(handler)), clock=FakeClock()
+    )
+
+
+def shipment(order_id: str) -> ShipmentConfirmation:
+    return ShipmentConfirmation(
+        order_id,
+        "UK",
+        "1",
+        "DPD",
+        "",
+        "Next Day",
+        "T1",
+        datetime(2026, 11, 20, tzinfo=UTC),
+        (ShipmentLine("1", 1),),
+    )
+
+
+def test_refused_credentials_stop_the_batch_and_every_record_says_why():
+    calls = []
+
+    def amazon(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.host)
+        return httpx.Response(400, json={"error": "invalid_grant", "error_description": "bad"})
+
+    outcomes = connector(amazon).confirm_shipments([shipment("026-1"), shipment("026-2")])
+
+    assert [(o.key, o.status, o.retryable) for o in outcomes] == [
+        ("026-1", "error", True),
+        ("026-2", "error", True),
+    ]
+    assert outcomes[0].message == outcomes[1].message
+    assert outcomes[0].message.startswith("Amazon refused the refresh token (invalid_grant)")
+    assert calls == ["lwa.test"]  # asked once, nothing sent to SP-API
+
+
+def test_missing_credentials_are_named_without_a_network_call():
+    calls = []
+    con = connector(lambda r: calls.append(r) or httpx.Response(500), credentials={"client_id": "x"})
+
+    result = con.check(orders_since=None)
+    outcomes = con.push_stock([StockUpdate("SKU-1", 1)])
+
+    assert not result.ok
+    assert (
+        result.message
+        == "the account has no LWA client secret, refresh token: add it in the account settings."
+    )
+    assert [(o.status, o.retryable) for o in outcomes] == [("error", True)]
+    assert calls == []
+
+
+def test_an_unknown_marketplace_fails_the_check_with_the_known_ones():
+    result = connector(lambda r: httpx.Response(500), marketplaces=("DK",)).check(orders_since=None)
+
+    assert not result.ok
+    assert result.message.startswith("Amazon has no Danish marketplace")
