@@ -18,7 +18,7 @@ demo: $(BIN)/.installed
 	$(BIN)/stockroom demo
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check stockroom tests bench
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
 test: lint

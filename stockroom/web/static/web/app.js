@@ -102,7 +102,8 @@
         var tracking = form.querySelector('[name="tracking-' + id + '"]');
         body.append("tracking-" + id, tracking ? tracking.value : "");
       });
-      fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
+      fetch(form.getAttribute("action"), { // not form.action: a control named "action" shadows it
+        method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
         .then(function (response) {
           if (!response.ok) { throw new Error("the server answered " + response.status); }
           return response.text();
@@ -116,6 +117,8 @@
             var row = document.querySelector('[data-order-row="' + id + '"]');
             if (row && success) {
               row.classList.add("processed");
+              var status = row.querySelector("[data-status]");
+              if (status) { status.textContent = "Processed"; status.className = "badge ok"; }
               var box = row.querySelector('input[name="order"]');
               if (box) { box.checked = false; box.disabled = true; }
             }
