@@ -204,6 +204,8 @@ STOCKROOM_HOOKS = {
     "order_dispatched": ["stockroom.sync.tasks.enqueue_shipments"],
 }
 
+# The stock_changed / order_dispatched hooks enqueue sync work (off only in the test settings).
+STOCKROOM_SYNC_HOOKS_ENABLED = True
 # Extra channel connectors (channel key -> dotted path), merged over stockroom.sync.registry.CONNECTORS.
 STOCKROOM_CONNECTORS: dict[str, str] = {}
 # A stock change is pushed this many seconds later, so a burst of changes makes one update per listing.
