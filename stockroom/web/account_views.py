@@ -162,6 +162,10 @@ def _detail_context(account, **extra) -> dict:
     return {
         "account": account,
         "summary": accounts.account_summary(account),
+        "credential_rows": [
+            (label, accounts.masked_credentials(account)[key])
+            for key, label in accounts.CREDENTIAL_FIELDS.items()
+        ],
         "options": accounts.effective_options(account),
         "option_help": accounts.OPTION_HELP,
         "order_sources": accounts.ORDER_SOURCES,

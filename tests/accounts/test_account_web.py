@@ -251,7 +251,7 @@ def test_ignore_toggle(administrator_client, make_account, link):
     response = administrator_client.post(
         reverse("listing_ignore", args=[account.pk, listing.pk]), {"ignore": "on"}, HTTP_HX_REQUEST="true"
     )
-    assert "Ignored" in response.content.decode()
+    assert "Stock updates off" in response.content.decode()
     assert Listing.objects.get(pk=listing.pk).ignore_sync is True
 
 
