@@ -41,12 +41,15 @@ def test_counts_link_to_filtered_lists(admin_client, make_account, make_item, li
     assert tiles["unlinked"] == (1, "/orders/?unlinked=1")
     assert tiles["short"] == (1, "/orders/?allocation=short")
     assert tiles["failed_shipments"] == (1, "/orders/?status=all&shipment=error")
-    assert tiles["listings_error"][0] == 1
+    assert tiles["listings_error"] == (1, f"/accounts/{account.pk}/listings/?status=error")
     assert tiles["accounts_failing"][0] == 1
 
 
-def test_staff_do_not_see_the_accounts_tile(staff_client, db):
-    assert "accounts_failing" not in _tiles(staff_client.get(reverse("dashboard")))
+def test_staff_see_no_links_to_account_screens(staff_client, make_account, link):
+    link(make_account(), "X", None, status=ListingStatus.ERROR)
+    tiles = _tiles(staff_client.get(reverse("dashboard")))
+    assert "accounts_failing" not in tiles
+    assert tiles["listings_error"] == (1, "")
 
 
 def test_orders_chart_counts_per_day_and_source(staff_client, make_account, make_item, link):

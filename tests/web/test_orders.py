@@ -248,3 +248,12 @@ def test_shipping_methods_admin_only_and_added(admin_client, staff_client):
     assert (
         "Nothing changed: a shipping method named dpd next day already exists." in response.content.decode()
     )
+
+
+def test_times_are_shown_in_the_zone_the_browser_reported(staff_client, shop):
+    _order(shop, "TZ-1")  # purchased 2026-11-20 10:00 UTC
+    assert "2026-11-20 10:00" in staff_client.get(reverse("orders")).content.decode()
+    staff_client.cookies["tz"] = "America/New_York"
+    html = staff_client.get(reverse("orders")).content.decode()
+    assert "2026-11-20 05:00" in html
+    assert "2026-11-20 10:00" not in html
