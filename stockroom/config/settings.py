@@ -200,6 +200,11 @@ STOCKROOM_SYNC_INTERVAL_SECONDS = int(os.environ.get("STOCKROOM_SYNC_INTERVAL_SE
 
 # Functions run after a domain transaction commits (see stockroom.core.hooks).
 STOCKROOM_HOOKS = {
-    "stock_changed": [],
-    "order_dispatched": [],
+    "stock_changed": ["stockroom.sync.tasks.enqueue_stock_push"],
+    "order_dispatched": ["stockroom.sync.tasks.enqueue_shipments"],
 }
+
+# Extra channel connectors (channel key -> dotted path), merged over stockroom.sync.registry.CONNECTORS.
+STOCKROOM_CONNECTORS: dict[str, str] = {}
+# A stock change is pushed this many seconds later, so a burst of changes makes one update per listing.
+STOCKROOM_STOCK_PUSH_DELAY_SECONDS = float(os.environ.get("STOCKROOM_STOCK_PUSH_DELAY_SECONDS", "1.5"))

@@ -1,8 +1,12 @@
 """The explicit list of channel connectors. Adding a channel = one line here.
 
 Only the sync engine (and the sync-layer account helpers) build connectors.
+
+``settings.STOCKROOM_CONNECTORS`` (channel key -> dotted path) is merged over ``CONNECTORS``: the one
+explicit way to add a connector from outside the package, e.g. a test's fake connector.
 """
 
+from django.conf import settings
 from django.utils.module_loading import import_string
 
 from stockroom.channels.contracts import AccountConfig, ChannelConnector
@@ -29,9 +33,13 @@ def account_config(account: ChannelAccount) -> AccountConfig:
     )
 
 
+def connectors() -> dict[str, str]:
+    return {**CONNECTORS, **getattr(settings, "STOCKROOM_CONNECTORS", {})}
+
+
 def connector_for(account: ChannelAccount) -> ChannelConnector:
     try:
-        dotted = CONNECTORS[account.channel]
+        dotted = connectors()[account.channel]
     except KeyError:
         raise LookupError(f"no connector for channel {account.channel!r}") from None
     return import_string(dotted)(account_config(account))

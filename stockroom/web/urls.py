@@ -6,6 +6,7 @@ from stockroom.web.views import auth, dashboard, inventory, orders, users
 
 urlpatterns = [
     path("accounts/", include("stockroom.web.account_views")),
+    path("sync/", include("stockroom.web.sync_views")),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="dashboard"),

@@ -1,0 +1,924 @@
+"""The sync engine: the only caller of channel connectors.
+
+``sync_account`` runs one pass over an account, in steps:
+
+1. ``orders``: download orders page by page (``connector.fetch_orders``), one atomic block per order
+   through ``orders.services.import_channel_order`` (which allocates); a failing order becomes a
+   ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances only after the
+   final page of the run has been stored.
+2. ``shipments``: send pending shipping confirmations (the ``orders.ChannelShipment`` outbox),
+   journaled in ``ChannelWrite`` before sending; marked sent in the same transaction as the journal
+   row is confirmed.
+3. ``stock``: fan the shared ``inventory.PendingStockPush`` outbox out into per-listing markers
+   (offering new stock to waiting orders first), then push the changed quantities of this account's
+   listings (``connector.push_stock``), skipping unchanged ones.
+4. ``results``: collect the results of earlier stock submissions (``connector.collect_stock_results``).
+
+A ``RateLimited`` error ends the step it happened in (recorded; the next run carries on). A lease per
+account (``stockroom.sync.locks``) keeps two workers off one account. See docs/adr/0006-sync-engine.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from stockroom.channels.contracts import (
+    Address,
+    AuthFailed,
+    ChannelConnector,
+    ChannelError,
+    ChannelOrder,
+    ChannelOrderLine,
+    ChannelOrderStatus,
+    RateLimited,
+    ShipmentConfirmation,
+    ShipmentLine,
+    StockUpdate,
+    WriteOutcome,
+)
+from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
+from stockroom.core.errors import StockroomError
+from stockroom.inventory.models import PendingStockPush
+from stockroom.inventory.selectors import available_to_sell_many
+from stockroom.orders.models import ChannelShipment, ShipmentStatus
+from stockroom.orders.services import allocate_waiting_orders, import_channel_order, record_event
+from stockroom.sync.accounts import orders_since
+from stockroom.sync.deferral import stock_pushes_deferred
+from stockroom.sync.locks import LeaseLost, account_lease
+from stockroom.sync.models import (
+    ChannelWrite,
+    IssueKind,
+    IssueStatus,
+    ListingPushMarker,
+    PendingSubmission,
+    RetryAction,
+    SyncCursor,
+    SyncIssue,
+    SyncRun,
+    SyncRunStatus,
+    SyncTrigger,
+    WriteKind,
+    WriteStatus,
+)
+from stockroom.sync.registry import connector_for
+
+logger = logging.getLogger(__name__)
+
+STEPS = ("orders", "shipments", "stock", "results")
+ORDERS_STREAM = "orders"
+SHIPMENT_BATCH = 50
+STOCK_BATCH = 500
+FAN_OUT_BATCH = 5000
+
+
+def _in_doubt_grace() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "STOCKROOM_SYNC_IN_DOUBT_GRACE_SECONDS", 180)))
+
+
+# --- run bookkeeping -----------------------------------------------------------------------------------
+
+
+class _Pass:
+    """State of one run: the account, its connector, its lease and the run record's counters."""
+
+    def __init__(self, account: ChannelAccount, run: SyncRun, connector: ChannelConnector, lease):
+        self.account = account
+        self.run = run
+        self.connector = connector
+        self.lease = lease
+        self.orders_downloaded = False
+        self.issues = 0
+
+    def count(self, **increments: int) -> None:
+        increments = {k: v for k, v in increments.items() if v}
+        if not increments:
+            return
+        SyncRun.objects.filter(pk=self.run.pk).update(**{k: F(k) + v for k, v in increments.items()})
+        for k, v in increments.items():
+            setattr(self.run, k, getattr(self.run, k) + v)
+
+    def progress(
+        self, phase: str | None = None, *, done: int | None = None, total: int | None = None
+    ) -> None:
+        """A checkpoint: keep the lease and show where the run is."""
+        self.lease.extend()
+        fields = {}
+        if phase is not None:
+            fields["phase"] = phase
+            fields["progress_total"] = total
+            fields["progress_done"] = done or 0
+        elif done is not None:
+            fields["progress_done"] = done
+        if fields:
+            SyncRun.objects.filter(pk=self.run.pk).update(**fields)
+
+    def error(self, step: str, message: str) -> None:
+        self.run.errors = [*self.run.errors, f"{step}: {message}"[:2000]]
+        SyncRun.objects.filter(pk=self.run.pk).update(errors=self.run.errors)
+
+    def issue(self, **kwargs) -> SyncIssue:
+        self.issues += 1
+        return open_issue(account=self.account, run=self.run, **kwargs)
+
+
+def open_issue(
+    *,
+    account: ChannelAccount,
+    kind: str,
+    external_ref: str,
+    message: str,
+    raw_data: str = "",
+    retry_action: str,
+    run: SyncRun | None = None,
+) -> SyncIssue:
+    """Open an issue for a failing record, or bump the open one (one open issue per record)."""
+    external_ref = (external_ref or "")[:200]
+    with transaction.atomic():
+        issue = (
+            SyncIssue.objects.select_for_update()
+            .filter(account=account, kind=kind, external_ref=external_ref, status=IssueStatus.OPEN)
+            .first()
+        )
+        if issue is None:
+            return SyncIssue.objects.create(
+                account=account,
+                run=run,
+                kind=kind,
+                external_ref=external_ref,
+                message=message,
+                raw_data=raw_data,
+                retry_action=retry_action,
+            )
+        issue.attempts += 1
+        issue.message = message
+        issue.run = run or issue.run
+        if raw_data:
+            issue.raw_data = raw_data
+        issue.save()
+        return issue
+
+
+def resolve_issues(*, account: ChannelAccount, kind: str, external_ref: str, resolution: str) -> int:
+    return SyncIssue.objects.filter(
+        account=account, kind=kind, external_ref=(external_ref or "")[:200], status=IssueStatus.OPEN
+    ).update(status=IssueStatus.RESOLVED, resolved_at=timezone.now(), resolution=resolution[:300])
+
+
+# --- entry points ----------------------------------------------------------------------------------------
+
+
+def sync_all(
+    *,
+    trigger: str,
+    steps: Sequence[str] = STEPS,
+    on_account: Callable[[ChannelAccount], None] | None = None,
+    all_listings: bool = False,
+) -> list[SyncRun]:
+    """Every enabled account in the order added; one failing account never blocks the others.
+
+    ``on_account`` is told of each account before its run (the CLI prints a progress line).
+    """
+    runs = []
+    for account in ChannelAccount.objects.filter(enabled=True).order_by("pk"):
+        if on_account is not None:
+            on_account(account)
+        try:
+            run = sync_account(account, trigger=trigger, steps=steps, all_listings=all_listings)
+        except Exception:  # noqa: BLE001 - recorded in the account's run; the next account goes on
+            logger.exception("sync of account %s crashed", account.pk)
+            continue
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def sync_account(
+    account: ChannelAccount,
+    *,
+    trigger: str,
+    steps: Sequence[str] = STEPS,
+    all_listings: bool = False,
+) -> SyncRun | None:
+    """One pass over ``account``. Returns its run record (status skipped when another worker holds
+    the account or the account is disabled); None for a stock-change push that found the account busy.
+
+    ``all_listings`` compares every linked listing's quantity, not only those whose stock changed.
+    """
+    steps = [s for s in STEPS if s in steps]
+    if not account.enabled:
+        return _skipped_run(account, trigger, steps, "the account is disabled: enable it to synchronise")
+    with account_lease(account.pk) as lease:
+        if lease is None:
+            if trigger == SyncTrigger.STOCK_CHANGE:
+                return None
+            return _skipped_run(account, trigger, steps, "another worker is synchronising this account")
+        # we hold the lease: a run of this account still marked running belongs to a dead worker
+        SyncRun.objects.filter(account=account, status=SyncRunStatus.RUNNING).update(
+            status=SyncRunStatus.FAILED,
+            finished_at=timezone.now(),
+            phase="Interrupted",
+            message="interrupted: the worker stopped before the run finished; the next run carried on",
+        )
+        run = SyncRun.objects.create(
+            account=account,
+            trigger=trigger,
+            steps=",".join(steps),
+            started_at=timezone.now(),
+            phase="Starting",
+        )
+        try:
+            connector = connector_for(account)
+        except Exception as error:  # noqa: BLE001 - unknown channel, bad options: the run fails visibly
+            logger.exception("no connector for account %s", account.pk)
+            return _finish(run, failed=True, message=f"cannot talk to the channel: {error}")
+        current = _Pass(account, run, connector, lease)
+        failed_steps = 0
+        fatal = ""
+        for step in steps:
+            try:
+                STEP_FUNCTIONS[step](current, all_listings=all_listings)
+            except RateLimited as error:
+                failed_steps += 1
+                current.error(
+                    step, f"rate limited by the channel; carried on in the next run ({error.message})"
+                )
+            except AuthFailed as error:
+                failed_steps += 1
+                current.error(step, error.message)
+                fatal = error.message
+                break
+            except ChannelError as error:
+                failed_steps += 1
+                current.error(step, error.message)
+            except LeaseLost as error:
+                failed_steps += 1
+                current.error(step, str(error))
+                fatal = str(error)
+                break
+            except Exception as error:  # noqa: BLE001 - a bug in one step must not hide the others' work
+                logger.exception("sync step %s of account %s failed", step, account.pk)
+                failed_steps += 1
+                current.error(step, f"internal error: {error}")
+        failed = bool(fatal) or (failed_steps == len(steps) and failed_steps > 0)
+        partial = failed_steps > 0 or current.issues > 0
+        return _finish(run, failed=failed, partial=partial, message=fatal or _summary(run))
+
+
+def _skipped_run(account, trigger, steps, message) -> SyncRun:
+    now = timezone.now()
+    return SyncRun.objects.create(
+        account=account,
+        trigger=trigger,
+        steps=",".join(steps),
+        started_at=now,
+        finished_at=now,
+        status=SyncRunStatus.SKIPPED,
+        message=message,
+    )
+
+
+def _summary(run: SyncRun) -> str:
+    parts = [
+        f"{run.orders_in} order(s) downloaded ({run.orders_new} new, {run.orders_updated} updated)",
+        f"{run.confirmations_sent} confirmation(s) sent",
+        f"{run.stock_updates_sent} stock update(s) sent",
+    ]
+    errors = run.order_errors + run.confirmations_failed + run.stock_update_errors + len(run.errors)
+    if errors:
+        parts.append(f"{errors} error(s)")
+    return ", ".join(parts)
+
+
+def _finish(run: SyncRun, *, failed: bool, partial: bool = False, message: str = "") -> SyncRun:
+    run.refresh_from_db()
+    run.status = SyncRunStatus.FAILED if failed else SyncRunStatus.PARTIAL if partial else SyncRunStatus.OK
+    run.finished_at = timezone.now()
+    run.message = message[:5000]
+    run.phase = "Finished"
+    run.save(update_fields=["status", "finished_at", "message", "phase"])
+    return run
+
+
+# --- step 1: orders ------------------------------------------------------------------------------------
+
+
+def order_to_raw(order: ChannelOrder) -> str:
+    return json.dumps({"format": "channel_order", "order": dataclasses.asdict(order)}, default=str, indent=1)
+
+
+def order_from_raw(raw: str) -> ChannelOrder:
+    """Rebuild a ChannelOrder from ``order_to_raw`` text (raises ValueError if it is something else)."""
+    data = json.loads(raw)
+    if not isinstance(data, dict) or data.get("format") != "channel_order":
+        raise ValueError("the raw data is the channel's own document, not an order the connector read")
+    order = dict(data["order"])
+
+    def when(value):
+        return parse_datetime(value) if value else None
+
+    order["status"] = ChannelOrderStatus(order["status"])
+    for name in ("purchased_at", "last_updated_at", "dispatch_by"):
+        order[name] = when(order.get(name))
+    for name in ("subtotal", "shipping_total", "tax_total", "total"):
+        order[name] = Decimal(order[name])
+    order["address"] = Address(**order["address"])
+    order["lines"] = tuple(
+        ChannelOrderLine(**{**line, "unit_price": Decimal(line["unit_price"])}) for line in order["lines"]
+    )
+    return ChannelOrder(**order)
+
+
+def _download_orders(current: _Pass, **_) -> None:
+    account = current.account
+    stored = SyncCursor.objects.filter(account=account, stream=ORDERS_STREAM).first()
+    in_doubt = _in_doubt_shipments(account)
+    current.progress("Downloading orders")
+    final_cursor: str | None = None
+    finished = False
+    with stock_pushes_deferred():
+        pages = current.connector.fetch_orders(
+            cursor=stored.value if stored else None, since=None if stored else orders_since(account)
+        )
+        for page in pages:
+            for data in page.orders:
+                import_order(current, data)
+                if data.external_order_id in in_doubt and data.status in (
+                    ChannelOrderStatus.SHIPPED,
+                    ChannelOrderStatus.PARTIALLY_SHIPPED,
+                ):
+                    _settle_in_doubt_shipment(in_doubt.pop(data.external_order_id))
+            for external_id, message, raw in page.failed:
+                current.count(orders_in=1, order_errors=1)
+                current.issue(
+                    kind=IssueKind.ORDER,
+                    external_ref=external_id,
+                    message=f"the order could not be read: {message}",
+                    raw_data=raw,
+                    retry_action=RetryAction.RESYNC_ACCOUNT,
+                )
+            if page.next_cursor is not None:
+                final_cursor = page.next_cursor
+            current.progress(done=current.run.orders_in)
+            if page.done:
+                finished = True
+                break
+    if finished and final_cursor is not None:
+        SyncCursor.objects.update_or_create(
+            account=account, stream=ORDERS_STREAM, defaults={"value": final_cursor}
+        )
+    current.orders_downloaded = finished
+
+
+def import_order(current: _Pass, data: ChannelOrder) -> None:
+    """Store one order in its own transaction; a failure becomes a sync issue and the run goes on."""
+    try:
+        with transaction.atomic():
+            result = import_channel_order(account=current.account, data=data)
+    except StockroomError as error:
+        current.count(orders_in=1, order_errors=1)
+        current.issue(
+            kind=IssueKind.ORDER,
+            external_ref=data.external_order_id,
+            message=error.message,
+            raw_data=order_to_raw(data),
+            retry_action=RetryAction.REIMPORT_ORDER,
+        )
+        return
+    except Exception as error:  # noqa: BLE001 - kept with its raw data, retryable
+        logger.exception(
+            "order %s of account %s failed to import", data.external_order_id, current.account.pk
+        )
+        current.count(orders_in=1, order_errors=1)
+        current.issue(
+            kind=IssueKind.ORDER,
+            external_ref=data.external_order_id,
+            message=f"internal error while importing: {error}",
+            raw_data=order_to_raw(data),
+            retry_action=RetryAction.REIMPORT_ORDER,
+        )
+        return
+    current.count(
+        orders_in=1, orders_new=int(result.created), orders_updated=int(result.changed and not result.created)
+    )
+    resolve_issues(
+        account=current.account,
+        kind=IssueKind.ORDER,
+        external_ref=data.external_order_id,
+        resolution="imported on a later run",
+    )
+
+
+# --- step 2: shipping confirmations ---------------------------------------------------------------------
+
+
+def _shipment_key(shipment: ChannelShipment) -> str:
+    return f"shipment:{shipment.pk}"
+
+
+def _in_doubt_shipments(account: ChannelAccount) -> dict[str, ChannelWrite]:
+    """Journal rows of confirmations whose request left but whose outcome was never recorded."""
+    rows = ChannelWrite.objects.filter(
+        account=account,
+        kind=WriteKind.SHIPMENT,
+        status=WriteStatus.QUEUED,
+        attempts__gt=0,
+        shipment__status=ShipmentStatus.PENDING,
+    )
+    return {row.key: row for row in rows}
+
+
+def _settle_in_doubt_shipment(write: ChannelWrite) -> None:
+    """The channel shows the order shipped: the earlier request reached it. Mark sent, send nothing."""
+    with transaction.atomic():
+        shipment = ChannelShipment.objects.select_for_update().get(pk=write.shipment_id)
+        if shipment.status != ShipmentStatus.PENDING:
+            return
+        now = timezone.now()
+        ChannelWrite.objects.filter(pk=write.pk).update(
+            status=WriteStatus.CONFIRMED,
+            response="the channel shows the order shipped: the earlier request reached it",
+            updated_at=now,
+        )
+        shipment.status = ShipmentStatus.SENT
+        shipment.sent_at = now
+        shipment.last_error = ""
+        shipment.save(update_fields=["status", "sent_at", "last_error", "updated_at"])
+        record_event(
+            shipment.order, "shipment", "Shipping confirmation confirmed by the channel's order status"
+        )
+
+
+def _send_shipments(current: _Pass, **_) -> None:
+    account = current.account
+    shipments = list(
+        ChannelShipment.objects.filter(account=account, status=ShipmentStatus.PENDING)
+        .select_related("order")
+        .order_by("pk")
+    )
+    if not shipments:
+        return
+    if account.options.get("hold_shipping_data"):
+        for shipment in shipments:
+            _hold_shipment(shipment)
+        return
+    current.progress("Sending shipping confirmations", total=len(shipments))
+    mappings = {m.shipping_method.strip().lower(): m for m in account.shipping_mappings.all()}
+    journal = {w.shipment_id: w for w in ChannelWrite.objects.filter(shipment__in=shipments)}
+    ready: list[tuple[ChannelShipment, ShipmentConfirmation]] = []
+    for shipment in shipments:
+        write = journal.get(shipment.pk)
+        if write is not None and write.status == WriteStatus.QUEUED and write.attempts > 0:
+            # in doubt: sent once, outcome unknown. Re-send only after an order download that would
+            # have shown the order shipped, and not before the grace period is over.
+            cutoff = current.run.started_at - _in_doubt_grace()
+            if not current.orders_downloaded or (write.last_attempt_at and write.last_attempt_at > cutoff):
+                continue
+        mapping = mappings.get(shipment.shipping_method.strip().lower())
+        if mapping is None:
+            _fail_shipment(
+                current,
+                shipment,
+                f"shipping method {shipment.shipping_method!r} has no mapping for account {account.name}: "
+                "add a shipping mapping (carrier code and ship method), then retry",
+            )
+            continue
+        ready.append((shipment, _confirmation(shipment, mapping)))
+    for start in range(0, len(ready), SHIPMENT_BATCH):
+        _send_shipment_batch(current, ready[start : start + SHIPMENT_BATCH])
+        current.progress(done=start + len(ready[start : start + SHIPMENT_BATCH]))
+
+
+def _confirmation(shipment: ChannelShipment, mapping) -> ShipmentConfirmation:
+    order = shipment.order
+    return ShipmentConfirmation(
+        external_order_id=order.external_order_id,
+        marketplace=order.marketplace,
+        package_reference=shipment.package_reference or str(order.pk),
+        carrier_code=mapping.carrier_code,
+        carrier_name=mapping.carrier_name,
+        ship_method=mapping.ship_method,
+        tracking_number=shipment.tracking_number,
+        shipped_at=shipment.shipped_at,
+        lines=tuple(ShipmentLine(line["external_line_id"], int(line["quantity"])) for line in shipment.lines),
+    )
+
+
+def _hold_shipment(shipment: ChannelShipment) -> None:
+    with transaction.atomic():
+        updated = ChannelShipment.objects.filter(pk=shipment.pk, status=ShipmentStatus.PENDING).update(
+            status=ShipmentStatus.HELD, updated_at=timezone.now()
+        )
+        if updated:
+            record_event(
+                shipment.order,
+                "shipment",
+                "Shipping confirmation held: this account does not submit shipping data",
+            )
+
+
+def _fail_shipment(
+    current: _Pass, shipment: ChannelShipment, message: str, write: ChannelWrite | None = None
+):
+    now = timezone.now()
+    with transaction.atomic():
+        if write is not None:
+            ChannelWrite.objects.filter(pk=write.pk).update(
+                status=WriteStatus.ERROR, response=message, updated_at=now
+            )
+        ChannelShipment.objects.filter(pk=shipment.pk).update(
+            status=ShipmentStatus.ERROR, last_error=message[:5000], last_attempt_at=now, updated_at=now
+        )
+        record_event(shipment.order, "shipment_error", f"Shipping confirmation not accepted: {message}")
+    current.count(confirmations_failed=1)
+    current.issue(
+        kind=IssueKind.SHIPMENT,
+        external_ref=shipment.order.external_order_id,
+        message=message,
+        raw_data=json.dumps(write.payload if write else {"shipment": shipment.pk}, indent=1, default=str),
+        retry_action=RetryAction.RESEND_SHIPMENT,
+    )
+
+
+def _journal_shipments(current: _Pass, batch) -> dict[int, ChannelWrite]:
+    """Record the writes (attempt n) before anything is sent."""
+    now = timezone.now()
+    writes = {}
+    with transaction.atomic():
+        for shipment, confirmation in batch:
+            payload = json.loads(json.dumps(dataclasses.asdict(confirmation), default=str))
+            write, _ = ChannelWrite.objects.get_or_create(
+                idempotency_key=_shipment_key(shipment),
+                defaults={
+                    "account": current.account,
+                    "kind": WriteKind.SHIPMENT,
+                    "key": confirmation.external_order_id,
+                    "shipment": shipment,
+                },
+            )
+            write.run = current.run
+            write.payload = payload
+            write.status = WriteStatus.QUEUED
+            write.attempts += 1
+            write.last_attempt_at = now
+            write.save()
+            ChannelShipment.objects.filter(pk=shipment.pk).update(
+                attempts=F("attempts") + 1, last_attempt_at=now, updated_at=now
+            )
+            writes[shipment.pk] = write
+    return writes
+
+
+def _send_shipment_batch(current: _Pass, batch: list[tuple[ChannelShipment, ShipmentConfirmation]]) -> None:
+    writes = _journal_shipments(current, batch)
+    try:
+        outcomes = current.connector.confirm_shipments([confirmation for _, confirmation in batch])
+    except RateLimited as error:
+        # refused before processing: nothing reached the channel, so not in doubt
+        _release_shipment_writes(writes.values(), f"rate limited, not sent: {error.message}")
+        raise
+    except AuthFailed as error:
+        _release_shipment_writes(writes.values(), f"not sent: {error.message}")
+        raise
+    except ChannelError as error:
+        # a 5xx or a timeout may or may not have reached the channel: the rows stay in doubt
+        ChannelWrite.objects.filter(pk__in=[w.pk for w in writes.values()]).update(
+            response=error.message[:5000]
+        )
+        ChannelShipment.objects.filter(pk__in=list(writes)).update(last_error=error.message[:5000])
+        raise
+    by_key = {outcome.key: outcome for outcome in outcomes}
+    for shipment, confirmation in batch:
+        outcome = by_key.get(confirmation.external_order_id)
+        if outcome is None:
+            continue  # no answer for this one: stays in doubt, settled by the next run
+        record_shipment_outcome(current, shipment, writes[shipment.pk], outcome)
+
+
+def _release_shipment_writes(writes: Iterable[ChannelWrite], message: str) -> None:
+    ids = [w.pk for w in writes]
+    ChannelWrite.objects.filter(pk__in=ids).update(status=WriteStatus.ERROR, response=message[:5000])
+    ChannelShipment.objects.filter(writes__pk__in=ids).update(last_error=message[:5000])
+
+
+def record_shipment_outcome(
+    current: _Pass, shipment: ChannelShipment, write: ChannelWrite, outcome: WriteOutcome
+) -> None:
+    now = timezone.now()
+    if outcome.status in ("confirmed", "pending"):
+        with transaction.atomic():  # journal confirmed and shipment sent: together or not at all
+            ChannelWrite.objects.filter(pk=write.pk).update(
+                status=WriteStatus.CONFIRMED if outcome.status == "confirmed" else WriteStatus.SENT,
+                response=outcome.message[:5000],
+                submission_ref=outcome.submission_ref[:200],
+                updated_at=now,
+            )
+            ChannelShipment.objects.filter(pk=shipment.pk).update(
+                status=ShipmentStatus.SENT, sent_at=now, last_error="", updated_at=now
+            )
+            record_event(shipment.order, "shipment", f"Shipping confirmation sent to {current.account.name}")
+        current.count(confirmations_sent=1)
+        resolve_issues(
+            account=current.account,
+            kind=IssueKind.SHIPMENT,
+            external_ref=shipment.order.external_order_id,
+            resolution="sent",
+        )
+    elif outcome.retryable:
+        with transaction.atomic():
+            ChannelWrite.objects.filter(pk=write.pk).update(
+                status=WriteStatus.ERROR, response=outcome.message[:5000], updated_at=now
+            )
+            ChannelShipment.objects.filter(pk=shipment.pk).update(
+                last_error=outcome.message[:5000], updated_at=now
+            )
+        current.error("shipments", f"{shipment.order.external_order_id}: {outcome.message} (will retry)")
+    else:
+        _fail_shipment(current, shipment, outcome.message or "refused by the channel", write)
+
+
+# --- step 3: stock -------------------------------------------------------------------------------------
+
+
+def fan_out_stock_changes() -> int:
+    """Turn the shared stock outbox into per-listing markers, offering new stock to waiting orders.
+
+    Reads a batch of ``PendingStockPush`` rows, allocates waiting orders for those items, writes one
+    marker per linked listing (any account) and deletes exactly the rows read, in one transaction.
+    Safe to run concurrently: a duplicate marker only causes a comparison. Returns rows consumed.
+    """
+    consumed = 0
+    while True:
+        rows = list(PendingStockPush.objects.order_by("id").values_list("id", "item_id")[:FAN_OUT_BATCH])
+        if not rows:
+            return consumed
+        item_ids = sorted({item_id for _, item_id in rows})
+        allocate_waiting_orders(item_ids=item_ids)
+        listings = Listing.objects.filter(
+            stock_item_id__in=item_ids, ignore_sync=False, fulfilled_by_channel=False, account__enabled=True
+        ).values_list("pk", "account_id")
+        now = timezone.now()
+        with transaction.atomic():
+            ListingPushMarker.objects.bulk_create(
+                [
+                    ListingPushMarker(listing_id=pk, account_id=account_id, changed_at=now)
+                    for pk, account_id in listings
+                ]
+            )
+            PendingStockPush.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        consumed += len(rows)
+        if len(rows) < FAN_OUT_BATCH:
+            return consumed
+
+
+def accounts_with_stock_changes() -> list[ChannelAccount]:
+    ids = set(ListingPushMarker.objects.values_list("account_id", flat=True).distinct())
+    return list(ChannelAccount.objects.filter(pk__in=ids, enabled=True).order_by("pk"))
+
+
+def _wants_quantity(listing: Listing, quantity: int) -> bool:
+    if listing.status == ListingStatus.CONFIRMED and listing.last_confirmed_quantity == quantity:
+        return False
+    if listing.status == ListingStatus.PENDING and listing.last_sent_quantity == quantity:
+        return False
+    return True
+
+
+def _push_stock(current: _Pass, *, all_listings: bool = False, **_) -> None:
+    account = current.account
+    fan_out_stock_changes()
+    markers = list(ListingPushMarker.objects.filter(account=account).values_list("pk", "listing_id"))
+    if not account.options.get("inventory_update", True):
+        ListingPushMarker.objects.filter(pk__in=[pk for pk, _ in markers]).delete()
+        return
+    marked = {listing_id for _, listing_id in markers}
+    wanted = Q(pk__in=marked) | Q(status=ListingStatus.NOT_SENT)
+    if all_listings:
+        wanted = Q()
+    listings = list(
+        Listing.objects.filter(wanted)
+        .filter(account=account, stock_item__isnull=False, ignore_sync=False, fulfilled_by_channel=False)
+        .order_by("pk")
+    )
+    available = available_to_sell_many({listing.stock_item_id for listing in listings})
+    changes = [(listing, available[listing.stock_item_id]) for listing in listings]
+    changes = [(listing, quantity) for listing, quantity in changes if _wants_quantity(listing, quantity)]
+    done = marked - {listing.pk for listing, _ in changes}
+    try:
+        if changes:
+            current.progress("Sending stock levels", total=len(changes))
+        for start in range(0, len(changes), STOCK_BATCH):
+            batch = changes[start : start + STOCK_BATCH]
+            done |= _push_stock_batch(current, batch)
+            current.progress(done=start + len(batch))
+    finally:
+        ListingPushMarker.objects.filter(
+            pk__in=[pk for pk, listing_id in markers if listing_id in done]
+        ).delete()
+
+
+def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[int]:
+    """Journal, send, record. Returns the listings settled (retryable failures are not)."""
+    now = timezone.now()
+    writes: dict[int, ChannelWrite] = {}
+    with transaction.atomic():
+        for listing, quantity in batch:
+            writes[listing.pk] = ChannelWrite.objects.create(
+                account=current.account,
+                run=current.run,
+                kind=WriteKind.STOCK,
+                key=listing.channel_sku,
+                listing=listing,
+                payload={"channel_sku": listing.channel_sku, "quantity": quantity},
+                idempotency_key=f"stock:{listing.pk}:{uuid.uuid4().hex}",
+                attempts=1,
+                last_attempt_at=now,
+            )
+        Listing.objects.filter(pk__in=[listing.pk for listing, _ in batch]).update(last_sent_at=now)
+    try:
+        outcomes = current.connector.push_stock(
+            [StockUpdate(listing.channel_sku, quantity) for listing, quantity in batch]
+        )
+    except ChannelError as error:
+        ChannelWrite.objects.filter(pk__in=[w.pk for w in writes.values()]).update(
+            status=WriteStatus.ERROR, response=f"not sent: {error.message}"[:5000]
+        )
+        raise
+    current.count(stock_updates_sent=len(batch))
+    by_sku = {outcome.key: outcome for outcome in outcomes}
+    settled = set()
+    pending: list[dict] = []
+    for position, (listing, quantity) in enumerate(batch, start=1):
+        outcome = by_sku.get(listing.channel_sku) or WriteOutcome(
+            listing.channel_sku, "error", "the channel gave no result for this SKU", retryable=True
+        )
+        if outcome.status == "pending" and outcome.submission_ref:
+            pending.append(
+                {
+                    "ref": outcome.submission_ref,
+                    "message_id": position,
+                    "sku": listing.channel_sku,
+                    "quantity": quantity,
+                }
+            )
+        if _record_stock_outcome(current, listing, writes[listing.pk], outcome, quantity):
+            settled.add(listing.pk)
+    if pending:
+        # one row per batch; the refs are opaque (one per feed, or one per record) and all kept
+        PendingSubmission.objects.update_or_create(
+            account=current.account,
+            submission_ref=pending[0]["ref"][:200],
+            defaults={"entries": pending, "kind": WriteKind.STOCK},
+        )
+    return settled
+
+
+def _record_stock_outcome(
+    current: _Pass, listing: Listing, write: ChannelWrite | None, outcome: WriteOutcome, quantity: int
+) -> bool:
+    """Apply one result to the listing, its log and the journal. False when worth retrying as is."""
+    now = timezone.now()
+    status = {"confirmed": ListingStatus.CONFIRMED, "pending": ListingStatus.PENDING}.get(
+        outcome.status, ListingStatus.ERROR
+    )
+    fields = {"status": status, "updated_at": now}
+    if write is not None:  # a fresh send
+        fields.update(last_sent_quantity=quantity, last_sent_at=now)
+    if status == ListingStatus.CONFIRMED:
+        fields.update(
+            last_confirmed_quantity=outcome.quantity if outcome.quantity is not None else quantity,
+            last_confirmed_at=now,
+            last_error="",
+            pending_submission="",
+        )
+    elif status == ListingStatus.PENDING:
+        fields.update(pending_submission=outcome.submission_ref[:100], last_error="")
+    else:
+        fields.update(last_error=outcome.message[:5000] or "refused by the channel", pending_submission="")
+    write_status = {
+        ListingStatus.CONFIRMED: WriteStatus.CONFIRMED,
+        ListingStatus.PENDING: WriteStatus.PENDING,
+    }.get(status, WriteStatus.ERROR)
+    with transaction.atomic():
+        Listing.objects.filter(pk=listing.pk).update(**fields)
+        ListingStatusLog.objects.create(
+            listing=listing,
+            quantity=quantity,
+            submission_ref=outcome.submission_ref[:100],
+            outcome=status,
+            message=outcome.message[:5000],
+        )
+        if write is not None:
+            ChannelWrite.objects.filter(pk=write.pk).update(
+                status=write_status,
+                response=outcome.message[:5000],
+                submission_ref=outcome.submission_ref[:200],
+                updated_at=now,
+            )
+    if status == ListingStatus.CONFIRMED:
+        current.count(stock_updates_confirmed=1)
+        resolve_issues(
+            account=current.account,
+            kind=IssueKind.LISTING,
+            external_ref=listing.channel_sku,
+            resolution="confirmed",
+        )
+    elif status == ListingStatus.ERROR:
+        current.count(stock_update_errors=1)
+        if outcome.retryable:
+            current.error("stock", f"{listing.channel_sku}: {outcome.message} (will retry)")
+            return False
+        current.issue(
+            kind=IssueKind.LISTING,
+            external_ref=listing.channel_sku,
+            message=outcome.message or "refused by the channel",
+            raw_data=json.dumps(
+                {
+                    "channel_sku": listing.channel_sku,
+                    "quantity": quantity,
+                    "submission_ref": outcome.submission_ref,
+                }
+            ),
+            retry_action=RetryAction.REPUSH_LISTING,
+        )
+    return True
+
+
+# --- step 4: results of earlier submissions ---------------------------------------------------------------
+
+
+def _collect_results(current: _Pass, **_) -> None:
+    account = current.account
+    submissions = list(PendingSubmission.objects.filter(account=account, kind=WriteKind.STOCK).order_by("pk"))
+    if not submissions:
+        return
+    current.progress("Collecting stock results", total=len(submissions))
+    refs = list(dict.fromkeys(entry["ref"] for s in submissions for entry in s.entries))
+    outcomes = current.connector.collect_stock_results(refs)
+    by_ref_and_sku = {(o.submission_ref, o.key): o for o in outcomes if o.submission_ref}
+    by_sku = {o.key: o for o in outcomes if not o.submission_ref}
+    now = timezone.now()
+    for submission in submissions:
+        open_entries = []
+        for entry in submission.entries:
+            outcome = by_ref_and_sku.get((entry["ref"], entry["sku"])) or by_sku.get(entry["sku"])
+            if outcome is None or outcome.status == "pending":
+                open_entries.append(entry)
+                continue
+            outcome = dataclasses.replace(outcome, submission_ref=entry["ref"])
+            listing = Listing.objects.filter(account=account, channel_sku=entry["sku"]).first()
+            if listing is not None and listing.pending_submission == entry["ref"][:100]:
+                _record_stock_outcome(current, listing, None, outcome, entry["quantity"])
+            ChannelWrite.objects.filter(
+                account=account, kind=WriteKind.STOCK, key=entry["sku"], submission_ref=entry["ref"][:200]
+            ).update(
+                status=WriteStatus.CONFIRMED if outcome.status == "confirmed" else WriteStatus.ERROR,
+                response=outcome.message[:5000],
+                updated_at=now,
+            )
+        if open_entries:
+            PendingSubmission.objects.filter(pk=submission.pk).update(
+                entries=open_entries, checks=F("checks") + 1, last_checked_at=now
+            )
+        else:
+            submission.delete()
+
+
+STEP_FUNCTIONS = {
+    "orders": _download_orders,
+    "shipments": _send_shipments,
+    "stock": _push_stock,
+    "results": _collect_results,
+}
+
+
+# --- the stock-change fast path -------------------------------------------------------------------------
+
+
+def push_changed_stock() -> tuple[list[SyncRun], list[ChannelAccount]]:
+    """Fan the outbox out and push every account with changed listings now (stock and results steps).
+
+    Returns the runs made and the accounts skipped because another worker held them.
+    """
+    if not PendingStockPush.objects.exists() and not ListingPushMarker.objects.exists():
+        return [], []
+    fan_out_stock_changes()
+    runs, busy = [], []
+    for account in accounts_with_stock_changes():
+        run = sync_account(account, trigger=SyncTrigger.STOCK_CHANGE, steps=("stock",))
+        if run is None:
+            busy.append(account)
+        else:
+            runs.append(run)
+    return runs, busy

@@ -1,0 +1,96 @@
+"""``stockroom sync [--account NAME] [--json]``: synchronise channel accounts now, in this process.
+
+Runs the same engine as the worker and the Synchronise button. Prints a line per account (orders
+downloaded/new, confirmations sent, stock updates sent, errors); exits 1 if any account failed.
+"""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from stockroom.channels.models import ChannelAccount
+from stockroom.sync import engine
+from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
+
+
+def run_as_dict(run: SyncRun) -> dict:
+    return {
+        "account": run.account.name,
+        "run_id": run.pk,
+        "status": run.status,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "orders_downloaded": run.orders_in,
+        "orders_new": run.orders_new,
+        "orders_updated": run.orders_updated,
+        "order_errors": run.order_errors,
+        "confirmations_sent": run.confirmations_sent,
+        "confirmations_failed": run.confirmations_failed,
+        "stock_updates_sent": run.stock_updates_sent,
+        "stock_updates_confirmed": run.stock_updates_confirmed,
+        "stock_update_errors": run.stock_update_errors,
+        "errors": run.errors,
+        "message": run.message,
+    }
+
+
+def run_line(run: SyncRun) -> str:
+    errors = run.order_errors + run.confirmations_failed + run.stock_update_errors + len(run.errors)
+    if run.status == SyncRunStatus.SKIPPED:
+        return f"{run.account.name}: skipped: {run.message}"
+    if run.status == SyncRunStatus.FAILED and not run.orders_in:
+        return f"{run.account.name}: FAILED: {run.message}"
+    return (
+        f"{run.account.name}: {run.get_status_display()}: {run.orders_in} order(s) downloaded "
+        f"({run.orders_new} new), {run.confirmations_sent} confirmation(s) sent, "
+        f"{run.stock_updates_sent} stock update(s) sent, {errors} error(s)"
+    )
+
+
+class Command(BaseCommand):
+    help = "Synchronise channel accounts now: download orders, send confirmations, push stock."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--account", help="only this account (its name)")
+        parser.add_argument("--json", action="store_true", help="print the runs as JSON")
+        parser.add_argument(
+            "--all-listings",
+            action="store_true",
+            help="compare every linked listing's quantity, not only those whose stock changed",
+        )
+
+    def handle(self, *args, **options):
+        as_json = options["json"]
+
+        def announce(account):
+            if not as_json:
+                self.stdout.write(f"{account.name}: synchronising ...")
+                self.stdout.flush()
+
+        if options["account"]:
+            account = ChannelAccount.objects.filter(name__iexact=options["account"].strip()).first()
+            if account is None:
+                names = ", ".join(ChannelAccount.objects.values_list("name", flat=True)) or "none yet"
+                raise CommandError(f"no channel account named {options['account']!r} (accounts: {names})")
+            announce(account)
+            run = engine.sync_account(account, trigger=SyncTrigger.CLI, all_listings=options["all_listings"])
+            runs = [run] if run else []
+        else:
+            runs = engine.sync_all(
+                trigger=SyncTrigger.CLI, on_account=announce, all_listings=options["all_listings"]
+            )
+        if as_json:
+            self.stdout.write(json.dumps([run_as_dict(run) for run in runs], indent=2))
+        else:
+            if not runs:
+                self.stdout.write("no enabled channel accounts to synchronise")
+            for run in runs:
+                self.stdout.write(run_line(run))
+                for error in run.errors:
+                    self.stdout.write(f"  error: {error}")
+        failed = [run for run in runs if run.status == SyncRunStatus.FAILED]
+        if failed:
+            names = ", ".join(run.account.name for run in failed)
+            self.stderr.write(f"synchronisation failed for: {names}")
+            sys.exit(1)

@@ -1,0 +1,107 @@
+"""Background work of the sync engine (Huey). Thin: each task calls one engine function.
+
+Tasks are idempotent (a queue may deliver twice): a sync run takes the account's lease, and every
+outbox it drains is deleted by id once handled.
+
+Stock changes reach channels within seconds: the ``stock_changed`` hook schedules
+``push_stock_task`` about ``STOCKROOM_STOCK_PUSH_DELAY_SECONDS`` later, once per burst (a flag in
+Huey's key-value store collapses duplicates), and the task pushes only the accounts whose listings
+changed. It does not wait for the periodic full sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+
+from stockroom.channels.models import ChannelAccount
+from stockroom.sync import engine
+from stockroom.sync.deferral import defer_stock_push
+from stockroom.sync.models import SyncRun, SyncTrigger
+
+logger = logging.getLogger(__name__)
+
+PUSH_FLAG = "stockroom:sync:stock-push-scheduled"
+LAST_FULL_SYNC = "stockroom:sync:last-full-sync"
+
+
+def _push_delay() -> float:
+    return float(getattr(settings, "STOCKROOM_STOCK_PUSH_DELAY_SECONDS", 1.5))
+
+
+# --- hooks (named in settings.STOCKROOM_HOOKS) -------------------------------------------------------------
+
+
+def enqueue_stock_push(item_ids=(), **_) -> None:
+    """``stock_changed`` hook: push soon, once per burst."""
+    if defer_stock_push(item_ids):
+        return
+    schedule_stock_push()
+
+
+def schedule_stock_push() -> None:
+    if HUEY.immediate:
+        push_stock_task()
+        return
+    if HUEY.put_if_empty(PUSH_FLAG, "1"):
+        push_stock_task.schedule(delay=_push_delay())
+
+
+def enqueue_shipments(order_id=None, account_id=None, **_) -> None:
+    """``order_dispatched`` hook: send the confirmation now rather than at the next full sync."""
+    if account_id:
+        send_shipments_task(account_id)
+
+
+# --- tasks -----------------------------------------------------------------------------------------------
+
+
+@db_task()
+def push_stock_task() -> int:
+    """Push changed quantities of every account with changed listings. Returns runs made."""
+    if not HUEY.immediate:
+        HUEY.get(PUSH_FLAG)  # pop the flag first: a change from now on schedules another push
+    runs, busy = engine.push_changed_stock()
+    if busy and not HUEY.immediate:
+        # the holder may have passed its stock step already: look again shortly
+        schedule_stock_push()
+    return len(runs)
+
+
+@db_task()
+def sync_account_task(account_id: int, trigger: str = SyncTrigger.MANUAL) -> int | None:
+    account = ChannelAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return None
+    run = engine.sync_account(account, trigger=trigger)
+    return run.pk if run else None
+
+
+@db_task()
+def send_shipments_task(account_id: int) -> int | None:
+    account = ChannelAccount.objects.filter(pk=account_id, enabled=True).first()
+    if account is None:
+        return None
+    run = engine.sync_account(account, trigger=SyncTrigger.DISPATCH, steps=("shipments",))
+    return run.pk if run else None
+
+
+def due_for_full_sync() -> bool:
+    """The periodic task wakes every minute; sync when the configured interval has passed."""
+    interval = int(getattr(settings, "STOCKROOM_SYNC_INTERVAL_SECONDS", 60))
+    last = SyncRun.objects.filter(trigger=SyncTrigger.SCHEDULE).order_by("-started_at").first()
+    if last is None:
+        return True
+    return last.started_at <= engine.timezone.now() - timedelta(seconds=interval) + timedelta(seconds=5)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sync_all_accounts_task() -> int:
+    HUEY.get(PUSH_FLAG)  # a lost push task must not block pushes for good
+    if not due_for_full_sync():
+        return 0
+    return len(engine.sync_all(trigger=SyncTrigger.SCHEDULE))

@@ -1,0 +1,200 @@
+"""A fake channel for the engine's tests: a ChannelConnector kept in memory, per account.
+
+Registered for the channel key "fake" through ``settings.STOCKROOM_CONNECTORS`` (see conftest).
+Tests reach the channel's side through ``FakeChannel.of(account)``: add orders, read what was sent,
+inject failures. In another process (no shared memory) an account's ``options["fake_orders"]``
+seeds that many orders and ``options["fake_delay"]`` slows every page down.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from stockroom.channels.contracts import (
+    AccountConfig,
+    ChannelListing,
+    ChannelOrder,
+    ChannelOrderLine,
+    ChannelOrderStatus,
+    CheckResult,
+    OrderPage,
+    ShipmentConfirmation,
+    StockUpdate,
+    WriteOutcome,
+)
+
+_channels: dict[int, FakeChannel] = {}
+_feed_numbers = itertools.count(1000)
+
+
+@dataclass
+class FakeChannel:
+    orders: dict[str, tuple[int, ChannelOrder]] = field(default_factory=dict)  # id -> (update seq, order)
+    sequence: int = 0
+    page_size: int = 10
+    delay: float = 0.0
+    quantities: dict[str, int] = field(default_factory=dict)  # what the channel shows per SKU
+    stock_calls: list[list[StockUpdate]] = field(default_factory=list)
+    shipments: list[ShipmentConfirmation] = field(default_factory=list)
+    shipment_errors: dict[str, tuple[str, bool]] = field(
+        default_factory=dict
+    )  # order id -> (message, retryable)
+    stock_errors: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    stock_mode: str = "confirmed"  # or "feed": pending now, results collected later
+    feeds: dict[str, list[StockUpdate]] = field(default_factory=dict)
+    feeds_processed: bool = True
+    collect_calls: list[list[str]] = field(default_factory=list)
+    fail_fetch_after_pages: int | None = None
+    fetch_error: Exception | None = None
+    raise_once: dict[str, Exception] = field(default_factory=dict)  # method name -> error
+    failed_records: list[tuple[str, str, str]] = field(default_factory=list)  # served once, on the first page
+    swallow_shipments: bool = False  # take the confirmation, then fail the call (a timeout after delivery)
+
+    @classmethod
+    def of(cls, account) -> FakeChannel:
+        return _channels.setdefault(account.pk if hasattr(account, "pk") else account, cls())
+
+    @classmethod
+    def reset(cls) -> None:
+        _channels.clear()
+
+    def add_order(self, order: ChannelOrder) -> None:
+        self.sequence += 1
+        self.orders[order.external_order_id] = (self.sequence, order)
+
+    def order(self, order_id: str) -> ChannelOrder:
+        return self.orders[order_id][1]
+
+    @property
+    def updates(self) -> list[StockUpdate]:
+        return [update for call in self.stock_calls for update in call]
+
+    def _raise_once(self, method: str) -> None:
+        error = self.raise_once.pop(method, None)
+        if error is not None:
+            raise error
+
+
+def seeded_order(n: int, sku: str) -> ChannelOrder:
+    when = datetime(2026, 11, 20, tzinfo=UTC) + timedelta(minutes=n)
+    order_id = f"P-{n:05d}"
+    return ChannelOrder(
+        external_order_id=order_id,
+        status=ChannelOrderStatus.UNSHIPPED,
+        purchased_at=when,
+        last_updated_at=when,
+        lines=(ChannelOrderLine(external_line_id=f"{order_id}-1", channel_sku=sku, quantity=1),),
+        buyer_name=f"Buyer {n}",
+    )
+
+
+class FakeConnector:
+    channel = "fake"
+
+    def __init__(self, config: AccountConfig):
+        self.config = config
+        self.state = FakeChannel.of(config.account_id)
+        seed = int(config.options.get("fake_orders", 0))
+        if seed and not self.state.orders:
+            for n in range(seed):
+                self.state.add_order(seeded_order(n, config.options.get("fake_sku", "SKU-1")))
+        if "fake_delay" in config.options:
+            self.state.delay = float(config.options["fake_delay"])
+
+    def check(self, *, orders_since: datetime | None) -> CheckResult:
+        return CheckResult(ok=True, message="fake channel reachable", orders_waiting=len(self.state.orders))
+
+    def fetch_orders(self, *, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
+        state = self.state
+        state._raise_once("fetch_orders")
+        if state.fetch_error is not None:
+            raise state.fetch_error
+        after = int(cursor) if cursor else 0
+        rows = sorted((seq, order) for seq, order in state.orders.values() if seq > after)
+        failed, state.failed_records = tuple(state.failed_records), []
+        if not rows:
+            yield OrderPage(orders=(), next_cursor=None, failed=failed, done=True)
+            return
+        pages = [rows[i : i + state.page_size] for i in range(0, len(rows), state.page_size)]
+        for number, page in enumerate(pages, start=1):
+            if state.fail_fetch_after_pages is not None and number > state.fail_fetch_after_pages:
+                state.fail_fetch_after_pages = None
+                from stockroom.channels.contracts import Transient
+
+                raise Transient("the connection dropped half-way (injected)")
+            if state.delay:
+                time.sleep(state.delay)
+            yield OrderPage(
+                orders=tuple(order for _, order in page),
+                next_cursor=str(page[-1][0]),
+                failed=failed if number == 1 else (),
+                done=number == len(pages),
+            )
+
+    def confirm_shipments(self, shipments: Sequence[ShipmentConfirmation]) -> list[WriteOutcome]:
+        state = self.state
+        state._raise_once("confirm_shipments")
+        outcomes = []
+        for shipment in shipments:
+            failure = state.shipment_errors.get(shipment.external_order_id)
+            if failure:
+                message, retryable = failure
+                outcomes.append(
+                    WriteOutcome(shipment.external_order_id, "error", message, retryable=retryable)
+                )
+                continue
+            state.shipments.append(shipment)
+            if shipment.external_order_id in state.orders:
+                state.add_order(
+                    replace(state.order(shipment.external_order_id), status=ChannelOrderStatus.SHIPPED)
+                )
+            outcomes.append(WriteOutcome(shipment.external_order_id, "confirmed", "", submission_ref="req-1"))
+        if state.swallow_shipments:
+            state.swallow_shipments = False
+            from stockroom.channels.contracts import Transient
+
+            raise Transient("timed out waiting for the answer (injected)")
+        return outcomes
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
+        state = self.state
+        state._raise_once("push_stock")
+        state.stock_calls.append(list(updates))
+        outcomes = []
+        feed_ref = f"FEED-{next(_feed_numbers)}" if state.stock_mode == "feed" else ""
+        for update in updates:
+            failure = state.stock_errors.get(update.channel_sku)
+            if failure:
+                outcomes.append(WriteOutcome(update.channel_sku, "error", failure[0], retryable=failure[1]))
+            elif feed_ref:
+                state.feeds.setdefault(feed_ref, []).append(update)
+                outcomes.append(WriteOutcome(update.channel_sku, "pending", "", submission_ref=feed_ref))
+            else:
+                state.quantities[update.channel_sku] = update.quantity
+                outcomes.append(WriteOutcome(update.channel_sku, "confirmed", "", quantity=update.quantity))
+        return outcomes
+
+    def collect_stock_results(self, submission_refs: Sequence[str]) -> list[WriteOutcome]:
+        state = self.state
+        state.collect_calls.append(list(submission_refs))
+        outcomes = []
+        for ref in submission_refs:
+            for update in state.feeds.get(ref, []):
+                if not state.feeds_processed:
+                    outcomes.append(WriteOutcome(update.channel_sku, "pending", "", submission_ref=ref))
+                else:
+                    state.quantities[update.channel_sku] = update.quantity
+                    outcomes.append(
+                        WriteOutcome(
+                            update.channel_sku, "confirmed", "", submission_ref=ref, quantity=update.quantity
+                        )
+                    )
+        return outcomes
+
+    def list_listings(self) -> Iterator[ChannelListing]:
+        for sku, quantity in sorted(self.state.quantities.items()):
+            yield ChannelListing(channel_sku=sku, quantity=quantity)

@@ -1,0 +1,241 @@
+"""Downloading orders: exactly once, cursor after the final page, bad records kept as issues."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from stockroom.channels.contracts import ChannelOrderStatus, RateLimited
+from stockroom.orders.models import Order, OrderLine
+from stockroom.sync import engine, services
+from stockroom.sync.models import IssueStatus, SyncCursor, SyncIssue, SyncRun, SyncRunStatus
+from tests.conftest import channel_order
+
+
+def add_orders(state, count, sku="CH-1", prefix="A"):
+    for n in range(count):
+        state.add_order(channel_order(f"{prefix}-{n:04d}", lines=((sku, 1),)))
+
+
+def test_sync_imports_every_order_once_and_stores_the_cursor_after_the_last_page(fake_account, channel):
+    account = fake_account()
+    add_orders(channel(account), 25)
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.status, run.orders_in, run.orders_new, run.orders_updated) == ("ok", 25, 25, 0)
+    assert Order.objects.filter(account=account).count() == 25
+    assert SyncCursor.objects.get(account=account, stream="orders").value == "25"
+    again = engine.sync_account(account, trigger="cli")
+    assert (again.orders_in, again.orders_new) == (0, 0)
+    assert Order.objects.filter(account=account).count() == 25
+
+
+def test_changed_order_is_updated_not_duplicated(fake_account, channel):
+    account = fake_account()
+    state = channel(account)
+    state.add_order(channel_order("U-1", status=ChannelOrderStatus.PENDING))
+    engine.sync_account(account, trigger="cli")
+
+    state.add_order(channel_order("U-1", status=ChannelOrderStatus.UNSHIPPED))
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.orders_in, run.orders_new, run.orders_updated) == (1, 0, 1)
+    assert list(Order.objects.values_list("external_order_id", "status")) == [("U-1", "open")]
+
+
+def test_a_run_killed_half_way_keeps_the_cursor_and_the_rerun_stores_each_order_once(fake_account, channel):
+    account = fake_account()
+    state = channel(account)
+    add_orders(state, 25)
+    state.fail_fetch_after_pages = 2
+
+    broken = engine.sync_account(account, trigger="cli")
+
+    assert broken.status == SyncRunStatus.PARTIAL
+    assert broken.orders_new == 20
+    assert any("dropped half-way" in error for error in broken.errors)
+    assert not SyncCursor.objects.filter(account=account).exists()
+
+    rerun = engine.sync_account(account, trigger="cli")
+
+    assert (rerun.status, rerun.orders_in, rerun.orders_new, rerun.orders_updated) == ("ok", 25, 5, 0)
+    assert Order.objects.filter(account=account).count() == 25
+    assert OrderLine.objects.filter(order__account=account).count() == 25
+    assert SyncCursor.objects.get(account=account, stream="orders").value == "25"
+
+
+def test_a_bad_order_becomes_an_issue_with_raw_data_and_the_run_goes_on(fake_account, channel):
+    account = fake_account()
+    state = channel(account)
+    state.add_order(channel_order("GOOD-1"))
+    state.add_order(channel_order("BAD-1", lines=()))
+    state.add_order(channel_order("GOOD-2"))
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert run.status == SyncRunStatus.PARTIAL
+    assert (run.orders_in, run.orders_new, run.order_errors) == (3, 2, 1)
+    assert set(Order.objects.values_list("external_order_id", flat=True)) == {"GOOD-1", "GOOD-2"}
+    issue = SyncIssue.objects.get(account=account)
+    assert (issue.kind, issue.external_ref, issue.status, issue.retry_action) == (
+        "order",
+        "BAD-1",
+        "open",
+        "reimport_order",
+    )
+    assert issue.message == "order BAD-1 has no lines"
+    assert '"external_order_id": "BAD-1"' in issue.raw_data
+
+
+def test_an_untranslatable_record_is_kept_and_the_same_failure_bumps_one_issue(fake_account, channel):
+    account = fake_account()
+    state = channel(account)
+    state.add_order(channel_order("OK-1"))
+    state.failed_records = [("X-9", "OrderTotal is not a number", "<Order>x</Order>")]
+    engine.sync_account(account, trigger="cli")
+    state.add_order(channel_order("OK-2"))
+    state.failed_records = [("X-9", "OrderTotal is not a number", "<Order>x</Order>")]
+    engine.sync_account(account, trigger="cli")
+
+    issue = SyncIssue.objects.get(account=account)
+    assert (issue.external_ref, issue.attempts, issue.raw_data) == ("X-9", 2, "<Order>x</Order>")
+    assert issue.message == "the order could not be read: OrderTotal is not a number"
+    assert Order.objects.count() == 2
+
+
+def test_retry_reimports_the_raw_order_and_resolves_the_issue(fake_account, channel, monkeypatch):
+    account = fake_account()
+    channel(account).add_order(channel_order("FLAKY-1"))
+    real_import = engine.import_channel_order
+    calls = []
+
+    def failing_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return real_import(**kwargs)
+
+    monkeypatch.setattr(engine, "import_channel_order", failing_once)
+    engine.sync_account(account, trigger="cli")
+    issue = SyncIssue.objects.get(account=account)
+    assert issue.message == "internal error while importing: database went away"
+    assert not Order.objects.exists()
+
+    message = services.retry_issue(issue_id=issue.pk)
+
+    assert message == "order FLAKY-1 imported"
+    issue.refresh_from_db()
+    assert (issue.status, issue.resolution) == (IssueStatus.RESOLVED, "imported by a retry")
+    assert list(Order.objects.values_list("external_order_id", flat=True)) == ["FLAKY-1"]
+
+
+def test_retry_of_a_still_bad_order_keeps_the_issue_open_with_one_more_attempt(fake_account, channel):
+    account = fake_account()
+    channel(account).add_order(channel_order("BAD-2", lines=()))
+    engine.sync_account(account, trigger="cli")
+    issue = SyncIssue.objects.get()
+
+    with pytest.raises(Exception, match="order BAD-2 has no lines"):
+        services.retry_issue(issue_id=issue.pk)
+
+    issue.refresh_from_db()
+    assert (issue.status, issue.attempts) == ("open", 2)
+
+
+def test_resolve_closes_an_issue_without_sending_anything(fake_account, channel, admin_user):
+    account = fake_account()
+    channel(account).add_order(channel_order("BAD-3", lines=()))
+    engine.sync_account(account, trigger="cli")
+
+    issue = services.resolve_issue(
+        issue_id=SyncIssue.objects.get().pk, user=admin_user, note="cancelled on Amazon"
+    )
+
+    assert (issue.status, issue.resolution) == ("resolved", "resolved admin: cancelled on Amazon")
+
+
+def test_rate_limit_ends_the_step_cleanly_and_the_other_steps_still_run(
+    fake_account, channel, make_item, link
+):
+    account = fake_account()
+    state = channel(account)
+    add_orders(state, 3)
+    link(account, "CH-9", make_item("RL-1", on_hand=4))
+    state.fetch_error = RateLimited("QuotaExceeded: too many requests", retry_after=2)
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert run.status == SyncRunStatus.PARTIAL
+    assert run.errors == [
+        "orders: rate limited by the channel; carried on in the next run (QuotaExceeded: too many requests)"
+    ]
+    assert (run.orders_in, run.stock_updates_sent) == (0, 1)
+    assert state.quantities == {"CH-9": 4}
+    state.fetch_error = None
+    assert engine.sync_account(account, trigger="cli").orders_new == 3
+
+
+def test_disabled_account_is_not_synchronised(fake_account, channel):
+    live, off = fake_account("Live"), fake_account("Off")
+    add_orders(channel(live), 2, prefix="L")
+    add_orders(channel(off), 2, prefix="O")
+    off.enabled = False
+    off.save()
+
+    runs = engine.sync_all(trigger="schedule")
+
+    assert [run.account_id for run in runs] == [live.pk]
+    assert set(Order.objects.values_list("account_id", flat=True)) == {live.pk}
+    skipped = engine.sync_account(off, trigger="cli")
+    assert (skipped.status, skipped.message) == (
+        "skipped",
+        "the account is disabled: enable it to synchronise",
+    )
+    assert Order.objects.filter(account=off).count() == 0
+
+
+def test_one_failing_account_never_blocks_the_others(fake_account, make_account, channel):
+    broken = make_account("Broken", channel="nowhere")
+    fine = fake_account("Fine")
+    add_orders(channel(fine), 1)
+
+    runs = engine.sync_all(trigger="schedule")
+
+    assert [(run.account_id, run.status) for run in runs] == [(broken.pk, "failed"), (fine.pk, "ok")]
+    assert runs[0].message == "cannot talk to the channel: no connector for channel 'nowhere'"
+    assert Order.objects.filter(account=fine).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_syncs_store_every_order_exactly_once(fake_account, channel):
+    account = fake_account()
+    state = channel(account)
+    add_orders(state, 30)
+    state.delay = 0.02
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            engine.sync_all(trigger="schedule")
+        except Exception as error:  # asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert Order.objects.filter(account=account).count() == 30
+    assert OrderLine.objects.filter(order__account=account).count() == 30
+    runs = list(SyncRun.objects.filter(account=account).order_by("started_at"))
+    worked = [run for run in runs if run.status != "skipped"]
+    assert sum(run.orders_new for run in worked) == 30
+    for earlier, later in zip(worked, worked[1:], strict=False):
+        assert earlier.finished_at <= later.started_at

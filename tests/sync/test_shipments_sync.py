@@ -1,0 +1,250 @@
+"""Shipping confirmations: journaled before sending, sent exactly once, errors shown on the order."""
+
+from stockroom.channels.contracts import ChannelOrderStatus, RateLimited
+from stockroom.orders import services as order_services
+from stockroom.orders.models import ChannelShipment, Order, OrderEvent
+from stockroom.sync import engine, services
+from stockroom.sync.models import ChannelWrite, SyncIssue
+from tests.conftest import channel_order
+
+
+def dispatched_order(account, channel, make_item, link, order_id="S-1", method="Courier"):
+    item = make_item(on_hand=5)
+    link(account, "CH-S", item)
+    channel(account).add_order(channel_order(order_id, lines=(("CH-S", 1),)))
+    engine.sync_account(account, trigger="cli", steps=("orders",))
+    order = Order.objects.get(external_order_id=order_id)
+    order_services.process_order(order_id=order.pk, tracking_number="TRK1", shipping_method=method)
+    return order
+
+
+def test_pending_confirmation_is_journaled_sent_once_and_marked_sent(
+    fake_account, channel, make_item, link, mapping
+):
+    account = fake_account()
+    mapping(account)
+    order = dispatched_order(account, channel, make_item, link)
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert run.confirmations_sent == 1
+    sent = channel(account).shipments
+    assert [(s.external_order_id, s.carrier_code, s.ship_method, s.tracking_number) for s in sent] == [
+        ("S-1", "Royal Mail", "Tracked 48", "TRK1")
+    ]
+    assert [(line.external_line_id, line.quantity) for line in sent[0].lines] == [("S-1-1", 1)]
+    shipment = ChannelShipment.objects.get(order=order)
+    assert (shipment.status, shipment.attempts) == ("sent", 1)
+    write = ChannelWrite.objects.get(shipment=shipment)
+    assert (write.kind, write.key, write.status, write.attempts) == ("shipment", "S-1", "confirmed", 1)
+    assert write.payload["tracking_number"] == "TRK1"
+    assert OrderEvent.objects.filter(order=order, kind="shipment").last().message == (
+        f"Shipping confirmation sent to {account.name}"
+    )
+    engine.sync_account(account, trigger="cli")
+    assert len(channel(account).shipments) == 1
+
+
+def test_unmapped_shipping_method_is_an_error_before_anything_is_sent_and_retry_sends_it(
+    fake_account, channel, make_item, link, mapping
+):
+    account = fake_account()
+    order = dispatched_order(account, channel, make_item, link, method="Pigeon")
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert channel(account).shipments == []
+    assert run.confirmations_failed == 1
+    shipment = ChannelShipment.objects.get(order=order)
+    expected = (
+        f"shipping method 'Pigeon' has no mapping for account {account.name}: add a shipping mapping "
+        "(carrier code and ship method), then retry"
+    )
+    assert (shipment.status, shipment.last_error) == ("error", expected)
+    assert not ChannelWrite.objects.filter(kind="shipment").exists()
+    assert OrderEvent.objects.filter(order=order, kind="shipment_error").get().message == (
+        f"Shipping confirmation not accepted: {expected}"
+    )
+    issue = SyncIssue.objects.get(kind="shipment")
+    assert (issue.external_ref, issue.retry_action) == ("S-1", "resend_shipment")
+
+    mapping(account, method="pigeon", carrier="DPD")
+    assert services.retry_issue(issue_id=issue.pk) == "shipping confirmation for S-1 sent"
+
+    assert [s.carrier_code for s in channel(account).shipments] == ["DPD"]
+    shipment.refresh_from_db()
+    assert shipment.status == "sent"
+    issue.refresh_from_db()
+    assert issue.status == "resolved"
+
+
+def test_channel_refusal_shows_the_channels_message_on_the_order(
+    fake_account, channel, make_item, link, mapping
+):
+    account = fake_account()
+    mapping(account)
+    state = channel(account)
+    state.shipment_errors["S-1"] = ("InvalidInput: carrierCode 'Royal Mail' is not valid for UK", False)
+    order = dispatched_order(account, channel, make_item, link)
+
+    engine.sync_account(account, trigger="cli")
+
+    shipment = ChannelShipment.objects.get(order=order)
+    assert (shipment.status, shipment.last_error) == (
+        "error",
+        "InvalidInput: carrierCode 'Royal Mail' is not valid for UK",
+    )
+    assert ChannelWrite.objects.get(kind="shipment").status == "error"
+    assert (
+        "carrierCode 'Royal Mail' is not valid"
+        in OrderEvent.objects.get(order=order, kind="shipment_error").message
+    )
+    engine.sync_account(account, trigger="cli")
+    assert ChannelWrite.objects.get(kind="shipment").attempts == 1  # an error is not re-sent by itself
+
+
+def test_retryable_error_stays_pending_and_is_sent_by_a_later_run(
+    fake_account, channel, make_item, link, mapping
+):
+    account = fake_account()
+    mapping(account)
+    state = channel(account)
+    state.shipment_errors["S-1"] = ("InternalFailure", True)
+    order = dispatched_order(account, channel, make_item, link)
+
+    engine.sync_account(account, trigger="cli")
+    shipment = ChannelShipment.objects.get(order=order)
+    assert (shipment.status, shipment.attempts, shipment.last_error) == ("pending", 1, "InternalFailure")
+
+    del state.shipment_errors["S-1"]
+    engine.sync_account(account, trigger="cli")
+
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.attempts) == ("sent", 2)
+    assert len(state.shipments) == 1
+    assert ChannelWrite.objects.get(kind="shipment").attempts == 2
+
+
+def test_rate_limited_confirmation_is_not_in_doubt_and_goes_next_run(
+    fake_account, channel, make_item, link, mapping
+):
+    account = fake_account()
+    mapping(account)
+    state = channel(account)
+    order = dispatched_order(account, channel, make_item, link)
+    state.raise_once["confirm_shipments"] = RateLimited("QuotaExceeded", retry_after=1)
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert run.errors == [
+        "shipments: rate limited by the channel; carried on in the next run (QuotaExceeded)"
+    ]
+    assert ChannelWrite.objects.get(kind="shipment").status == "error"
+    engine.sync_account(account, trigger="cli")
+    assert ChannelShipment.objects.get(order=order).status == "sent"
+    assert len(state.shipments) == 1
+
+
+def test_crash_between_send_and_mark_is_settled_from_the_channel_without_resending(
+    fake_account, channel, make_item, link, mapping, monkeypatch
+):
+    account = fake_account()
+    mapping(account)
+    state = channel(account)
+    order = dispatched_order(account, channel, make_item, link)
+
+    def crash(*args, **kwargs):
+        raise SystemExit("killed after the request left")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "record_shipment_outcome", crash)
+        try:
+            engine.sync_account(account, trigger="cli")
+        except SystemExit:
+            pass
+    shipment = ChannelShipment.objects.get(order=order)
+    write = ChannelWrite.objects.get(kind="shipment")
+    assert (shipment.status, write.status, write.attempts) == ("pending", "queued", 1)
+    assert len(state.shipments) == 1
+
+    engine.sync_account(account, trigger="cli")
+
+    shipment.refresh_from_db()
+    write.refresh_from_db()
+    assert (shipment.status, write.status, write.attempts) == ("sent", "confirmed", 1)
+    assert len(state.shipments) == 1
+    assert write.response == "the channel shows the order shipped: the earlier request reached it"
+
+
+def test_timeout_after_delivery_never_duplicates(fake_account, channel, make_item, link, mapping, settings):
+    settings.STOCKROOM_SYNC_IN_DOUBT_GRACE_SECONDS = 0
+    account = fake_account()
+    mapping(account)
+    state = channel(account)
+    order = dispatched_order(account, channel, make_item, link)
+    state.swallow_shipments = True
+
+    first = engine.sync_account(account, trigger="cli")
+    assert first.errors == ["shipments: timed out waiting for the answer (injected)"]
+    assert ChannelWrite.objects.get(kind="shipment").status == "queued"
+
+    engine.sync_account(account, trigger="cli")
+    engine.sync_account(account, trigger="cli")
+
+    assert len(state.shipments) == 1
+    assert ChannelShipment.objects.get(order=order).status == "sent"
+
+
+def test_in_doubt_confirmation_the_channel_never_got_is_resent_only_after_the_grace(
+    fake_account, channel, make_item, link, mapping, settings
+):
+    account = fake_account()
+    mapping(account)
+    state = channel(account)
+    order = dispatched_order(account, channel, make_item, link)
+    from stockroom.channels.contracts import Transient
+
+    state.raise_once["confirm_shipments"] = Transient("503 Service Unavailable")
+    engine.sync_account(account, trigger="cli")
+    engine.sync_account(account, trigger="cli")
+    assert state.shipments == []
+    assert ChannelShipment.objects.get(order=order).status == "pending"
+
+    settings.STOCKROOM_SYNC_IN_DOUBT_GRACE_SECONDS = 0
+    engine.sync_account(account, trigger="cli")
+
+    assert len(state.shipments) == 1
+    assert ChannelShipment.objects.get(order=order).status == "sent"
+    assert ChannelWrite.objects.get(kind="shipment").attempts == 2
+
+
+def test_historic_import_of_shipped_orders_sends_no_confirmation(
+    fake_account, channel, make_item, link, mapping
+):
+    account = fake_account()
+    mapping(account)
+    link(account, "CH-H", make_item(on_hand=10))
+    state = channel(account)
+    for n in range(3):
+        state.add_order(channel_order(f"H-{n}", lines=(("CH-H", 1),), status=ChannelOrderStatus.SHIPPED))
+
+    engine.sync_account(account, trigger="cli")
+    engine.sync_account(account, trigger="cli")
+
+    assert state.shipments == []
+    assert set(ChannelShipment.objects.values_list("status", flat=True)) == {"not_needed"}
+    assert not ChannelWrite.objects.filter(kind="shipment").exists()
+
+
+def test_read_only_account_sends_nothing(fake_account, channel, make_item, link, mapping):
+    account = fake_account(hold_shipping_data=True, inventory_update=False)
+    mapping(account)
+    order = dispatched_order(account, channel, make_item, link)
+    ChannelShipment.objects.filter(order=order).update(status="pending")  # e.g. made read-only after dispatch
+
+    engine.sync_account(account, trigger="cli")
+
+    state = channel(account)
+    assert (state.shipments, state.stock_calls) == ([], [])
+    assert ChannelShipment.objects.get(order=order).status == "held"
+    assert not ChannelWrite.objects.filter(kind="shipment").exists()
