@@ -167,6 +167,7 @@ def _detail_context(account, **extra) -> dict:
         "order_sources": accounts.ORDER_SOURCES,
         "mappings": selectors.shipping_mappings(account),
         "carrier_codes": accounts.carrier_codes(account.channel),
+        "credential_fields": accounts.CREDENTIAL_FIELDS,
         "release_warning": accounts.RELEASE_WARNING,
         **extra,
     }

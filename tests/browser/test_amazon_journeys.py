@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus
+from stockroom.core.crypto import mask_secret
 from stockroom.orders.models import ChannelShipment, Order, ShippingMethod
 from tests.browser.conftest import UK_MARKETPLACE
 
@@ -105,6 +106,10 @@ def test_add_an_amazon_account_and_check_it(page, url, amazon_simulator, amazon_
     expect(result.locator("dt:has-text('Marketplaces participated in') + dd")).to_have_text("UK")
     expect(result.locator("dt:has-text('Orders waiting') + dd")).to_have_text("2")
     screen(page, "amazon-account-check-ok")
+    facts = page.locator("section.card").first.locator("dt")
+    expect(facts).to_contain_text(["LWA client id", "LWA client secret", "LWA refresh token"])
+    refresh = page.locator("dt:has-text('LWA refresh token') + dd")
+    expect(refresh).to_have_text(mask_secret(seller["refresh_token"]))
     account = ChannelAccount.objects.get(name="Amazon UK")
     assert (account.endpoint, account.token_url) == (amazon_simulator.base_url, amazon_simulator.token_url)
     assert account.last_check_ok is True
