@@ -36,8 +36,9 @@ def list_orders(request, filters: Query[OrderFilters]):
     )
     if filters.cursor:
         purchased_at, last_id = decode_cursor(filters.cursor, datetime, int)
+        # (purchased_at, id) < cursor, written so that "purchased_at <=" is an index range condition
         orders = orders.filter(
-            Q(purchased_at__lt=purchased_at) | Q(purchased_at=purchased_at, pk__lt=last_id)
+            Q(purchased_at__lte=purchased_at), Q(purchased_at__lt=purchased_at) | Q(pk__lt=last_id)
         )
     page = list(orders[: filters.limit + 1])
     more = len(page) > filters.limit

@@ -142,6 +142,25 @@ def identical_sku_matches(account: ChannelAccount) -> SkuMatchPreview:
     return SkuMatchPreview(tuple(matches), tuple(unmatched))
 
 
+def channel_skus_with_unlinked_open_lines(account: ChannelAccount, channel_skus) -> set[str]:
+    """Which of these channel SKUs appear unlinked on the account's orders that still hold stock."""
+    from stockroom.orders.models import OrderLine  # orders depends on channels: import at call time
+    from stockroom.orders.pipeline import HOLDS_STOCK
+
+    found: set[str] = set()
+    skus = list(dict.fromkeys(channel_skus))
+    for start in range(0, len(skus), 500):
+        found.update(
+            OrderLine.objects.filter(
+                order__account=account,
+                order__status__in=HOLDS_STOCK,
+                stock_item__isnull=True,
+                channel_sku__in=skus[start : start + 500],
+            ).values_list("channel_sku", flat=True)
+        )
+    return found
+
+
 # --- shipping ---------------------------------------------------------------------------------------
 
 

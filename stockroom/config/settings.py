@@ -132,7 +132,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = DATA_DIR / "static"  # only for `collectstatic`; whitenoise serves from the apps' static dirs
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -204,6 +205,8 @@ STOCKROOM_HOOKS = {
     "order_dispatched": ["stockroom.sync.tasks.enqueue_shipments"],
 }
 
+# The stock_changed / order_dispatched hooks enqueue sync work (off only in the test settings).
+STOCKROOM_SYNC_HOOKS_ENABLED = True
 # Extra channel connectors (channel key -> dotted path), merged over stockroom.sync.registry.CONNECTORS.
 STOCKROOM_CONNECTORS: dict[str, str] = {}
 # A stock change is pushed this many seconds later, so a burst of changes makes one update per listing.

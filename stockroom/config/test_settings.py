@@ -11,3 +11,6 @@ from stockroom.config.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING["root"]["level"] = os.environ.get("STOCKROOM_LOG_LEVEL", "WARNING")  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # per test process
+# Sync hooks (stock push, shipping confirmation) stay quiet in tests unless a test switches them on
+# (tests/sync does): accounts made by other tests point at no simulator.
+STOCKROOM_SYNC_HOOKS_ENABLED = False

@@ -82,6 +82,8 @@ class Order(TimeStampedModel):
             ),
         ]
         indexes = [
+            # the unfiltered order book, newest first, keyset-paged (API, web): no sort of every row
+            models.Index(fields=["-purchased_at", "-id"], name="orders_purchased_id"),
             models.Index(fields=["status", "-purchased_at"], name="orders_status_purchased"),
             models.Index(fields=["source", "status", "-purchased_at"], name="orders_src_status_purch"),
             models.Index(fields=["account", "status", "-purchased_at"], name="orders_acct_status_purch"),

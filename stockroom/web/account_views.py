@@ -162,12 +162,15 @@ def _detail_context(account, **extra) -> dict:
     return {
         "account": account,
         "summary": accounts.account_summary(account),
+        "credential_rows": [
+            (label, accounts.masked_credentials(account)[key])
+            for key, label in accounts.CREDENTIAL_FIELDS.items()
+        ],
         "options": accounts.effective_options(account),
         "option_help": accounts.OPTION_HELP,
         "order_sources": accounts.ORDER_SOURCES,
         "mappings": selectors.shipping_mappings(account),
         "carrier_codes": accounts.carrier_codes(account.channel),
-        "credential_fields": accounts.CREDENTIAL_FIELDS,
         "release_warning": accounts.RELEASE_WARNING,
         **extra,
     }
@@ -347,7 +350,7 @@ def listing_log(request, account_id: int, listing_id: int):
 def listings_link_all(request, account_id: int):
     account = _account(account_id)
     if request.method == "POST":
-        ids = [value for value in request.POST.getlist("listing") if value.isdigit()]
+        ids = [value for value in request.POST.get("listings", "").split(",") if value.strip().isdigit()]
         result = services.link_identical_skus(account=account, listing_ids=ids)
         messages.success(
             request,
@@ -361,7 +364,12 @@ def listings_link_all(request, account_id: int):
             )
         return redirect("listings", account_id=account.pk)
     preview = selectors.identical_sku_matches(account)
-    return render(request, "web/accounts/link_all.html", {"account": account, "preview": preview})
+    listing_ids = ",".join(str(m.listing_id) for m in preview.matches)
+    return render(
+        request,
+        "web/accounts/link_all.html",
+        {"account": account, "preview": preview, "listing_ids": listing_ids},
+    )
 
 
 @administrator_required

@@ -322,3 +322,31 @@ def test_shipping_list_unmap_and_carriers(make_account):
     assert not ShippingMethodMapping.objects.exists()
     with pytest.raises(CommandError, match="account Shop has no mapping for shipping method 'Express'"):
         run("shipping", "unmap", "Shop", "Express")
+
+
+def test_edit_changes_only_what_is_given_and_reads_a_new_token_from_stdin(db):
+    run(*add_args("Shop", "--client-id", "i", "--client-secret", SECRET, "--refresh-token", TOKEN))
+    new_token = "Atzr|rotated-0123456789"
+
+    out, err = run(
+        "account",
+        "edit",
+        "Shop",
+        "--marketplaces",
+        "FR,IT",
+        "--secrets-from-stdin",
+        stdin=f"refresh_token={new_token} \n",
+    )
+
+    account = ChannelAccount.objects.get()
+    assert account.credentials == {"client_id": "i", "client_secret": SECRET, "refresh_token": new_token}
+    assert account.marketplaces == ["A13V1IB3VIYZZH", "APJ6JRA9NG5V4"]
+    assert (account.external_account_id, account.region) == ("ACLI", "eu")
+    assert out == "Saved account Shop (refresh_token changed). Next: stockroom account check 'Shop'\n"
+    assert (
+        err
+        == "Warning: LWA refresh token: spaces or line breaks around the value were removed (copy-paste slip?)\n"
+    )
+    assert new_token not in out + err
+    with pytest.raises(CommandError, match="marketplace US belongs to the NA region, not EU"):
+        run("account", "edit", "Shop", "--marketplaces", "US")

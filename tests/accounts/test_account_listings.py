@@ -168,3 +168,53 @@ def test_listing_search_by_channel_sku_item_sku_and_title(make_account, make_ite
         "AMZ-2",
         "AMZ-3",
     ]
+
+
+def test_link_all_allocates_open_orders_waiting_for_the_linked_skus(
+    make_account, make_item, link, make_channel_order
+):
+    account = make_account()
+    make_item("MUG-1", on_hand=3)
+    make_item("CUP-1", on_hand=3)
+    link(account, "mug-1", None)
+    link(account, "CUP-1", None)
+    order_id = import_channel_order(account=account, data=make_channel_order(lines=(("mug-1", 2),))).order_id
+
+    result = services.link_identical_skus(account=account)
+
+    assert [m.channel_sku for m in result.linked] == ["CUP-1", "mug-1"]
+    assert result.orders_relinked == 1
+    order = Order.objects.get(pk=order_id)
+    assert (order.has_unlinked_lines, order.allocation_state) == (False, "full")
+    assert list(Listing.objects.filter(account=account).values_list("status", flat=True)) == [
+        "not_sent",
+        "not_sent",
+    ]
+
+
+def test_import_listings_when_another_import_created_some_meanwhile(make_account, monkeypatch):
+    account = make_account()
+    real_select_for_update = Listing.objects.select_for_update
+
+    class RacingQuery:
+        """Reads the existing listings, then another import inserts "B" before this one writes."""
+
+        def filter(self, **lookups):
+            self.lookups = lookups
+            return self
+
+        def order_by(self, *fields):
+            rows = list(real_select_for_update().filter(**self.lookups).order_by(*fields))
+            Listing.objects.create(account=account, channel_sku="B", title="from the other import")
+            return rows
+
+    monkeypatch.setattr(Listing.objects, "select_for_update", RacingQuery)
+    result = services.import_channel_listings(
+        account=account, listings=[ChannelListing("A", title="a"), ChannelListing("B", title="b")]
+    )
+
+    assert (result.created, result.updated, result.unchanged) == (1, 0, 1)
+    assert dict(Listing.objects.filter(account=account).values_list("channel_sku", "title")) == {
+        "A": "a",
+        "B": "from the other import",
+    }

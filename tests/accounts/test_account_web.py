@@ -251,7 +251,7 @@ def test_ignore_toggle(administrator_client, make_account, link):
     response = administrator_client.post(
         reverse("listing_ignore", args=[account.pk, listing.pk]), {"ignore": "on"}, HTTP_HX_REQUEST="true"
     )
-    assert "Ignored" in response.content.decode()
+    assert "Stock updates off" in response.content.decode()
     assert Listing.objects.get(pk=listing.pk).ignore_sync is True
 
 
@@ -272,10 +272,9 @@ def test_link_all_preview_page_matches_what_apply_links(administrator_client, ma
         ("a-1", "A-1"),
     ]
     assert "ZZZ" in html and "Link these 2" in html
-    for listing_id in ids:
-        assert f'name="listing" value="{listing_id}"' in html
+    assert f'name="listings" value="{ids[0]},{ids[1]}"' in html
 
-    administrator_client.post(url, {"listing": [str(i) for i in ids]})
+    administrator_client.post(url, {"listings": f"{ids[0]},{ids[1]}"})
 
     assert dict(Listing.objects.filter(account=account).values_list("channel_sku", "stock_item__sku")) == {
         "a-1": "A-1",
@@ -331,3 +330,21 @@ def test_hostile_strings_are_stored_intact_and_shown_escaped(administrator_clien
         html = administrator_client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in html and '"><img src=x>' not in html, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover=x 名前 שלום" in html, url
+
+
+def test_link_all_of_thousands_of_listings_posts_within_djangos_field_limit(
+    administrator_client, make_account
+):
+    from stockroom.catalog.models import StockItem
+
+    account = make_account()
+    count = 1500  # more than DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) fields would allow
+    StockItem.objects.bulk_create([StockItem(sku=f"BULK-{n}", title="t") for n in range(count)])
+    Listing.objects.bulk_create([Listing(account=account, channel_sku=f"BULK-{n}") for n in range(count)])
+    url = reverse("listings_link_all", args=[account.pk])
+    ids = administrator_client.get(url).context["listing_ids"]
+
+    response = administrator_client.post(url, {"listings": ids})
+
+    assert response.status_code == 302
+    assert Listing.objects.filter(account=account, stock_item__isnull=True).count() == 0

@@ -44,6 +44,8 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+        if len(self.sleeps) > 10_000:
+            raise AssertionError("sleeping in a loop: the rate limiter never lets the call through")
         self.now += max(0.0, seconds)
 
 

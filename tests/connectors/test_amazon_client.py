@@ -290,3 +290,14 @@ def test_path_parameters_are_escaped(fake_clock):
 
     assert amazon.requests[0].url.raw_path.decode() == "/listings/2021-08-01/items/A1/RED%2FBLUE%201"
     assert json.loads(amazon.requests[0].content) == {"x": 1}
+
+
+def test_pacing_many_calls_never_spins_on_rounding(fake_clock):
+    amazon = Amazon([ok({})] * 40)
+    client = make_client(amazon, fake_clock)
+
+    for _ in range(40):  # patchListingsItem: 5 per second, burst 5
+        client.call("patchListingsItem", path_params={"sellerId": "A1", "sku": "S"}, json_body={})
+
+    assert len(fake_clock.sleeps) == 35
+    assert sum(fake_clock.sleeps) == pytest.approx(35 * 0.2)

@@ -86,3 +86,25 @@ def test_an_unknown_marketplace_fails_the_check_with_the_known_ones():
 
     assert not result.ok
     assert result.message.startswith("Amazon has no Danish marketplace")
+
+
+def test_checking_too_often_says_when_to_try_again():
+    def amazon(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "lwa.test":
+            return httpx.Response(200, json={"access_token": "Atza|1", "expires_in": 3600})
+        if request.url.path.startswith("/sellers/"):
+            return httpx.Response(200, json={"payload": [{"marketplace": {"id": "A1F83G8C2ARO7P"}}]})
+        if request.url.path.startswith("/listings/"):
+            return httpx.Response(200, json={"items": []})
+        return httpx.Response(200, json={"orders": []})
+
+    con = connector(amazon)
+    results = [con.check(orders_since=None) for _ in range(16)]  # getMarketplaceParticipations: burst 15
+
+    assert [r.ok for r in results] == [True] * 15 + [False]
+    elapsed = con.client.clock.monotonic() - 1000.0  # FakeClock time spent pacing searchListingsItems
+    wait = 1 / 0.016 - elapsed  # getMarketplaceParticipations: 0.016 per second, burst 15
+    assert (
+        results[-1].message
+        == f"Amazon limits how often an account can be checked; try again in {wait:.0f} s."
+    )

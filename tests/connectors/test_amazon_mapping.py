@@ -15,7 +15,7 @@ from stockroom.channels.contracts import (
     ShipmentLine,
     WriteOutcome,
 )
-from stockroom.connectors.amazon import mapping
+from stockroom.connectors.amazon import mapping, schemas
 
 from .conftest import amazon_file, amazon_json, sandbox_examples
 
@@ -423,3 +423,37 @@ def test_a_shipment_amazon_would_refuse_is_refused_before_sending():
         mapping.confirm_shipment_body(_shipment(carrier_code="Other"), "X")
     with pytest.raises(mapping.MappingError, match="tracking number"):
         mapping.confirm_shipment_body(_shipment(tracking_number=" "), "X")
+
+
+def test_amazons_own_sample_answers_read_into_the_schemas():
+    feed = schemas.Feed.model_validate(amazon_json("samples/amazon-samples/feeds-getFeed.response.json"))
+    feed_doc = schemas.Document.model_validate(
+        amazon_json("samples/amazon-samples/feeds-getFeedDocument.response.json")
+    )
+    report = schemas.Report.model_validate(
+        amazon_json("samples/amazon-samples/reports-getReport.response.json")
+    )
+    report_doc = schemas.Document.model_validate(
+        amazon_json("samples/amazon-samples/reports-getReportDocument.response.json")
+    )
+
+    assert (feed.processing_status, feed.result_feed_document_id) == (
+        "DONE",
+        "amzn1.tortuga.result.3.ed4cd0d8-447b-4c22-8a3e-52b69EXAMPLE",
+    )
+    assert feed_doc.url == "http://localhost:3000/resources/feeds-feedResultDocument.xml"
+    assert (report.report_id, report.processing_status, len(report.marketplace_ids)) == (
+        "383187020424",
+        "DONE",
+        5,
+    )
+    assert (report_doc.compression_algorithm, report_doc.document_id) == (
+        "GZIP",
+        "amzn1.spdoc.1.4.na.52d7591e-de2b-4d70-8fb1-0923856f9d59.T2OL05CQTET8D2.3211",
+    )
+    participations = schemas.ParticipationsResponse.model_validate(
+        sandbox_examples("sellers.json", "/sellers/v1/marketplaceParticipations")[0]["response"]
+    )
+    assert [(p.marketplace.id, p.participation.is_participating) for p in participations.payload] == [
+        ("ATVPDKIKX0DER", True)
+    ]

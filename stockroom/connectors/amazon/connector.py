@@ -173,9 +173,17 @@ class AmazonConnector:
             participations = ops.get_marketplace_participations(client).payload
         except AuthFailed as exc:
             return CheckResult(False, exc.message + "." + space_hint)
+        except RateLimited as exc:
+            return CheckResult(
+                False,
+                f"Amazon limits how often an account can be checked; try again in {exc.retry_after:.0f} s.",
+            )
         except ChannelError as exc:
             return CheckResult(
-                False, f"Amazon could not be reached ({exc.message}); try again in a few minutes."
+                False,
+                f"Amazon could not be reached ({exc.message}). Check the endpoint "
+                f"({self.client.endpoint}) and token URL ({self.client.token_url}), or try again in a few "
+                "minutes.",
             )
         participating = [p.marketplace.id for p in participations if p.participation.is_participating]
         codes = tuple(marketplace_code(mp) for mp in participating)
@@ -205,7 +213,7 @@ class AmazonConnector:
         except ChannelError as exc:
             return CheckResult(False, f"Amazon could not be reached ({exc.message}); try again later.", codes)
         warnings = [f"the {label} has a leading or trailing space" for label in spaced]
-        waiting = None
+        waiting, more = None, False
         try:
             waiting, more = self._count_waiting(orders_since)
             if more:
@@ -222,10 +230,11 @@ class AmazonConnector:
                     )
             except ChannelError:
                 pass
-        what = "order report documents" if source != "orders_api" else "orders"
         message = f"Connected to Amazon as seller {self.seller_id} on {', '.join(codes)}."
         if waiting is not None:
-            message += f" {waiting}{'+' if waiting and warnings and 'more than' in warnings[-1] else ''} {what} to download."
+            noun = "order report document" if source != "orders_api" else "order"
+            plural = "" if waiting == 1 and not more else "s"
+            message += f" {waiting}{'+' if more else ''} {noun}{plural} to download."
         return CheckResult(True, message, codes, waiting, tuple(warnings))
 
     def _count_waiting(self, since: datetime | None) -> tuple[int, bool]:
@@ -414,7 +423,9 @@ class AmazonConnector:
     def _report_pages(self, report, rdts: RestrictedTokens) -> Iterator[OrderPage]:
         data, content_type = self._download_report(report.report_document_id, report.report_type, rdts)
         japanese = any(m.code == "JP" for m in self._marketplaces())
-        default = self._default_marketplace()
+        # the XML shipping report names no marketplace: the report's own, when it covers one
+        ids = report.marketplace_ids
+        default = marketplace_code(ids[0]) if len(ids) == 1 else self._default_marketplace()
         try:
             if data.lstrip()[:5] == b"<?xml" or data.lstrip()[:1] == b"<":
                 orders, failed = mapping.orders_from_xml_report(data, default_marketplace=default)

@@ -1,4 +1,4 @@
-"""stockroom account add|list|show|check|enable|disable|set|release-held."""
+"""stockroom account add|edit|list|show|check|enable|disable|set|release-held."""
 
 from __future__ import annotations
 
@@ -90,6 +90,21 @@ class Command(BaseCommand):
         add.add_argument("--token-url", default="", help="LWA token URL override (simulator, sandbox)")
         add_json_flag(add)
 
+        edit = sub.add_parser(
+            "edit", help="change an account (not its name); options left out keep their value"
+        )
+        edit.add_argument("name")
+        edit.add_argument("--seller-id", default=None)
+        edit.add_argument("--region", default=None)
+        edit.add_argument("--marketplaces", default=None)
+        edit.add_argument("--client-id", default=None)
+        edit.add_argument("--client-secret", default=None)
+        edit.add_argument("--refresh-token", default=None)
+        edit.add_argument("--secrets-from-stdin", action="store_true")
+        edit.add_argument("--endpoint", default=None, help="empty string to go back to Amazon's endpoint")
+        edit.add_argument("--token-url", default=None)
+        add_json_flag(edit)
+
         listing = sub.add_parser("list", help="list accounts in synchronisation order")
         add_json_flag(listing)
         for action, text in (
@@ -150,6 +165,37 @@ class Command(BaseCommand):
             {**summary.as_dict(), "warnings": list(saved.warnings)},
             f"Added account {summary.name} ({summary.seller_id}, {summary.region}, "
             f"{','.join(summary.marketplaces)}). Next: stockroom account check {summary.name!r}",
+        )
+
+    def do_edit(self, options):
+        account = selectors.account_by_name(options["name"])
+        secrets = (
+            parse_secrets((options.get("stdin") or sys.stdin).read()) if options["secrets_from_stdin"] else {}
+        )
+        for key in SECRET_ENV:
+            if options.get(key) is not None:
+                secrets[key] = options[key]
+
+        def given(option, current):
+            return current if options.get(option) is None else options[option]
+
+        saved = accounts.edit_amazon_account(
+            account=account,
+            seller_id=given("seller_id", account.external_account_id),
+            region=given("region", account.region),
+            marketplaces=given("marketplaces", accounts.marketplace_codes(account)),
+            endpoint=given("endpoint", account.endpoint),
+            token_url=given("token_url", account.token_url),
+            **secrets,
+        )
+        warn(self, saved.warnings)
+        summary = accounts.account_summary(saved.account)
+        changed = ", ".join(sorted(secrets)) or "no secrets"
+        emit(
+            self,
+            options,
+            {**summary.as_dict(), "warnings": list(saved.warnings)},
+            f"Saved account {summary.name} ({changed} changed). Next: stockroom account check {summary.name!r}",
         )
 
     def do_list(self, options):

@@ -1,0 +1,97 @@
+"""stockroom orders list|process."""
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from stockroom.api.schemas import OrderSummaryOut
+from stockroom.core.errors import InvalidInput, NotFound
+from stockroom.orders import selectors, services
+from stockroom.orders.models import Order
+from stockroom.orders.pipeline import AllocationState, OrderStatus
+from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
+
+MAX_LIMIT = 10_000
+
+
+def order_by_reference(reference: str) -> Order:
+    """The order whose external order id is ``reference``, else whose id it is."""
+    reference = (reference or "").strip()
+    matches = list(Order.objects.filter(external_order_id=reference).select_related("account")[:2])
+    if len(matches) > 1:
+        raise InvalidInput(
+            f"order id {reference} exists on several accounts ({', '.join(str(o.account) for o in matches)}); "
+            "give Stockroom's numeric id instead (see `stockroom orders list`)"
+        )
+    if matches:
+        return matches[0]
+    if reference.isdigit():
+        order = Order.objects.filter(pk=int(reference)).first()
+        if order:
+            return order
+    raise NotFound(f"no order with external order id or id {reference[:100]!r}")
+
+
+def _row(order: Order) -> str:
+    when = timezone.localtime(order.purchased_at).strftime("%Y-%m-%d %H:%M")
+    flags = " ".join(
+        flag
+        for flag, on in (
+            ("ON HOLD", order.on_hold),
+            ("UNLINKED", order.has_unlinked_lines),
+            (order.get_allocation_state_display().upper(), order.allocation_state in ("partial", "none")),
+        )
+        if on
+    )
+    return (
+        f"{order.pk:>7}  {order.external_order_id:<22} {order.source:<8} {order.status:<10} {when}  "
+        f"{order.currency} {order.total:>9}  {order.buyer_name[:30]}" + (f"  [{flags}]" if flags else "")
+    )
+
+
+class Command(BaseCommand):
+    help = "List orders of the order book, or process (dispatch) one."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        listing = sub.add_parser("list", help="orders, newest first")
+        listing.add_argument("--source", default="", help="channel key (e.g. amazon) or manual")
+        listing.add_argument("--status", default="", choices=[""] + list(OrderStatus.values))
+        listing.add_argument("--allocation", default="", choices=[""] + list(AllocationState.values))
+        listing.add_argument("--search", default="", help="order id, buyer name or SKU")
+        listing.add_argument("--limit", type=int, default=50, help=f"at most this many (1..{MAX_LIMIT})")
+        add_json_flag(listing)
+
+        process = sub.add_parser("process", help="dispatch an order with a tracking number and method")
+        process.add_argument("order", help="external order id (e.g. 202-1234567-1234567) or Stockroom's id")
+        process.add_argument("--tracking", default="", help="tracking number")
+        process.add_argument("--method", required=True, help="shipping method")
+        add_json_flag(process)
+
+    @stockroom_errors
+    def handle(self, *args, **options):
+        if options["action"] == "list":
+            if not 1 <= options["limit"] <= MAX_LIMIT:
+                raise InvalidInput(f"--limit must be between 1 and {MAX_LIMIT}, got {options['limit']}")
+            orders = list(
+                selectors.order_list(
+                    source=options["source"],
+                    status=options["status"],
+                    search=options["search"],
+                    allocation_state=options["allocation"],
+                )[: options["limit"]]
+            )
+            data = [OrderSummaryOut.from_orm(order).model_dump(mode="json") for order in orders]
+            emit(self, options, data, "\n".join(map(_row, orders)) or "No orders match.")
+            return
+        order = order_by_reference(options["order"])
+        order = services.process_order(
+            order_id=order.pk, tracking_number=options["tracking"], shipping_method=options["method"]
+        )
+        data = OrderSummaryOut.from_orm(order).model_dump(mode="json")
+        tracking = f", tracking {order.tracking_number}" if order.tracking_number else ""
+        emit(
+            self,
+            options,
+            data,
+            f"Processed order {order.external_order_id}: {order.shipping_method}{tracking}",
+        )
