@@ -19,6 +19,14 @@ from tests.browser.conftest import UK_MARKETPLACE
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(autouse=True)
+def hooks_on(settings):
+    """As in production: a stock change pushes to the channels and a dispatch is confirmed at once
+    (the test settings switch these hooks off for suites whose accounts point at no simulator)."""
+    settings.STOCKROOM_SYNC_HOOKS_ENABLED = True
+
+
 ADDRESS = {
     "name": "Ann Buyer",
     "address_line1": "1 High Street",
@@ -63,6 +71,26 @@ def synchronise(page, url):
     page.get_by_role("button", name="Synchronise now").click()
     expect(page.locator(".messages")).to_contain_text("in the background; progress is shown below")
     expect(page.locator("#sync-progress")).to_contain_text("Finished. See run history and sync issues.")
+
+
+def order_downloaded(page, url, sim, account, make_item, link, *, buyer):
+    """One Amazon order for a listing linked to a stock item, downloaded by pressing Synchronise."""
+    sim.create_listing(account.external_account_id, "MUG-1", quantity=5)
+    link(account, "MUG-1", make_item("MUG", on_hand=5))
+    ShippingMethod.objects.get_or_create(name="Royal Mail 48")
+    order_id = place(sim, account, "MUG-1", buyer=buyer)
+    listable(sim)
+    synchronise(page, url)
+    return Order.objects.get(external_order_id=order_id)
+
+
+def process_order(page, url, order, tracking, shipping_method):
+    page.goto(url(f"/orders/{order.pk}/"))
+    page.get_by_label("Tracking number").fill(tracking)
+    page.get_by_label("Shipping method").select_option(shipping_method)
+    page.get_by_role("button", name="Process order").click()
+    expect(page.get_by_role("heading", name="Processing results")).to_be_visible()
+    expect(page.get_by_text(f"1 processed with {shipping_method}.")).to_be_visible()
 
 
 # --- 1. add an Amazon account and check it -----------------------------------------------------------
@@ -397,21 +425,13 @@ def test_amazon_error_on_a_confirmation_is_shown_and_sent_once_cleared(
     # given an order downloaded from Amazon, and Amazon failing its next confirmShipment calls
     account = amazon_account("Amazon UK")
     seller = account.external_account_id
-    amazon_sim.create_listing(seller, "MUG-1", quantity=5)
-    link(account, "MUG-1", make_item("MUG", on_hand=5))
-    ShippingMethod.objects.create(name="Royal Mail 48")
-    order_id = place(amazon_sim, account, "MUG-1", buyer="Margaret Hamilton")
-    listable(amazon_sim)
-    synchronise(page, url)
+    order = order_downloaded(page, url, amazon_sim, account, make_item, link, buyer="Margaret Hamilton")
+    order_id = order.external_order_id
     amazon_sim.set_fault("v0.confirmShipment", "http_500", count=100)
     cause = "Amazon answered confirmShipment with 500 (an HTML error page); it will be retried"
 
     # when the seller processes it (the confirmation is sent at once)
-    order = Order.objects.get(external_order_id=order_id)
-    page.goto(url(f"/orders/{order.pk}/"))
-    page.get_by_label("Tracking number").fill("RM100000009GB")
-    page.get_by_label("Shipping method").select_option("Royal Mail 48")
-    page.get_by_role("button", name="Process order").click()
+    process_order(page, url, order, "RM100000009GB", "Royal Mail 48")
 
     # then the order says the confirmation is waiting, and why
     page.goto(url(f"/orders/{order.pk}/"))
@@ -445,17 +465,10 @@ def test_sync_issue_for_an_unmapped_shipping_method_is_retried_and_resolved(
     # given an order from Amazon processed with a shipping method the account has no mapping for
     account = amazon_account("Amazon UK")
     seller = account.external_account_id
-    amazon_sim.create_listing(seller, "MUG-1", quantity=5)
-    link(account, "MUG-1", make_item("MUG", on_hand=5))
+    order = order_downloaded(page, url, amazon_sim, account, make_item, link, buyer="Grace Hopper")
+    order_id = order.external_order_id
     ShippingMethod.objects.create(name="DPD Next Day")
-    order_id = place(amazon_sim, account, "MUG-1", buyer="Grace Hopper")
-    listable(amazon_sim)
-    synchronise(page, url)
-    order = Order.objects.get(external_order_id=order_id)
-    page.goto(url(f"/orders/{order.pk}/"))
-    page.get_by_label("Tracking number").fill("DPD0000001")
-    page.get_by_label("Shipping method").select_option("DPD Next Day")
-    page.get_by_role("button", name="Process order").click()
+    process_order(page, url, order, "DPD0000001", "DPD Next Day")
 
     # when the seller synchronises, the sync issue says what to do
     synchronise(page, url)
