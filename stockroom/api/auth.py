@@ -8,9 +8,7 @@ from ninja.security import HttpBearer
 
 from stockroom.api.tokens import authenticate_api_token
 from stockroom.core.errors import StockroomError
-
-ADMINISTRATOR = "Administrator"
-WAREHOUSE_STAFF = "Warehouse staff"
+from stockroom.web.permissions import ADMINISTRATOR, WAREHOUSE_STAFF  # the roles are the web's groups
 
 
 class Forbidden(StockroomError):

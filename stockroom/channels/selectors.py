@@ -168,10 +168,12 @@ def shipping_mappings(account: ChannelAccount) -> QuerySet[ShippingMethodMapping
     return ShippingMethodMapping.objects.filter(account=account).order_by("shipping_method")
 
 
-def attention_counts() -> dict[str, int]:
-    """For the dashboard: listings whose last stock submission failed, and enabled accounts whose
-    last Check API failed."""
+def attention_counts() -> dict:
+    """For the dashboard: listings whose last stock submission failed (and the ids of the accounts
+    they belong to, oldest account first), and enabled accounts whose last Check API failed."""
+    errors = Listing.objects.filter(status=ListingStatus.ERROR)
     return {
-        "listings_in_error": Listing.objects.filter(status=ListingStatus.ERROR).count(),
+        "listings_in_error": errors.count(),
+        "listing_error_accounts": sorted(set(errors.values_list("account_id", flat=True).distinct())),
         "accounts_failing": ChannelAccount.objects.filter(enabled=True, last_check_ok=False).count(),
     }

@@ -53,11 +53,23 @@ PRODUCTS = [
     ("KNIFE-OPINEL", "Pocket knife no. 8", 9, "29.00"),
     ("TEA-EARLGREY", "Earl Grey loose tea 250 g", 75, "7.50"),
 ]
-BUYERS = ["Amelia Hughes", "Jonas Weber", "Chloé Martin", "山田 太郎", "Olivia Smith", "Liam O'Brien",
-          "Sofia Rossi", "Noah Müller", "Mia Johnson", "Lucas Dubois"]
-SHIPPING = [("Royal Mail Tracked 48", "Royal Mail", "", "Tracked 48"),
-            ("UPS Standard", "UPS", "", "Standard"),
-            ("Local courier", "Other", "Leeds Couriers", "Same day")]
+BUYERS = [
+    "Amelia Hughes",
+    "Jonas Weber",
+    "Chloé Martin",
+    "山田 太郎",
+    "Olivia Smith",
+    "Liam O'Brien",
+    "Sofia Rossi",
+    "Noah Müller",
+    "Mia Johnson",
+    "Lucas Dubois",
+]
+SHIPPING = [
+    ("Royal Mail Tracked 48", "Royal Mail", "", "Tracked 48"),
+    ("UPS Standard", "UPS", "", "Standard"),
+    ("Local courier", "Other", "Leeds Couriers", "Same day"),
+]
 
 
 def demo_login() -> tuple[str, str]:
@@ -81,28 +93,65 @@ def seed_simulator(control) -> None:
         if seller.seller_id in existing:
             continue
         control.create_seller(
-            seller.seller_id, region=seller.region.upper(), marketplaces=list(seller.marketplace_ids),
-            client_id=f"amzn1.application-oa2-client.demo{n}", client_secret=f"demo-secret-{n}",
-            refresh_token=f"Atzr|demo-refresh-{n}", name=seller.account_name,
+            seller.seller_id,
+            region=seller.region.upper(),
+            marketplaces=list(seller.marketplace_ids),
+            client_id=f"amzn1.application-oa2-client.demo{n}",
+            client_secret=f"demo-secret-{n}",
+            refresh_token=f"Atzr|demo-refresh-{n}",
+            name=seller.account_name,
         )
-        for i, (sku, _title, _stock, _price) in enumerate(PRODUCTS):
-            control.create_listing(seller.seller_id, sku, quantity=0, asin=f"B0DEMO{n}{i:04d}")
-        control.create_listing(seller.seller_id, f"FBA-{PRODUCTS[0][0]}", quantity=50, asin=f"B0DEMO{n}9999",
-                               fulfillment_channel="AMAZON_EU" if seller.region == "eu" else "AMAZON_NA")
+        # listed before Stockroom arrived, with the seller's last known stock; Stockroom corrects it
+        for i, (sku, _title, stock, _price) in enumerate(PRODUCTS):
+            control.create_listing(seller.seller_id, sku, quantity=stock, asin=f"B0DEMO{n}{i:04d}")
+        control.create_listing(
+            seller.seller_id,
+            f"FBA-{PRODUCTS[0][0]}",
+            quantity=50,
+            asin=f"B0DEMO{n}9999",
+            fulfillment_channel="AMAZON_EU" if seller.region == "eu" else "AMAZON_NA",
+        )
 
 
-def place_random_order(control, rng: random.Random) -> str:
+def place_random_order(control, rng: random.Random, **extra) -> str:
     seller = rng.choice(SELLERS)
     lines = rng.sample(PRODUCTS, k=rng.choice([1, 1, 1, 2, 3]))
     buyer = rng.choice(BUYERS)
     result = control.place_order(
-        seller.seller_id, marketplace_id=rng.choice(seller.marketplace_ids),
-        items=[{"sku": sku, "quantity": rng.choice([1, 1, 2]), "unit_price": price} for sku, _t, _s, price in lines],
+        seller.seller_id,
+        marketplace_id=rng.choice(seller.marketplace_ids),
+        items=[
+            {"sku": sku, "quantity": rng.choice([1, 1, 2]), "unit_price": price}
+            for sku, _t, _s, price in lines
+        ],
         buyer_name=buyer,
-        address={"name": buyer, "address_line1": f"{rng.randint(1, 200)} High Street", "city": "Leeds",
-                 "postal_code": "LS1 4AP", "country_code": "GB" if seller.region == "eu" else "US"},
+        address={
+            "name": buyer,
+            "address_line1": f"{rng.randint(1, 200)} High Street",
+            "city": "Leeds",
+            "postal_code": "LS1 4AP",
+            "country_code": "GB" if seller.region == "eu" else "US",
+        },
+        **extra,
     )
     return result["order_id"]
+
+
+def place_first_orders(control) -> None:
+    """Orders from the last few hours (two already shipped on Amazon), so the first sync has work.
+
+    Newer orders appear about two minutes after they are placed: Amazon's searchOrders only lists
+    changes older than two minutes.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(3)
+    now = datetime.now(UTC)
+    for n in range(10):
+        created = now - timedelta(minutes=15 + 17 * n)
+        place_random_order(
+            control, rng, created_at=created.isoformat(), **({"status": "Shipped"} if n >= 8 else {})
+        )
 
 
 def seed_stockroom(base_url: str) -> None:
@@ -125,10 +174,15 @@ def seed_stockroom(base_url: str) -> None:
         account = ChannelAccount.objects.filter(external_account_id=seller.seller_id).first()
         if account is None:
             account = accounts.add_amazon_account(
-                name=seller.account_name, seller_id=seller.seller_id, region=seller.region,
-                marketplaces=list(seller.marketplaces), client_id=f"amzn1.application-oa2-client.demo{n}",
-                client_secret=f"demo-secret-{n}", refresh_token=f"Atzr|demo-refresh-{n}",
-                endpoint=base_url, token_url=base_url + "/auth/o2/token",
+                name=seller.account_name,
+                seller_id=seller.seller_id,
+                region=seller.region,
+                marketplaces=list(seller.marketplaces),
+                client_id=f"amzn1.application-oa2-client.demo{n}",
+                client_secret=f"demo-secret-{n}",
+                refresh_token=f"Atzr|demo-refresh-{n}",
+                endpoint=base_url,
+                token_url=base_url + "/auth/o2/token",
             ).account
         elif account.endpoint != base_url:
             account.endpoint, account.token_url = base_url, base_url + "/auth/o2/token"
@@ -136,8 +190,13 @@ def seed_stockroom(base_url: str) -> None:
         accounts.import_listings(account)
         link_identical_skus(account=account)
         for method, carrier, carrier_name, ship_method in SHIPPING:
-            accounts.map_shipping_method(account=account, shipping_method=method, carrier_code=carrier,
-                                         carrier_name=carrier_name, ship_method=ship_method)
+            accounts.map_shipping_method(
+                account=account,
+                shipping_method=method,
+                carrier_code=carrier,
+                carrier_name=carrier_name,
+                ship_method=ship_method,
+            )
 
 
 class OrderGenerator(threading.Thread):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from statistics import median
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -131,3 +132,15 @@ def sale_to_channel_latency(days: int = 7) -> list[dict]:
                 }
             )
     return points
+
+
+def sale_to_confirmation_by_day(days: int = 7) -> list[dict]:
+    """``sale_to_channel_latency`` per import day, for the dashboard chart:
+    [{"day": date, "median_seconds": float, "max_seconds": float}], oldest first; [] without data."""
+    per_day: dict = defaultdict(list)
+    for point in sale_to_channel_latency(days):
+        per_day[timezone.localdate(point["imported_at"])].append(point["seconds"])
+    return [
+        {"day": day, "median_seconds": float(median(values)), "max_seconds": float(max(values))}
+        for day, values in sorted(per_day.items())
+    ]

@@ -23,6 +23,8 @@ class SortOption:
     key: str
     field: str
     kind: type = str  # str, int, Decimal or datetime: how the cursor value is read back
+    nullable: bool = False  # NULLs sort as the smallest values; NOT NULL columns keep plain
+    # ORDER BY so the database can walk an index on them
 
 
 @dataclass
@@ -61,16 +63,19 @@ def _decode(cursor: str, kind: type):
         return None
 
 
-def _seek(name: str, value, pk, *, forward: bool, descending: bool) -> Q:
-    """Rows after (value, pk) in the given direction, treating NULL sort values as smallest."""
+def _seek(name: str, value, pk, *, forward: bool, descending: bool, nullable: bool) -> Q:
+    """Rows after (value, pk) in the given direction, treating NULL sort values as smallest.
+
+    ``value >= v AND (value > v OR pk > p)``: the first term is a plain range on the sort column,
+    so an index on it is used (the OR alone would not be)."""
     greater = forward != descending
     op = "gt" if greater else "lt"
     if value is None:
         if greater:
             return Q(**{f"{name}__isnull": True, f"pk__{op}": pk}) | Q(**{f"{name}__isnull": False})
         return Q(**{f"{name}__isnull": True, f"pk__{op}": pk})
-    condition = Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"pk__{op}": pk})
-    if not greater:
+    condition = Q(**{f"{name}__{op}e": value}) & (Q(**{f"{name}__{op}": value}) | Q(**{f"pk__{op}": pk}))
+    if nullable and not greater:
         condition |= Q(**{f"{name}__isnull": True})
     return condition
 
@@ -93,7 +98,10 @@ def paginate(
 
     def ordered(reverse: bool) -> QuerySet:
         down = descending != reverse
-        expression = F(name).desc(nulls_last=True) if down else F(name).asc(nulls_first=True)
+        if option.nullable:
+            expression = F(name).desc(nulls_last=True) if down else F(name).asc(nulls_first=True)
+        else:
+            expression = F(name).desc() if down else F(name).asc()
         return queryset.order_by(expression, "-pk" if down else "pk")
 
     after, before = params.get("after", ""), params.get("before", "")
@@ -106,9 +114,13 @@ def paginate(
     if cursor is not None:
         value, pk = cursor
         if backwards:
-            query = ordered(True).filter(_seek(name, value, pk, forward=False, descending=descending))
+            query = ordered(True).filter(
+                _seek(name, value, pk, forward=False, descending=descending, nullable=option.nullable)
+            )
         else:
-            query = query.filter(_seek(name, value, pk, forward=True, descending=descending))
+            query = query.filter(
+                _seek(name, value, pk, forward=True, descending=descending, nullable=option.nullable)
+            )
 
     rows = list(query[: per_page + 1])
     more = len(rows) > per_page

@@ -198,6 +198,24 @@ def test_orders_arrive_once_across_pages_and_the_cursor_comes_last(sim, control,
     assert abs(cursor - (sim_now - timedelta(minutes=2))) <= timedelta(seconds=5)
 
 
+def test_a_first_sync_reads_the_whole_lookback_window_by_window_in_one_run(sim, control, seller):
+    control.create_listing(seller["seller_id"], "SKU-1", quantity=10)
+    now = datetime.now(UTC)
+    old = place(control, seller, created_at=(now - timedelta(days=5)).isoformat())
+    recent = place(control, seller, created_at=(now - timedelta(hours=1)).isoformat())
+
+    pages = list(connect(sim, seller).fetch_orders(cursor=None, since=None))
+
+    ids = [o.external_order_id for p in pages for o in p.orders]
+    assert sorted(ids) == sorted([old["order_id"], recent["order_id"]])
+    assert [p.done for p in pages] == [False] * (len(pages) - 1) + [True]
+    assert [p.next_cursor is not None for p in pages] == [False] * (len(pages) - 1) + [True]
+    assert 6 <= len(pages) <= 8  # seven days read a day at a time, the last window up to now - 2 min
+    cursor = datetime.fromisoformat(pages[-1].next_cursor.replace("Z", "+00:00"))
+    assert abs(cursor - (datetime.now(UTC) - timedelta(minutes=2))) <= timedelta(seconds=30)
+    no_throttling(control)
+
+
 def test_a_late_order_is_caught_by_the_overlap_of_the_next_run(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=10)
     early = place(control, seller)

@@ -45,7 +45,11 @@ def test_channel_attention_counts(make_account, link):
     disabled.save()
     link(failing, "A", None, status=ListingStatus.ERROR)
     link(failing, "B", None, status=ListingStatus.CONFIRMED)
-    assert channel_attention_counts() == {"listings_in_error": 1, "accounts_failing": 1}
+    assert channel_attention_counts() == {
+        "listings_in_error": 1,
+        "listing_error_accounts": [failing.pk],
+        "accounts_failing": 1,
+    }
 
 
 def test_orders_per_day_groups_by_local_day_and_source(make_account):

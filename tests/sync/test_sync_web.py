@@ -13,7 +13,7 @@ from stockroom.channels.models import ListingStatusLog
 from stockroom.orders.models import Order
 from stockroom.sync import engine
 from stockroom.sync.models import SyncIssue, SyncRun
-from stockroom.sync.selectors import sale_to_channel_latency
+from stockroom.sync.selectors import sale_to_channel_latency, sale_to_confirmation_by_day
 from stockroom.web.permissions import ADMINISTRATOR, WAREHOUSE_STAFF
 from tests.conftest import channel_order
 
@@ -123,7 +123,7 @@ def test_issues_show_raw_data_escaped_and_retry_and_resolve_work(admin_web, fake
 
 
 def test_sale_to_channel_latency_measures_import_to_last_confirmation(fake_account, channel, make_item, link):
-    assert sale_to_channel_latency(7) == []
+    assert sale_to_channel_latency(7) == [] and sale_to_confirmation_by_day(7) == []
     first, second = fake_account("L1"), fake_account("L2")
     item = make_item(on_hand=5)
     listing_a, listing_b = link(first, "LA", item), link(second, "LB", item)
@@ -142,4 +142,7 @@ def test_sale_to_channel_latency_measures_import_to_last_confirmation(fake_accou
 
     assert sale_to_channel_latency(7) == [
         {"order_id": order.pk, "external_order_id": "LAT-1", "imported_at": order.created_at, "seconds": 3.0}
+    ]
+    assert sale_to_confirmation_by_day(7) == [
+        {"day": timezone.localdate(order.created_at), "median_seconds": 3.0, "max_seconds": 3.0}
     ]

@@ -5,11 +5,13 @@
 """
 
 import itertools
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from stockroom.orders.models import ChannelShipment, ShipmentStatus
 from stockroom.web.permissions import ADMINISTRATOR, WAREHOUSE_STAFF
 
 PASSWORD = "correct horse battery"
@@ -50,3 +52,17 @@ def staff_client(staff_user):
     client = Client()
     client.force_login(staff_user)
     return client
+
+
+def failed_shipment(order, *, last_error: str = "") -> ChannelShipment:
+    """A shipping confirmation for ``order`` (a channel order) that the channel refused."""
+    return ChannelShipment.objects.create(
+        order=order,
+        account=order.account,
+        status=ShipmentStatus.ERROR,
+        package_reference=str(order.pk),
+        shipping_method="Royal Mail 48",
+        tracking_number="T",
+        shipped_at=datetime(2026, 11, 21, tzinfo=UTC),
+        last_error=last_error,
+    )

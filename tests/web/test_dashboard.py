@@ -1,15 +1,16 @@
 """Dashboard counts and charts."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
 
 from stockroom.channels.models import ListingStatus
-from stockroom.orders.models import ChannelShipment, Order, ShipmentStatus
+from stockroom.orders.models import Order
 from stockroom.orders.services import import_channel_order
 from stockroom.web.views import dashboard as dashboard_view
 from tests.conftest import channel_order
+from tests.web.conftest import failed_shipment
 
 
 def _tiles(response) -> dict:
@@ -25,15 +26,7 @@ def test_counts_link_to_filtered_lists(admin_client, make_account, make_item, li
     import_channel_order(account=account, data=channel_order("SHORT", lines=(("AMZ-MUG", 3),)))
     import_channel_order(account=account, data=channel_order("UNLINKED", lines=(("NOPE", 1),)))
     failed = Order.objects.get(external_order_id="OK")
-    ChannelShipment.objects.create(
-        order=failed,
-        account=account,
-        status=ShipmentStatus.ERROR,
-        package_reference="1",
-        shipping_method="x",
-        tracking_number="",
-        shipped_at=datetime(2026, 11, 21, tzinfo=UTC),
-    )
+    failed_shipment(failed)
     account.last_check_ok = False
     account.save()
     tiles = _tiles(admin_client.get(reverse("dashboard")))
@@ -41,12 +34,15 @@ def test_counts_link_to_filtered_lists(admin_client, make_account, make_item, li
     assert tiles["unlinked"] == (1, "/orders/?unlinked=1")
     assert tiles["short"] == (1, "/orders/?allocation=short")
     assert tiles["failed_shipments"] == (1, "/orders/?status=all&shipment=error")
-    assert tiles["listings_error"][0] == 1
+    assert tiles["listings_error"] == (1, f"/accounts/{account.pk}/listings/?status=error")
     assert tiles["accounts_failing"][0] == 1
 
 
-def test_staff_do_not_see_the_accounts_tile(staff_client, db):
-    assert "accounts_failing" not in _tiles(staff_client.get(reverse("dashboard")))
+def test_staff_see_no_links_to_account_screens(staff_client, make_account, link):
+    link(make_account(), "X", None, status=ListingStatus.ERROR)
+    tiles = _tiles(staff_client.get(reverse("dashboard")))
+    assert "accounts_failing" not in tiles
+    assert tiles["listings_error"] == (1, "")
 
 
 def test_orders_chart_counts_per_day_and_source(staff_client, make_account, make_item, link):

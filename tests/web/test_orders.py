@@ -9,10 +9,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stockroom.orders.models import ChannelShipment, Order, ShipmentStatus, ShippingMethod
+from stockroom.orders.models import ChannelShipment, Order, ShippingMethod
 from stockroom.orders.pipeline import OrderStatus
 from stockroom.orders.services import import_channel_order
 from tests.conftest import channel_order
+from tests.web.conftest import failed_shipment
 
 
 @pytest.fixture
@@ -206,16 +207,7 @@ def test_detail_shows_lines_warnings_shipment_and_history(staff_client, shop, me
     assert "Imported from Shop UK" in html
     assert "9.99 GBP" in html
     linked = _order(shop, "A-2")
-    ChannelShipment.objects.create(
-        order=linked,
-        account=shop,
-        status=ShipmentStatus.ERROR,
-        package_reference="1",
-        shipping_method="Royal Mail 48",
-        tracking_number="T",
-        shipped_at=datetime(2026, 11, 21, tzinfo=UTC),
-        last_error="InvalidInput: carrier code unknown",
-    )
+    failed_shipment(linked, last_error="InvalidInput: carrier code unknown")
     html = staff_client.get(reverse("order_detail", args=[linked.pk])).content.decode()
     assert "InvalidInput: carrier code unknown" in html
     assert '<span class="badge error">Error</span>' in html
@@ -224,15 +216,7 @@ def test_detail_shows_lines_warnings_shipment_and_history(staff_client, shop, me
 def test_failed_shipments_filter(staff_client, shop):
     order = _order(shop, "A-1")
     _order(shop, "A-2")
-    ChannelShipment.objects.create(
-        order=order,
-        account=shop,
-        status=ShipmentStatus.ERROR,
-        package_reference="1",
-        shipping_method="x",
-        tracking_number="T",
-        shipped_at=datetime(2026, 11, 21, tzinfo=UTC),
-    )
+    failed_shipment(order)
     assert _ids(staff_client.get(reverse("orders"), {"status": "all", "shipment": "error"})) == ["A-1"]
 
 
@@ -248,3 +232,12 @@ def test_shipping_methods_admin_only_and_added(admin_client, staff_client):
     assert (
         "Nothing changed: a shipping method named dpd next day already exists." in response.content.decode()
     )
+
+
+def test_times_are_shown_in_the_zone_the_browser_reported(staff_client, shop):
+    _order(shop, "TZ-1")  # purchased 2026-11-20 10:00 UTC
+    assert "2026-11-20 10:00" in staff_client.get(reverse("orders")).content.decode()
+    staff_client.cookies["tz"] = "America/New_York"
+    html = staff_client.get(reverse("orders")).content.decode()
+    assert "2026-11-20 05:00" in html
+    assert "2026-11-20 10:00" not in html

@@ -56,6 +56,7 @@ OVERLAP = timedelta(minutes=5)  # re-read this much before the cursor: orders ca
 MIN_AGE = timedelta(minutes=2, seconds=5)  # Amazon: lastUpdatedAfter/Before >= 2 minutes before now
 MAX_WINDOW = timedelta(days=1)  # catch up at most a day of changes per run (searchOrders: 20 pages burst)
 CATCH_UP_SLACK = timedelta(hours=6)  # a window up to MAX_WINDOW + this is read in one go
+CATCH_UP_PAGE_BUDGET = 15  # searchOrders pages one run may read (burst 20: leave room for the next run)
 FIRST_RUN_LOOKBACK = timedelta(days=7)
 SECONDARY_LOOKBACK = timedelta(days=7)
 SECONDARY_MAX_REPORTS = 24
@@ -292,31 +293,47 @@ class AmazonConnector:
         return since or (_now() - lookback)
 
     def _fetch_from_api(self, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
+        """Windows of at most MAX_WINDOW from the cursor up to Amazon's bound, within one page budget.
+
+        A first sync (7 days back) or a catch-up after downtime reads window after window in the same
+        run, so orders show at once instead of a day per run; past CATCH_UP_PAGE_BUDGET pages the run
+        ends with the cursor at the last window read completely, and the next run carries on.
+        """
         start = self._start(cursor, since, lookback=FIRST_RUN_LOOKBACK)
         latest = _now() - MIN_AGE
         after = min(start - OVERLAP, latest)
-        before = after + MAX_WINDOW if latest - after > MAX_WINDOW + CATCH_UP_SLACK else None
         marketplace_ids = self._marketplace_ids()
-        token = None
-        bound = None
+        pages_read = 0
         while True:
-            if token is None:
-                resp = ops.search_orders(
-                    self.client,
-                    marketplace_ids=marketplace_ids,
-                    last_updated_after=mapping.iso_z(after),
-                    last_updated_before=mapping.iso_z(before) if before else None,
-                )
-            else:
-                resp = ops.search_orders(self.client, marketplace_ids=marketplace_ids, pagination_token=token)
-            bound = bound or resp.last_updated_before
-            orders, failed = mapping.orders_from_api(resp.orders)
-            token = resp.pagination.next_token if resp.pagination else None
-            if token:
-                yield OrderPage(tuple(orders), None, tuple(failed), done=False)
-                continue
-            yield OrderPage(tuple(orders), self._next_cursor(bound, start, latest), tuple(failed), done=True)
-            return
+            before = after + MAX_WINDOW if latest - after > MAX_WINDOW + CATCH_UP_SLACK else None
+            token = None
+            bound = None
+            while True:
+                if token is None:
+                    resp = ops.search_orders(
+                        self.client,
+                        marketplace_ids=marketplace_ids,
+                        last_updated_after=mapping.iso_z(after),
+                        last_updated_before=mapping.iso_z(before) if before else None,
+                    )
+                else:
+                    resp = ops.search_orders(
+                        self.client, marketplace_ids=marketplace_ids, pagination_token=token
+                    )
+                pages_read += 1
+                bound = bound or resp.last_updated_before
+                orders, failed = mapping.orders_from_api(resp.orders)
+                token = resp.pagination.next_token if resp.pagination else None
+                if token:
+                    yield OrderPage(tuple(orders), None, tuple(failed), done=False)
+                    continue
+                break
+            window_end = self._next_cursor(bound, start, latest)
+            if before is None or pages_read >= CATCH_UP_PAGE_BUDGET:
+                yield OrderPage(tuple(orders), window_end, tuple(failed), done=True)
+                return
+            yield OrderPage(tuple(orders), None, tuple(failed), done=False)
+            after = mapping.parse_time(window_end, field="cursor")
 
     @staticmethod
     def _next_cursor(bound: str | None, start: datetime, latest: datetime) -> str:

@@ -15,10 +15,10 @@ from stockroom.web.permissions import is_administrator
 CHART_DAYS = 30
 
 
-def _url(name: str, **params) -> str:
+def _url(name: str, *args, **params) -> str:
     """The url of a screen with a query, or "" when the screen is not installed yet."""
     try:
-        base = reverse(name)
+        base = reverse(name, args=args)
     except NoReverseMatch:
         return ""
     return f"{base}?{urlencode(params)}" if params else base
@@ -68,6 +68,14 @@ def confirmation_chart(days: int = CHART_DAYS) -> dict:
 def dashboard(request):
     counts = order_selectors.attention_counts()
     channel_counts = channel_selectors.attention_counts()
+    admin = is_administrator(request.user)
+    error_accounts = channel_counts["listing_error_accounts"]
+    if not admin:
+        listings_url = ""  # listings belong to the channel account screens, administrators only
+    elif len(error_accounts) == 1:
+        listings_url = _url("listings", error_accounts[0], status="error")
+    else:
+        listings_url = _url("accounts")
     tiles = [
         (
             "to_dispatch",
@@ -87,10 +95,10 @@ def dashboard(request):
             "listings_error",
             channel_counts["listings_in_error"],
             "Listings in Error",
-            _url("listings", status="error"),
+            listings_url,
         ),
     ]
-    if is_administrator(request.user):
+    if admin:
         tiles.append(
             (
                 "accounts_failing",

@@ -16,7 +16,7 @@ User = get_user_model()
 
 SORTS = {
     "username": SortOption("username", "username"),
-    "last_login": SortOption("last_login", "last_login", kind=datetime),
+    "last_login": SortOption("last_login", "last_login", kind=datetime, nullable=True),
 }
 
 

@@ -18,13 +18,19 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--sim-port", type=int, default=8765, help="port of the Amazon simulator")
-        parser.add_argument("--orders-every", type=float, default=30.0,
-                            help="seconds between simulated buyers' orders (0 = none)")
+        parser.add_argument(
+            "--orders-every",
+            type=float,
+            default=30.0,
+            help="seconds between simulated buyers' orders (0 = none)",
+        )
         parser.add_argument("--setup-only", action="store_true", help="prepare everything, then exit")
 
     def handle(self, *args, **options):
         from stockroom.sandbox.amazon.process import SimulatorProcess
         from stockroom.sync.engine import sync_all
+        from stockroom.sync.management.commands.sync import run_line
+        from stockroom.sync.models import SyncTrigger
 
         call_command("migrate", verbosity=0)
         username, password = demo.demo_login()
@@ -41,23 +47,28 @@ class Command(BaseCommand):
             control = simulator.control()
             demo.seed_simulator(control)
             if not any(control.orders(s.seller_id) for s in demo.SELLERS):
-                rng = demo.random.Random(3)
-                for _ in range(8):
-                    demo.place_random_order(control, rng)
+                demo.place_first_orders(control)
             demo.seed_stockroom(simulator.base_url)
             self.stdout.write("Synchronising the demo accounts with the simulated Amazon...")
-            for run in sync_all(trigger="cli"):
-                self.stdout.write(f"  {run.account.name}: {run.summary()}")
+            # the first pass downloads the orders; the second pushes the quantities they changed
+            for _ in range(2):
+                for run in sync_all(trigger=SyncTrigger.CLI, all_listings=True):
+                    self.stdout.write(f"  {run_line(run)}")
             url = f"http://{options['host']}:{options['port']}/"
-            self.stdout.write(self.style.SUCCESS(
-                f"\nStockroom demo ready.\n  Open {url}\n  Log in as: {username} / {password}\n"
-                f"  Simulated Amazon (SP-API + /_sim/ control API): {simulator.base_url}\n"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nStockroom demo ready.\n  Open {url}\n  Log in as: {username} / {password}\n"
+                    f"  Simulated Amazon (SP-API + /_sim/ control API): {simulator.base_url}\n"
+                )
+            )
             if options["setup_only"]:
                 return
             if options["orders_every"] > 0:
                 generator = demo.OrderGenerator(control, options["orders_every"])
                 generator.start()
-                self.stdout.write(f"  A simulated buyer places an Amazon order every {options['orders_every']:g} s.\n")
+                self.stdout.write(
+                    f"  A simulated buyer places an Amazon order every {options['orders_every']:g} s.\n"
+                )
             sys.stdout.flush()
             call_command("serve", host=options["host"], port=options["port"])
         finally:

@@ -14,8 +14,7 @@ from django.db.models import Q
 
 from stockroom.inventory.locks import default_location
 from stockroom.inventory.models import Location
-
-ADMINISTRATOR_GROUP = "Administrator"
+from stockroom.web.permissions import ADMINISTRATOR as ADMINISTRATOR_GROUP
 
 
 def pending_migrations() -> list:
