@@ -20,9 +20,11 @@ ORM calls from the test body run beside Playwright's event loop, so this module 
 ``DJANGO_ALLOW_ASYNC_UNSAFE`` (the test thread is synchronous; only Playwright's loop is async).
 """
 
+import itertools
 import os
 import re
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,102 @@ def screen():
         return target
 
     return save
+
+
+# --- Amazon journeys: the SP-API simulator behind the live server ------------------------------------
+#
+# ``amazon_simulator`` runs ``stockroom.sandbox.amazon`` in a subprocess for the session at time
+# scale 60 (Amazon's two-minute order delay and listing propagation take seconds); ``amazon_sim`` is
+# its control API, reset before each test. ``amazon_account(name)`` makes a simulated seller and a
+# Stockroom account pointing at it (endpoint and token URL overrides), with stock updates on, a
+# first-run order window of the last hour and the shipping method "Royal Mail 48" mapped.
+
+UK_MARKETPLACE = "A1F83G8C2ARO7P"
+SIM_TIME_SCALE = 60.0
+_sim_sellers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def amazon_simulator():
+    from stockroom.sandbox.amazon.process import SimulatorProcess
+
+    with SimulatorProcess(seed=5, time_scale=SIM_TIME_SCALE) as sim:
+        yield sim
+
+
+@pytest.fixture
+def amazon_sim(amazon_simulator):
+    with amazon_simulator.control() as ctl:
+        ctl.reset(seed=5)
+        yield ctl
+
+
+@pytest.fixture
+def amazon_seller(amazon_sim):
+    def make(prefix: str = "JOURNEY") -> dict:
+        return amazon_sim.create_seller(
+            f"A{next(_sim_sellers):03d}{prefix}"[:14], region="EU", marketplaces=[UK_MARKETPLACE]
+        )
+
+    return make
+
+
+@pytest.fixture
+def amazon_account(amazon_simulator, amazon_seller):
+    from stockroom.channels.models import ChannelAccount, ShippingMethodMapping
+
+    def make(name: str, *, mapped: bool = True, **options) -> ChannelAccount:
+        seller = amazon_seller()
+        since = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        account = ChannelAccount.objects.create(
+            channel="amazon",
+            name=name,
+            external_account_id=seller["seller_id"],
+            region="eu",
+            marketplaces=["UK"],
+            options={"inventory_update": True, "download_orders_since": since, **options},
+            credentials={key: seller[key] for key in ("client_id", "client_secret", "refresh_token")},
+            endpoint=amazon_simulator.base_url,
+            token_url=amazon_simulator.token_url,
+        )
+        if mapped:
+            ShippingMethodMapping.objects.create(
+                account=account,
+                shipping_method="Royal Mail 48",
+                carrier_code="Royal Mail",
+                ship_method="Tracked 48",
+            )
+        return account
+
+    return make
+
+
+@pytest.fixture
+def sync_worker(monkeypatch):
+    """A stand-in for the Huey worker: the Synchronise button's ``sync_account_task`` runs in a
+    background thread of the test process (tasks are otherwise run in-process by the request), so
+    the page shows the run while it is still going. Threads are joined when the test ends."""
+    import threading
+
+    from django.db import connections
+
+    from stockroom.sync import tasks
+
+    threads: list[threading.Thread] = []
+    real = tasks.sync_account_task
+
+    def run(*args, **kwargs):
+        try:
+            real.call_local(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    def enqueue(*args, **kwargs):
+        thread = threading.Thread(target=run, args=args, kwargs=kwargs, daemon=True)
+        threads.append(thread)
+        thread.start()
+
+    monkeypatch.setattr(tasks, "sync_account_task", enqueue)
+    yield threads
+    for thread in threads:
+        thread.join(timeout=120)
