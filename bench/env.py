@@ -34,6 +34,7 @@ class BenchDatabase:
         env = dict(os.environ)
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
+        env.pop("STOCKROOM_HUEY_IMMEDIATE", None)  # a test run's in-process tasks would push stock early
         env["STOCKROOM_HOME"] = str(self.home)
         env["DJANGO_SETTINGS_MODULE"] = "stockroom.config.settings"
         env["STOCKROOM_LOG_LEVEL"] = "WARNING"
