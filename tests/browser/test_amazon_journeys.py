@@ -418,6 +418,9 @@ def test_stock_adjustment_reaches_both_accounts_pending_then_confirmed(
     expect(listings.locator("td:nth-child(5)")).to_have_text(["Confirmed"] * 11)
     expect(listings.locator("td:nth-child(6)")).to_have_text(["7"] * 11)
     screen(page, "amazon-listed-products-confirmed")
+    # Amazon shows an accepted quantity only after its own propagation delay (120 simulated seconds
+    # from when each message was applied): let that pass before reading what buyers see
+    amazon_sim.advance_clock(300)
     shown = {
         sku: amazon_sim.get_listing(account.external_account_id, sku)["quantity"]
         for account, skus in ((first, ["MUG-A"]), (second, b_skus))
