@@ -19,6 +19,13 @@ def clean_sku(raw) -> str:
     return sku
 
 
+def clean_title(raw, *, sku: str) -> str:
+    title = (raw or "").strip()
+    if not title:
+        raise InvalidInput(f"SKU {sku}: title is required")
+    return title[:500]
+
+
 def create_stock_item(
     *,
     sku: str,
@@ -30,16 +37,14 @@ def create_stock_item(
     height_mm: int | None = None,
 ) -> StockItem:
     sku = clean_sku(sku)
-    title = (title or "").strip()
-    if not title:
-        raise InvalidInput(f"SKU {sku}: title is required")
+    title = clean_title(title, sku=sku)
     if StockItem.objects.filter(sku__iexact=sku).exists():
         raise Conflict(f"a stock item with SKU {sku} already exists")
     try:
         with transaction.atomic():
             return StockItem.objects.create(
                 sku=sku,
-                title=title[:500],
+                title=title,
                 barcode=(barcode or "").strip(),
                 weight_grams=weight_grams,
                 length_mm=length_mm,
@@ -60,10 +65,7 @@ def update_stock_item(
     width_mm: int | None = None,
     height_mm: int | None = None,
 ) -> StockItem:
-    title = (title or "").strip()
-    if not title:
-        raise InvalidInput(f"SKU {item.sku}: title is required")
-    item.title = title[:500]
+    item.title = clean_title(title, sku=item.sku)
     item.barcode = (barcode or "").strip()
     item.weight_grams, item.length_mm, item.width_mm, item.height_mm = (
         weight_grams,
