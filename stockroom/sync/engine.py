@@ -2,9 +2,11 @@
 
 ``sync_account`` runs one pass over an account, in steps:
 
-1. ``orders``: download orders page by page (``connector.fetch_orders``), one atomic block per order
-   through ``orders.services.import_channel_order`` (which allocates); a failing order becomes a
-   ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances only after the
+1. ``orders``: download orders page by page (``connector.fetch_orders``); the page's orders new to
+   the book are created in one transaction (``orders.services.import_new_channel_orders``, which
+   allocates), every other order (known, shipped or cancelled on arrival, invalid, repeated) in one
+   atomic block of its own through ``orders.services.import_channel_order``; a failing order becomes
+   a ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances only after the
    final page of the run has been stored.
 2. ``shipments``: send pending shipping confirmations (the ``orders.ChannelShipment`` outbox),
    journaled in ``ChannelWrite`` before sending; marked sent in the same transaction as the journal
@@ -53,7 +55,12 @@ from stockroom.core.errors import StockroomError
 from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.selectors import available_to_sell_many
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
-from stockroom.orders.services import allocate_waiting_orders, import_channel_order, record_event
+from stockroom.orders.services import (
+    allocate_waiting_orders,
+    import_channel_order,
+    import_new_channel_orders,
+    record_event,
+)
 from stockroom.sync.accounts import orders_since
 from stockroom.sync.deferral import stock_pushes_deferred
 from stockroom.sync.locks import LeaseLost, account_lease
@@ -170,9 +177,16 @@ def open_issue(
         return issue
 
 
-def resolve_issues(*, account: ChannelAccount, kind: str, external_ref: str, resolution: str) -> int:
+def resolve_issues(
+    *, account: ChannelAccount, kind: str, external_ref: str | Sequence[str], resolution: str
+) -> int:
+    """Resolve the open issues of one record, or of several (``external_ref`` a list) in one query."""
+    refs = [external_ref] if isinstance(external_ref, str) else list(external_ref)
     return SyncIssue.objects.filter(
-        account=account, kind=kind, external_ref=(external_ref or "")[:200], status=IssueStatus.OPEN
+        account=account,
+        kind=kind,
+        external_ref__in=[(ref or "")[:200] for ref in refs],
+        status=IssueStatus.OPEN,
     ).update(status=IssueStatus.RESOLVED, resolved_at=timezone.now(), resolution=resolution[:300])
 
 
@@ -352,8 +366,10 @@ def _download_orders(current: _Pass, **_) -> None:
             cursor=stored.value if stored else None, since=None if stored else orders_since(account)
         )
         for page in pages:
+            created = import_new_orders(current, page.orders)
             for data in page.orders:
-                import_order(current, data)
+                if data.external_order_id not in created:
+                    import_order(current, data)
                 if data.external_order_id in in_doubt and data.status in (
                     ChannelOrderStatus.SHIPPED,
                     ChannelOrderStatus.PARTIALLY_SHIPPED,
@@ -379,6 +395,31 @@ def _download_orders(current: _Pass, **_) -> None:
             account=account, stream=ORDERS_STREAM, defaults={"value": final_cursor}
         )
     current.orders_downloaded = finished
+
+
+def import_new_orders(current: _Pass, orders: Sequence[ChannelOrder]) -> set[str]:
+    """Create the page's orders new to the book in one transaction (``import_new_channel_orders``).
+
+    Returns the external ids it created; the caller imports every other order one by one
+    (``import_order``), so a bad order still becomes a sync issue alone. If the page import fails as
+    a whole, nothing of it is kept and every order goes one by one.
+    """
+    if not orders:
+        return set()
+    try:
+        created = import_new_channel_orders(account=current.account, orders=orders)
+    except Exception:  # noqa: BLE001 - nothing was stored; one by one finds and isolates the bad order
+        logger.exception("page import of account %s failed; importing order by order", current.account.pk)
+        return set()
+    if created:
+        current.count(orders_in=len(created), orders_new=len(created))
+        resolve_issues(
+            account=current.account,
+            kind=IssueKind.ORDER,
+            external_ref=list(created),
+            resolution="imported on a later run",
+        )
+    return set(created)
 
 
 def import_order(current: _Pass, data: ChannelOrder) -> None:
