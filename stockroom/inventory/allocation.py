@@ -39,19 +39,27 @@ def allocate(*, location: Location, wanted: dict[int, int]) -> dict[int, int]:
 
 
 def _add_allocated(by_level: dict[int, int]) -> None:
-    """allocated += n for every level, in pk order, as one batch (a page of orders touches many items).
+    """allocated += n for every level in one batch (a page of orders touches hundreds of items).
 
-    One parameterised statement run for all levels (``executemany``: a single pipelined round trip on
-    PostgreSQL); compiling one CASE expression over hundreds of levels cost more than the writes.
+    PostgreSQL: one statement joining the levels to two arrays; elsewhere one parameterised statement
+    run for all levels. Both beat compiling a CASE expression over hundreds of levels.
     """
     if not by_level:
         return
     table = connection.ops.quote_name(StockLevel._meta.db_table)
+    ids, takes = zip(*sorted(by_level.items()), strict=True)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET allocated = allocated + %s WHERE id = %s",  # noqa: S608 - our table
-            [(take, pk) for pk, take in sorted(by_level.items())],
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} SET allocated = {table}.allocated + batch.take "  # noqa: S608 - our table
+                f"FROM unnest(%s::bigint[], %s::integer[]) AS batch(id, take) WHERE {table}.id = batch.id",
+                [list(ids), list(takes)],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET allocated = allocated + %s WHERE id = %s",  # noqa: S608 - our table
+                list(zip(takes, ids, strict=True)),
+            )
 
 
 def release(*, location: Location, quantities: dict[int, int]) -> None:
