@@ -119,8 +119,7 @@ class _Pass:
     def progress(
         self, phase: str | None = None, *, done: int | None = None, total: int | None = None
     ) -> None:
-        """A checkpoint: keep the lease and show where the run is."""
-        self.lease.extend()
+        """A checkpoint: keep the lease and show where the run is (one commit)."""
         fields = {}
         if phase is not None:
             fields["phase"] = phase
@@ -128,8 +127,10 @@ class _Pass:
             fields["progress_done"] = done or 0
         elif done is not None:
             fields["progress_done"] = done
-        if fields:
-            SyncRun.objects.filter(pk=self.run.pk).update(**fields)
+        with transaction.atomic():
+            self.lease.extend()
+            if fields:
+                SyncRun.objects.filter(pk=self.run.pk).update(**fields)
 
     def error(self, step: str, message: str) -> None:
         self.run.errors = [*self.run.errors, f"{step}: {message}"[:2000]]
@@ -407,18 +408,19 @@ def import_new_orders(current: _Pass, orders: Sequence[ChannelOrder]) -> set[str
     if not orders:
         return set()
     try:
-        created = import_new_channel_orders(account=current.account, orders=orders)
+        with transaction.atomic():  # the orders, their issues resolved and the run's counts: one commit
+            created = import_new_channel_orders(account=current.account, orders=orders)
+            if created:
+                resolve_issues(
+                    account=current.account,
+                    kind=IssueKind.ORDER,
+                    external_ref=list(created),
+                    resolution="imported on a later run",
+                )
+                current.count(orders_in=len(created), orders_new=len(created))
     except Exception:  # noqa: BLE001 - nothing was stored; one by one finds and isolates the bad order
         logger.exception("page import of account %s failed; importing order by order", current.account.pk)
         return set()
-    if created:
-        current.count(orders_in=len(created), orders_new=len(created))
-        resolve_issues(
-            account=current.account,
-            kind=IssueKind.ORDER,
-            external_ref=list(created),
-            resolution="imported on a later run",
-        )
     return set(created)
 
 
