@@ -2,9 +2,9 @@
 
 ``sync_account`` runs one pass over an account, in steps:
 
-1. ``orders``: download orders page by page (``connector.fetch_orders``); the page's orders new to
-   the book are created in one transaction (``orders.services.import_new_channel_orders``, which
-   allocates), every other order (known, shipped or cancelled on arrival, invalid, repeated) in one
+1. ``orders``: download orders page by page (``connector.fetch_orders``, read one page ahead in a
+   thread while the page before is stored); the page's orders new to the book are created in one
+   transaction (``orders.services.import_new_channel_orders``, which allocates), every other order (known, shipped or cancelled on arrival, invalid, repeated) in one
    atomic block of its own through ``orders.services.import_channel_order``; a failing order becomes
    a ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances only after the
    final page of the run has been stored.
@@ -27,6 +27,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from datetime import timedelta
 from decimal import Decimal
 
@@ -79,6 +80,7 @@ from stockroom.sync.models import (
     WriteKind,
     WriteStatus,
 )
+from stockroom.sync.readahead import read_ahead
 from stockroom.sync.registry import connector_for
 
 logger = logging.getLogger(__name__)
@@ -362,10 +364,11 @@ def _download_orders(current: _Pass, **_) -> None:
     current.progress("Downloading orders")
     final_cursor: str | None = None
     finished = False
-    with stock_pushes_deferred():
-        pages = current.connector.fetch_orders(
-            cursor=stored.value if stored else None, since=None if stored else orders_since(account)
-        )
+    pages = current.connector.fetch_orders(
+        cursor=stored.value if stored else None, since=None if stored else orders_since(account)
+    )
+    # the next page is fetched while this one is stored
+    with stock_pushes_deferred(), closing(read_ahead(pages)) as pages:
         for page in pages:
             created = import_new_orders(current, page.orders)
             for data in page.orders:
