@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
@@ -90,6 +91,7 @@ ORDERS_STREAM = "orders"
 SHIPMENT_BATCH = 50
 STOCK_BATCH = 500
 FAN_OUT_BATCH = 5000
+CHECKPOINT_SECONDS = 1.0
 
 
 def _in_doubt_grace() -> timedelta:
@@ -109,6 +111,8 @@ class _Pass:
         self.lease = lease
         self.orders_downloaded = False
         self.issues = 0
+        self.open_order_issues: set[str] = set()  # external refs; read when the orders step starts
+        self.checkpointed = float("-inf")
 
     def count(self, **increments: int) -> None:
         increments = {k: v for k, v in increments.items() if v}
@@ -121,7 +125,14 @@ class _Pass:
     def progress(
         self, phase: str | None = None, *, done: int | None = None, total: int | None = None
     ) -> None:
-        """A checkpoint: keep the lease and show where the run is (one commit)."""
+        """A checkpoint: keep the lease and show where the run is (one commit).
+
+        A bare count of records done is written at most every CHECKPOINT_SECONDS (a page of orders
+        takes milliseconds; the lease lasts minutes)."""
+        now = time.monotonic()
+        if phase is None and now - self.checkpointed < CHECKPOINT_SECONDS:
+            return
+        self.checkpointed = now
         fields = {}
         if phase is not None:
             fields["phase"] = phase
@@ -140,7 +151,22 @@ class _Pass:
 
     def issue(self, **kwargs) -> SyncIssue:
         self.issues += 1
-        return open_issue(account=self.account, run=self.run, **kwargs)
+        issue = open_issue(account=self.account, run=self.run, **kwargs)
+        if issue.kind == IssueKind.ORDER:
+            self.open_order_issues.add(issue.external_ref)
+        return issue
+
+    def resolve_order_issues(self, external_ids: Iterable[str]) -> None:
+        """Resolve the open issues of orders now imported; no query when none of them has one."""
+        refs = {ref[:200] for ref in external_ids} & self.open_order_issues
+        if refs:
+            resolve_issues(
+                account=self.account,
+                kind=IssueKind.ORDER,
+                external_ref=sorted(refs),
+                resolution="imported on a later run",
+            )
+            self.open_order_issues -= refs
 
 
 def open_issue(
@@ -361,6 +387,11 @@ def _download_orders(current: _Pass, **_) -> None:
     account = current.account
     stored = SyncCursor.objects.filter(account=account, stream=ORDERS_STREAM).first()
     in_doubt = _in_doubt_shipments(account)
+    current.open_order_issues = set(
+        SyncIssue.objects.filter(account=account, kind=IssueKind.ORDER, status=IssueStatus.OPEN).values_list(
+            "external_ref", flat=True
+        )
+    )
     current.progress("Downloading orders")
     final_cursor: str | None = None
     finished = False
@@ -414,12 +445,7 @@ def import_new_orders(current: _Pass, orders: Sequence[ChannelOrder]) -> set[str
         with transaction.atomic():  # the orders, their issues resolved and the run's counts: one commit
             created = import_new_channel_orders(account=current.account, orders=orders)
             if created:
-                resolve_issues(
-                    account=current.account,
-                    kind=IssueKind.ORDER,
-                    external_ref=list(created),
-                    resolution="imported on a later run",
-                )
+                current.resolve_order_issues(created)
                 current.count(orders_in=len(created), orders_new=len(created))
     except Exception:  # noqa: BLE001 - nothing was stored; one by one finds and isolates the bad order
         logger.exception("page import of account %s failed; importing order by order", current.account.pk)
@@ -458,12 +484,7 @@ def import_order(current: _Pass, data: ChannelOrder) -> None:
     current.count(
         orders_in=1, orders_new=int(result.created), orders_updated=int(result.changed and not result.created)
     )
-    resolve_issues(
-        account=current.account,
-        kind=IssueKind.ORDER,
-        external_ref=data.external_order_id,
-        resolution="imported on a later run",
-    )
+    current.resolve_order_issues([data.external_order_id])
 
 
 # --- step 2: shipping confirmations ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from stockroom.channels.contracts import ChannelOrderStatus, RateLimited
 from stockroom.orders.models import Order, OrderLine
 from stockroom.sync import engine, services
+from stockroom.sync.locks import DatabaseLease
 from stockroom.sync.models import IssueStatus, SyncCursor, SyncIssue, SyncRunStatus
 from tests.conftest import channel_order
 from tests.sync.concurrency import runs_that_worked, sync_all_in_threads
@@ -330,3 +331,52 @@ def test_a_page_of_new_orders_takes_the_same_queries_whatever_its_size(
 
     assert queries["Large"] == queries["Small"]
     assert OrderLine.objects.filter(order__account=large).count() == 40
+
+
+def test_page_checkpoints_keep_the_lease_and_show_progress_at_most_once_a_second(
+    fake_account, channel, monkeypatch
+):
+    account = fake_account()
+    add_orders(channel(account), 35)  # four pages of ten
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(engine.time, "monotonic", lambda: clock["now"])
+    checkpoints = []
+    real_extend, real_import = DatabaseLease.extend, engine.import_new_orders
+
+    def extend(lease):
+        checkpoints.append(Order.objects.filter(account=account).count())
+        return real_extend(lease)
+
+    def import_page(current, orders):
+        clock["now"] += 0.6  # each page takes 0.6 s
+        return real_import(current, orders)
+
+    monkeypatch.setattr(DatabaseLease, "extend", extend)
+    monkeypatch.setattr(engine, "import_new_orders", import_page)
+    run = engine.sync_account(account, trigger="cli", steps=("orders",))
+
+    # the phase at once; then pages 2 and 4, when a second has passed since the last checkpoint
+    assert checkpoints == [0, 20, 35]
+    assert run.orders_new == 35
+
+
+def test_an_update_imported_one_by_one_resolves_the_issue_an_earlier_run_opened(
+    fake_account, channel, monkeypatch
+):
+    account = fake_account()
+    state = channel(account)
+    state.add_order(channel_order("UPD-1", status=ChannelOrderStatus.PENDING))
+    engine.sync_account(account, trigger="cli")
+    state.add_order(channel_order("UPD-1", status=ChannelOrderStatus.UNSHIPPED))
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "import_channel_order", Mock(side_effect=RuntimeError("database went away")))
+        engine.sync_account(account, trigger="cli")
+    assert SyncIssue.objects.get().status == IssueStatus.OPEN
+
+    state.add_order(channel_order("UPD-1", status=ChannelOrderStatus.UNSHIPPED))
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.orders_in, run.orders_updated) == (1, 1)
+    issue = SyncIssue.objects.get()
+    assert (issue.status, issue.resolution) == (IssueStatus.RESOLVED, "imported on a later run")
+    assert Order.objects.get().status == "open"
