@@ -596,9 +596,7 @@ def _components(prices: list, promotions: list) -> tuple[dict[str, Decimal], str
     amounts: dict[str, Decimal] = {}
     currency = ""
     for price in prices:
-        for comp in price:
-            if comp.tag != "Component":
-                continue
+        for comp in price.iterchildren("Component"):
             type_el = amount_el = None
             for part in comp:  # the first Type and the first Amount
                 tag = part.tag
@@ -654,7 +652,7 @@ def _read_message(message, default_marketplace: str, orders: list, failed: list)
     try:
         if not order_id:
             raise MappingError("a message has no AmazonOrderID")
-        items = [child for child in element if child.tag == item_tag]
+        items = list(element.iterchildren(item_tag))
         if report:
             orders.append(_order_from_order_report(order_id, found, items, default_marketplace))
         else:
