@@ -21,6 +21,7 @@ from stockroom.channels.contracts import ChannelError, CheckResult
 from stockroom.channels.models import ChannelAccount
 from stockroom.connectors.amazon.marketplaces import (
     BY_ID,
+    CARRIER_CODES,
     MARKETPLACES,
     REGION_ENDPOINTS,
     UnknownMarketplace,
@@ -430,60 +431,9 @@ def import_listings(account: ChannelAccount) -> channel_services.ListingImportRe
 
 # --- shipping mapping -------------------------------------------------------------------------------
 
-# Amazon's CarrierCode values (Amazon's "CarrierCode" list of the shipping-confirmation feed and
-# confirmShipment), the common ones; anything else is "Other" with a carrier name.
-AMAZON_CARRIER_CODES = (
-    "Amazon Shipping",
-    "Asendia",
-    "Australia Post",
-    "BRT",
-    "Blue Package",
-    "BlueDart",
-    "Bpost",
-    "Canada Post",
-    "Chronopost",
-    "Colissimo",
-    "Correos",
-    "Correos Express",
-    "DHL",
-    "DHL Global Mail",
-    "DHL eCommerce",
-    "DPD",
-    "DTDC",
-    "Delhivery",
-    "Deutsche Post",
-    "Estafeta",
-    "Evri",
-    "FedEx",
-    "FedEx SmartPost",
-    "GLS",
-    "GO!",
-    "Hermes Logistik Gruppe",
-    "India Post",
-    "InPost",
-    "Japan Post",
-    "La Poste",
-    "Lasership",
-    "Nacex",
-    "OnTrac",
-    "Parcelforce",
-    "Poczta Polska",
-    "Poste Italiane",
-    "PostNL",
-    "PostNord",
-    "Royal Mail",
-    "SDA",
-    "Sagawa Express",
-    "Seur",
-    "StarTrack",
-    "TNT",
-    "UPS",
-    "UPS Mail Innovations",
-    "USPS",
-    "Yamato Transport",
-    "Yodel",
-    "Other",
-)
+# What the account screen offers: the connector's own list (the codes it sends as they are), then
+# "Other", which needs the carrier's name.
+AMAZON_CARRIER_CODES = (*CARRIER_CODES, "Other")
 _CARRIERS_BY_LOWER = {code.lower(): code for code in AMAZON_CARRIER_CODES}
 
 
