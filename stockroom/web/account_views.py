@@ -264,11 +264,16 @@ def account_release_held(request, account_id: int):
 # --- listings -----------------------------------------------------------------------------------------
 
 
-@administrator_required
-def listing_list(request, account_id: int):
-    account = _account(account_id)
+def _listings_page(request, account):
     linked = {"yes": True, "no": False}.get(request.GET.get("linked", ""))
     status = request.GET.get("status", "")
+    overview = account is None
+    accounts_shown = list(selectors.account_list()) if overview else []
+    chosen = request.GET.get("account", "")
+    if overview and chosen:
+        account = next((a for a in accounts_shown if str(a.pk) == chosen), None)
+        if account is None:
+            raise Http404(f"channel account {chosen[:20]} does not exist")
     listings = selectors.listing_list(
         account=account,
         search=request.GET.get("q", ""),
@@ -280,7 +285,10 @@ def listing_list(request, account_id: int):
         request,
         "web/accounts/listings.html",
         {
-            "account": account,
+            "account": None if overview else account,
+            "overview": overview,
+            "accounts": accounts_shown,
+            "chosen_account": chosen,
             "page": page,
             "sort": page.sort,
             "statuses": ListingStatus.choices,
@@ -291,9 +299,20 @@ def listing_list(request, account_id: int):
     )
 
 
+@administrator_required
+def listing_list(request, account_id: int):
+    return _listings_page(request, _account(account_id))
+
+
+@administrator_required
+def listing_overview(request):
+    """Every account's listings on one page: e.g. all those whose last stock update failed."""
+    return _listings_page(request, None)
+
+
 def _back_to_listings(request, account):
     back = request.POST.get("next", "")
-    if back.startswith(reverse("listings", args=[account.pk])):
+    if back.startswith((reverse("listings", args=[account.pk]), reverse("listing_overview"))):
         return redirect(back)
     return redirect("listings", account_id=account.pk)
 

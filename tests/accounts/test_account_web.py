@@ -34,6 +34,7 @@ def pages_of(account):
         reverse("account_edit", args=[account.pk]),
         reverse("listings", args=[account.pk]),
         reverse("listings_link_all", args=[account.pk]),
+        reverse("listing_overview"),
     ]
 
 
@@ -243,6 +244,47 @@ def test_listings_screen_statuses_search_link_and_log(administrator_client, make
     )
     assert "unknown SKU &#x27;NOPE&#x27;" in follow.content.decode()
     assert Listing.objects.get(channel_sku="AMZ-ERR").stock_item == item
+
+
+def test_listings_of_every_account_on_one_page_filtered_by_account_and_status(
+    administrator_client, make_account, make_item, link
+):
+    uk, us = make_account("Books UK"), make_account("Books US")
+    item = make_item("MUG-1")
+    link(uk, "UK-MUG", item, status="confirmed", last_confirmed_quantity=4)
+    link(us, "US-MUG", item, status="error", last_error="Quantity refused by the channel")
+    link(us, "US-CUP", None)
+    url = reverse("listing_overview")
+
+    html = administrator_client.get(url).content.decode()
+    assert "Listed products · all accounts" in html
+    assert all(sku in html for sku in ("UK-MUG", "US-MUG", "US-CUP", "Books UK", "Books US"))
+    assert reverse("listings", args=[us.pk]) in html  # each row leads to its account's listings
+    errors = administrator_client.get(url, {"status": "error"}).content.decode()
+    assert "US-MUG" in errors and "Quantity refused by the channel" in errors
+    assert "UK-MUG" not in errors and "US-CUP" not in errors
+    of_us = administrator_client.get(url, {"account": us.pk}).content.decode()
+    assert "US-MUG" in of_us and "US-CUP" in of_us and "UK-MUG" not in of_us
+    assert administrator_client.get(url, {"account": "999999"}).status_code == 404
+
+    # a link changed from the overview comes back to it
+    back = f"{url}?status=error"
+    response = administrator_client.post(
+        reverse("listing_link", args=[us.pk]), {"channel_sku": "US-CUP", "sku": "MUG-1", "next": back}
+    )
+    assert (response.status_code, response["Location"]) == (302, back)
+    assert Listing.objects.get(account=us, channel_sku="US-CUP").stock_item == item
+
+
+def test_dashboard_sends_listing_errors_of_several_accounts_to_the_overview(
+    administrator_client, make_account, link
+):
+    for name in ("Books UK", "Books US"):
+        link(make_account(name), f"{name}-SKU", None, status="error", last_error="refused")
+
+    html = administrator_client.get(reverse("dashboard")).content.decode()
+
+    assert reverse("listing_overview") + "?status=error" in html
 
 
 def test_ignore_toggle(administrator_client, make_account, link):
