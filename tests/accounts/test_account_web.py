@@ -325,17 +325,63 @@ def test_link_all_preview_page_matches_what_apply_links(administrator_client, ma
     }
 
 
-def test_import_listings_button(administrator_client, fake_account, fake_channel, make_item):
+def test_import_listings_runs_in_the_background_and_the_page_follows_it(
+    administrator_client, fake_account, fake_channel, make_item, django_capture_on_commit_callbacks
+):
     from stockroom.channels.contracts import ChannelListing
+    from stockroom.sync.models import SyncRun
 
     account = fake_account()
     make_item("A-1")
-    fake_channel.STATE["listings"] = [ChannelListing("A-1", external_ref="B01")]
-    response = administrator_client.post(reverse("listings_import", args=[account.pk]))
-    assert response["Location"] == reverse("listings_link_all", args=[account.pk])
+    fake_channel.STATE["listings"] = [ChannelListing("A-1", external_ref="B01"), ChannelListing(" ")]
+
+    with django_capture_on_commit_callbacks(execute=True):  # queued once the request's work commits
+        response = administrator_client.post(reverse("listings_import", args=[account.pk]))
+
+    run = SyncRun.objects.get(account=account, steps="listings")  # the worker ran it (Huey immediate)
+    assert response["Location"] == reverse("listings", args=[account.pk]) + f"?import={run.pk}"
+    assert (run.status, run.message, run.progress_done) == (
+        "partial",
+        "Imported listings: 1 new, 0 updated, 0 unchanged. 1 listing(s) can be linked by identical SKU.",
+        1,
+    )
+    assert run.errors == ["listing ' ' skipped: channel SKU is required"]
+    html = administrator_client.get(response["Location"]).content.decode()
+    assert "Imported listings: 1 new, 0 updated, 0 unchanged." in html
+    assert reverse("listings_link_all", args=[account.pk]) in html and "Review 1 link(s)" in html
+    assert 'hx-trigger="every 1s"' not in html  # finished: no more polling
+
     fake_channel.STATE["listings_error"] = "Amazon is down"
-    failed = administrator_client.post(reverse("listings_import", args=[account.pk]), follow=True)
-    assert "the channel did not give its listings: Amazon is down" in failed.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = administrator_client.post(reverse("listings_import", args=[account.pk]))
+    html = administrator_client.get(failed["Location"]).content.decode()
+    assert "the channel did not give its listings: Amazon is down" in html
+    assert "What was read before is kept; import again later or use Check API." in html
+    assert SyncRun.objects.filter(account=account, steps="listings", status="failed").count() == 1
+
+
+def test_a_running_import_is_followed_not_started_twice(administrator_client, fake_account):
+    from stockroom.sync import accounts
+    from stockroom.sync.models import SyncRun
+
+    account = fake_account()
+    run, started = accounts.start_listings_import(account)  # queued, the worker has not started it
+    assert started
+
+    response = administrator_client.post(reverse("listings_import", args=[account.pk]), follow=True)
+
+    html = response.content.decode()
+    assert "already running" in html
+    assert reverse("listings_import_status", args=[account.pk, run.pk]) in html  # polled while it runs
+    assert 'hx-trigger="every 1s"' in html
+    assert SyncRun.objects.filter(account=account, steps="listings").count() == 1
+    status = administrator_client.get(reverse("listings_import_status", args=[account.pk, run.pk]))
+    assert "Waiting for the worker" in status.content.decode()
+    other = fake_account(name="Other shop", external_account_id="AOTHERSELLER")
+    assert (
+        administrator_client.get(reverse("listings_import_status", args=[other.pk, run.pk])).status_code
+        == 404
+    )
 
 
 def test_release_held_button_shows_the_warning(
