@@ -88,6 +88,23 @@ def test_stream_encodings_windows_1252_and_shift_jis():
 
 
 @pytest.mark.parametrize(
+    "content_type", ["", "text/tab-separated-values; charset=UTF-8", "text/plain;charset=utf8"]
+)
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column(content_type):
+    header = "order-id\torder-item-id\tpurchase-date\tsku\tproduct-name\tquantity-purchased\titem-price\tcurrency\n"
+    row = "026-1-1\t1\t2026-11-20T09:15:00+00:00\tSKU-1\tCafé\t1\t5.00\tEUR\n"
+    document = b"\xef\xbb\xbf" + (header + row).encode("utf-8")
+
+    (order,), failed = _flatten(_pages(document, content_type=content_type))
+    whole, whole_failed = mapping.orders_from_flat_report(
+        mapping.decode_report(document, content_type=content_type)
+    )
+
+    assert (order.external_order_id, order.lines[0].title, failed) == ("026-1-1", "Café", [])
+    assert ([o.external_order_id for o in whole], whole_failed) == (["026-1-1"], [])
+
+
+@pytest.mark.parametrize(
     "document",
     [
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'

@@ -239,7 +239,9 @@ def _report_encodings(content_type: str, japanese: bool) -> list[str]:
             charset = value.strip().strip('"').lower()
     if charset in ("shift_jis", "shift-jis", "sjis", "windows-31j", "ms932"):
         charset = "cp932"
-    return [c for c in (charset, "utf-8-sig", "cp932" if japanese else "cp1252") if c]
+    elif charset in ("utf-8", "utf8"):
+        charset = "utf-8-sig"  # a byte-order mark is not part of the first column's name
+    return list(dict.fromkeys(c for c in (charset, "utf-8-sig", "cp932" if japanese else "cp1252") if c))
 
 
 def decode_report(data: bytes, *, content_type: str = "", japanese: bool = False) -> str:
