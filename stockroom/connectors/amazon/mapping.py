@@ -278,6 +278,20 @@ def _marketplace_from_sales_channel(value: str, default: str) -> str:
     return found.code if found else default
 
 
+def _marketplace_of_xml_order(buyer_email: str, currency: str, default: str) -> str:
+    """The XML order report names no marketplace (the flat one has sales-channel). Amazon's buyer
+    e-mail relay names the site (``...@marketplace.amazon.de``); else a currency only one marketplace
+    uses tells it (GBP: UK); else the report's own marketplace (``default``)."""
+    domain = buyer_email.rpartition("@")[2].strip().lower().removeprefix("marketplace.")
+    found = BY_DOMAIN.get(domain)
+    if found is not None:
+        return found.code
+    if default in MARKETPLACES and MARKETPLACES[default].currency == currency:
+        return default
+    sites = [m.code for m in MARKETPLACES.values() if m.currency == currency]
+    return sites[0] if len(sites) == 1 else default
+
+
 def orders_from_flat_report(
     text: str, *, default_marketplace: str = ""
 ) -> tuple[list[ChannelOrder], list[tuple[str, str, str]]]:
@@ -734,7 +748,7 @@ def _order_from_order_report(
         country_code,
         phone,
     ) = _texts_at(found, _REPORT_FIELDS)
-    marketplace = default_marketplace
+    marketplace = _marketplace_of_xml_order(buyer_email, currency, default_marketplace)
     purchased = parse_time(order_date, field="OrderDate")
     if purchased is None:
         raise MappingError(f"order {order_id} has no OrderDate")
