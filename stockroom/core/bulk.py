@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 
 from django.db import connection, models
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 # field classes whose values psycopg adapts as Django would store them (exact classes: a subclass,
@@ -35,6 +36,48 @@ PLAIN_FIELDS = frozenset(
         models.TextField,
     }
 )
+
+
+_FIELDS: dict[type[models.Model], tuple[dict[str, models.Field], dict[str, models.Field]]] = {}
+
+
+def _fields_of(model: type[models.Model]) -> tuple[dict[str, models.Field], dict[str, models.Field]]:
+    """``({attname: field}, {relation name: field})`` of the model's concrete fields."""
+    if model not in _FIELDS:
+        fields = model._meta.concrete_fields
+        _FIELDS[model] = (
+            {field.attname: field for field in fields},
+            {field.name: field for field in fields if field.is_relation and field.name != field.attname},
+        )
+    return _FIELDS[model]
+
+
+def unsaved(model: type[models.Model], **values) -> models.Model:
+    """``model(**values)`` for many rows at a time: the same unsaved instance, a fraction of the cost.
+
+    ``Model.__init__`` spends tens of microseconds per instance resolving keyword arguments (an order
+    has some 40 fields); this sets the attributes directly. ``values`` are concrete fields by attribute
+    name (``location_id``) or a related instance by field name (``location``, which is cached like
+    ``__init__`` caches it); every other field gets its default. No ``pre_init``/``post_init``
+    signals are sent, so it is only for models that have no receivers of them.
+    """
+    by_attname, relations = _fields_of(model)
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    attrs = obj.__dict__
+    for name, value in values.items():
+        if name in by_attname:
+            attrs[name] = value
+        elif name in relations:
+            field = relations[name]
+            attrs[field.attname] = None if value is None else getattr(value, field.target_field.attname)
+            state.fields_cache[name] = value
+        else:
+            raise TypeError(f"{model.__name__} has no field {name!r}")
+    for attname, field in by_attname.items():
+        if attname not in attrs:
+            attrs[attname] = field.get_default()
+    return obj
 
 
 def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
