@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import nullcontext
+from operator import attrgetter
 
 from django.db import connection, models
 from django.db.models.base import ModelState
@@ -98,7 +99,9 @@ def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
                 setattr(obj, field.attname, now)
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    prepared = [(field.attname, None if type(field) in PLAIN_FIELDS else field) for field in fields]
+    values_of = attrgetter(*(field.attname for field in fields))  # one C call per row
+    single = len(fields) == 1
+    prepared = [(n, field) for n, field in enumerate(fields) if type(field) not in PLAIN_FIELDS]
     with connection.cursor() as cursor, connection.wrap_database_errors:
         if keys:
             cursor.execute(
@@ -111,14 +114,12 @@ def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
         logged = cursor.debug_sql(statement) if hasattr(cursor, "debug_sql") else nullcontext()
         with logged, cursor.cursor.copy(statement) as copy:  # in Django's query log when it keeps one
             for obj in objs:
-                copy.write_row(
-                    [
-                        getattr(obj, attname)
-                        if field is None
-                        else field.get_db_prep_save(getattr(obj, attname), connection)
-                        for attname, field in prepared
-                    ]
-                )
+                row = (values_of(obj),) if single else values_of(obj)
+                if prepared:
+                    row = list(row)
+                    for n, field in prepared:
+                        row[n] = field.get_db_prep_save(row[n], connection)
+                copy.write_row(row)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

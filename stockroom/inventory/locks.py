@@ -22,7 +22,7 @@ def ensure_levels(item_ids: Iterable[int], location: Location) -> None:
 
 
 def _locked(ids: list[int], location: Location):
-    return StockLevel.objects.select_for_update().filter(item_id__in=ids, location=location).order_by("pk")
+    return StockLevel.objects.select_for_update().filter(item_id__any=ids, location=location).order_by("pk")
 
 
 def levels_for_update(item_ids: Iterable[int], location: Location) -> dict[int, StockLevel]:

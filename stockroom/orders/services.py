@@ -256,7 +256,7 @@ def import_new_channel_orders(
 
 def _create_page(account: ChannelAccount, candidates: dict[str, ChannelOrder]) -> dict[str, ImportResult]:
     known = set(
-        Order.objects.filter(account=account, external_order_id__in=list(candidates)).values_list(
+        Order.objects.filter(account=account, external_order_id__any=list(candidates)).values_list(
             "external_order_id", flat=True
         )
     )
