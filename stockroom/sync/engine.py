@@ -272,7 +272,9 @@ def sync_account(
                 failed_steps += 1
                 current.error(step, f"internal error: {error}")
         failed = bool(fatal) or (failed_steps == len(steps) and failed_steps > 0)
-        partial = failed_steps > 0 or current.issues > 0
+        # an error recorded without failing its step (a record the channel will get again) still needs
+        # the seller's attention: the run is not OK
+        partial = failed_steps > 0 or current.issues > 0 or bool(current.run.errors)
         return _finish(run, failed=failed, partial=partial, message=fatal or _summary(run))
 
 
@@ -643,7 +645,11 @@ def record_shipment_outcome(
             ChannelShipment.objects.filter(pk=shipment.pk).update(
                 last_error=outcome.message[:5000], updated_at=now
             )
-        current.error("shipments", f"{shipment.order.external_order_id}: {outcome.message} (will retry)")
+        current.error(
+            "shipments",
+            f"{shipment.order.external_order_id}: {outcome.message or 'no answer'}; the confirmation is "
+            "sent again in the next run",
+        )
     else:
         _fail_shipment(current, shipment, outcome.message or "refused by the channel", write)
 

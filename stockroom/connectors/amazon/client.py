@@ -477,7 +477,7 @@ def _error_for(operation: str, resp: httpx.Response) -> ChannelError:
     if status >= 500:
         kind = "an HTML error page" if "<html" in resp.text[:200].lower() else "an error"
         return Transient(
-            f"Amazon answered {operation} with {status} ({kind}); it will be retried",
+            f"Amazon answered {operation} with {status} ({kind})",
             status=status,
             code=code,
             body=resp.text,
