@@ -79,7 +79,7 @@ logger = logging.getLogger(__name__)
 STEPS = ("orders", "shipments", "stock", "results")
 ORDERS_STREAM = "orders"
 SHIPMENT_BATCH = 50
-STOCK_BATCH = 500
+BULK_CHUNK = 1000  # rows per bulk statement
 FAN_OUT_BATCH = 5000
 
 
@@ -696,7 +696,13 @@ def accounts_with_stock_changes() -> list[ChannelAccount]:
 def _wants_quantity(listing: Listing, quantity: int) -> bool:
     if listing.status == ListingStatus.CONFIRMED and listing.last_confirmed_quantity == quantity:
         return False
-    if listing.status == ListingStatus.PENDING and listing.last_sent_quantity == quantity:
+    # accepted by the channel, result still to come. A listing left Pending without a submission
+    # (journaled, then the worker stopped before the answer was recorded) is sent again.
+    if (
+        listing.status == ListingStatus.PENDING
+        and listing.pending_submission
+        and listing.last_sent_quantity == quantity
+    ):
         return False
     return True
 
@@ -721,65 +727,67 @@ def _push_stock(current: _Pass, *, all_listings: bool = False, **_) -> None:
     changes = [(listing, available[listing.stock_item_id]) for listing in listings]
     changes = [(listing, quantity) for listing, quantity in changes if _wants_quantity(listing, quantity)]
     done = marked - {listing.pk for listing, _ in changes}
+    batch_size = max(1, int(current.connector.max_stock_batch))
     try:
         if changes:
             current.progress("Sending stock levels", total=len(changes))
-        for start in range(0, len(changes), STOCK_BATCH):
-            batch = changes[start : start + STOCK_BATCH]
+        for start in range(0, len(changes), batch_size):
+            batch = changes[start : start + batch_size]
             done |= _push_stock_batch(current, batch)
             current.progress(done=start + len(batch))
     finally:
-        ListingPushMarker.objects.filter(
-            pk__in=[pk for pk, listing_id in markers if listing_id in done]
-        ).delete()
+        _delete_markers([pk for pk, listing_id in markers if listing_id in done])
+
+
+def _chunks(items: Sequence, size: int = BULK_CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _delete_markers(pks: Sequence[int]) -> None:
+    for chunk in _chunks(pks):
+        ListingPushMarker.objects.filter(pk__in=chunk).delete()
+
+
+@dataclasses.dataclass
+class _StockResult:
+    """One listing's quantity on its way to the channel, and what came back."""
+
+    listing: Listing | None  # None: the listing no longer waits for this result (journal only)
+    quantity: int
+    outcome: WriteOutcome | None = None
+    write: ChannelWrite | None = None  # the journal row of a fresh send
+    log: ListingStatusLog | None = None  # its Pending row, written before the send
 
 
 def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[int]:
     """Journal, send, record. Returns the listings settled (retryable failures are not)."""
-    now = timezone.now()
-    writes: dict[int, ChannelWrite] = {}
-    with transaction.atomic():
-        for listing, quantity in batch:
-            writes[listing.pk] = ChannelWrite.objects.create(
-                account=current.account,
-                run=current.run,
-                kind=WriteKind.STOCK,
-                key=listing.channel_sku,
-                listing=listing,
-                payload={"channel_sku": listing.channel_sku, "quantity": quantity},
-                idempotency_key=f"stock:{listing.pk}:{uuid.uuid4().hex}",
-                attempts=1,
-                last_attempt_at=now,
-            )
-        Listing.objects.filter(pk__in=[listing.pk for listing, _ in batch]).update(last_sent_at=now)
+    sending = _journal_stock_batch(current, batch)
     try:
         outcomes = current.connector.push_stock(
             [StockUpdate(listing.channel_sku, quantity) for listing, quantity in batch]
         )
     except ChannelError as error:
-        ChannelWrite.objects.filter(pk__in=[w.pk for w in writes.values()]).update(
-            status=WriteStatus.ERROR, response=f"not sent: {error.message}"[:5000]
-        )
+        _record_unsent_stock_batch(sending, error)
         raise
     current.count(stock_updates_sent=len(batch))
     by_sku = {outcome.key: outcome for outcome in outcomes}
-    settled = set()
     pending: list[dict] = []
-    for position, (listing, quantity) in enumerate(batch, start=1):
-        outcome = by_sku.get(listing.channel_sku) or WriteOutcome(
-            listing.channel_sku, "error", "the channel gave no result for this SKU", retryable=True
+    for position, result in enumerate(sending, start=1):
+        sku = result.listing.channel_sku
+        result.outcome = by_sku.get(sku) or WriteOutcome(
+            sku, "error", "the channel gave no result for this SKU", retryable=True
         )
-        if outcome.status == "pending" and outcome.submission_ref:
+        if result.outcome.status == "pending" and result.outcome.submission_ref:
             pending.append(
                 {
-                    "ref": outcome.submission_ref,
+                    "ref": result.outcome.submission_ref,
                     "message_id": position,
-                    "sku": listing.channel_sku,
-                    "quantity": quantity,
+                    "sku": sku,
+                    "quantity": result.quantity,
                 }
             )
-        if _record_stock_outcome(current, listing, writes[listing.pk], outcome, quantity):
-            settled.add(listing.pk)
+    settled = _record_stock_outcomes(current, sending)
     if pending:
         # one row per batch; the refs are opaque (one per feed, or one per record) and all kept
         PendingSubmission.objects.update_or_create(
@@ -790,75 +798,192 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[i
     return settled
 
 
-def _record_stock_outcome(
-    current: _Pass, listing: Listing, write: ChannelWrite | None, outcome: WriteOutcome, quantity: int
-) -> bool:
-    """Apply one result to the listing, its log and the journal. False when worth retrying as is."""
+def _journal_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> list[_StockResult]:
+    """Before anything is sent: a journal row per write, and each listing Pending with a log row."""
     now = timezone.now()
-    status = {"confirmed": ListingStatus.CONFIRMED, "pending": ListingStatus.PENDING}.get(
-        outcome.status, ListingStatus.ERROR
-    )
-    fields = {"status": status, "updated_at": now}
-    if write is not None:  # a fresh send
-        fields.update(last_sent_quantity=quantity, last_sent_at=now)
-    if status == ListingStatus.CONFIRMED:
-        fields.update(
-            last_confirmed_quantity=outcome.quantity if outcome.quantity is not None else quantity,
-            last_confirmed_at=now,
-            last_error="",
-            pending_submission="",
+    sending = [
+        _StockResult(
+            listing,
+            quantity,
+            write=ChannelWrite(
+                account=current.account,
+                run=current.run,
+                kind=WriteKind.STOCK,
+                key=listing.channel_sku,
+                listing=listing,
+                payload={"channel_sku": listing.channel_sku, "quantity": quantity},
+                idempotency_key=f"stock:{listing.pk}:{uuid.uuid4().hex}",
+                attempts=1,
+                last_attempt_at=now,
+            ),
+            log=ListingStatusLog(listing=listing, quantity=quantity, outcome=ListingStatus.PENDING),
         )
-    elif status == ListingStatus.PENDING:
-        fields.update(pending_submission=outcome.submission_ref[:100], last_error="")
-    else:
-        fields.update(last_error=outcome.message[:5000] or "refused by the channel", pending_submission="")
-    write_status = {
-        ListingStatus.CONFIRMED: WriteStatus.CONFIRMED,
-        ListingStatus.PENDING: WriteStatus.PENDING,
-    }.get(status, WriteStatus.ERROR)
+        for listing, quantity in batch
+    ]
+    by_quantity: dict[int, list[int]] = {}
+    for listing, quantity in batch:
+        by_quantity.setdefault(quantity, []).append(listing.pk)
     with transaction.atomic():
-        Listing.objects.filter(pk=listing.pk).update(**fields)
-        ListingStatusLog.objects.create(
-            listing=listing,
-            quantity=quantity,
-            submission_ref=outcome.submission_ref[:100],
-            outcome=status,
-            message=outcome.message[:5000],
-        )
-        if write is not None:
-            ChannelWrite.objects.filter(pk=write.pk).update(
-                status=write_status,
-                response=outcome.message[:5000],
-                submission_ref=outcome.submission_ref[:200],
-                updated_at=now,
+        ChannelWrite.objects.bulk_create([result.write for result in sending], batch_size=BULK_CHUNK)
+        ListingStatusLog.objects.bulk_create([result.log for result in sending], batch_size=BULK_CHUNK)
+        for quantity, pks in by_quantity.items():
+            for chunk in _chunks(pks):
+                Listing.objects.filter(pk__in=chunk).update(
+                    status=ListingStatus.PENDING,
+                    last_sent_quantity=quantity,
+                    last_sent_at=now,
+                    pending_submission="",
+                    updated_at=now,
+                )
+    return sending
+
+
+def _record_unsent_stock_batch(sending: list[_StockResult], error: ChannelError) -> None:
+    """The whole call failed: nothing changed on the channel. Each listing gets back the status it had,
+    the journal and the log say why nothing was sent; the markers stay, so the next run sends again."""
+    message = f"not sent: {error.message}"[:5000]
+    with transaction.atomic():
+        for chunk in _chunks(sending):
+            ChannelWrite.objects.filter(pk__in=[r.write.pk for r in chunk]).update(
+                status=WriteStatus.ERROR, response=message
             )
-    if status == ListingStatus.CONFIRMED:
-        current.count(stock_updates_confirmed=1)
-        resolve_issues(
-            account=current.account,
-            kind=IssueKind.LISTING,
-            external_ref=listing.channel_sku,
-            resolution="confirmed",
+            ListingStatusLog.objects.filter(pk__in=[r.log.pk for r in chunk]).update(
+                outcome=ListingStatus.ERROR, message=message
+            )
+        Listing.objects.bulk_update(
+            [r.listing for r in sending],
+            ["status", "last_sent_quantity", "pending_submission"],
+            batch_size=BULK_CHUNK,
         )
-    elif status == ListingStatus.ERROR:
-        current.count(stock_update_errors=1)
-        if outcome.retryable:
-            current.error("stock", f"{listing.channel_sku}: {outcome.message} (will retry)")
-            return False
+
+
+_LISTING_STATUS = {"confirmed": ListingStatus.CONFIRMED, "pending": ListingStatus.PENDING}
+_WRITE_STATUS = {ListingStatus.CONFIRMED: WriteStatus.CONFIRMED, ListingStatus.PENDING: WriteStatus.PENDING}
+
+
+def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> set[int]:
+    """Apply each result to its listing, log and journal row, in bulk.
+
+    Returns the listings settled; a retryable error is not (its marker stays, it is sent again).
+    """
+    now = timezone.now()
+    listings, new_logs, sent_logs, writes = [], [], [], []
+    confirmed: list[str] = []
+    retryable: dict[str, list[str]] = {}  # message -> SKUs
+    refused: list[_StockResult] = []
+    settled: set[int] = set()
+    for result in results:
+        outcome = result.outcome
+        status = _LISTING_STATUS.get(outcome.status, ListingStatus.ERROR)
+        ref = outcome.submission_ref
+        if result.write is not None:
+            result.write.status = _WRITE_STATUS.get(status, WriteStatus.ERROR)
+            result.write.response = outcome.message[:5000]
+            result.write.submission_ref = ref[:200]
+            result.write.updated_at = now
+            writes.append(result.write)
+        listing = result.listing
+        if listing is None:
+            continue
+        listing.status = status
+        listing.updated_at = now
+        if status == ListingStatus.CONFIRMED:
+            listing.last_confirmed_quantity = (
+                outcome.quantity if outcome.quantity is not None else result.quantity
+            )
+            listing.last_confirmed_at = now
+            listing.last_error = ""
+            listing.pending_submission = ""
+            confirmed.append(listing.channel_sku)
+        elif status == ListingStatus.PENDING:
+            listing.pending_submission = ref[:100]
+            listing.last_error = ""
+        else:
+            listing.last_error = outcome.message[:5000] or "refused by the channel"
+            listing.pending_submission = ""
+        listings.append(listing)
+        if status == ListingStatus.PENDING and result.log is not None:
+            result.log.submission_ref = ref[:100]  # the Pending row written before the send
+            result.log.message = outcome.message[:5000]
+            sent_logs.append(result.log)
+        else:
+            new_logs.append(
+                ListingStatusLog(
+                    listing=listing,
+                    quantity=result.quantity,
+                    submission_ref=ref[:100],
+                    outcome=status,
+                    message=outcome.message[:5000],
+                )
+            )
+        if status == ListingStatus.ERROR and outcome.retryable:
+            retryable.setdefault(outcome.message, []).append(listing.channel_sku)
+            continue
+        if status == ListingStatus.ERROR:
+            refused.append(result)
+        settled.add(listing.pk)
+    with transaction.atomic():
+        Listing.objects.bulk_update(
+            listings,
+            [
+                "status",
+                "updated_at",
+                "last_confirmed_quantity",
+                "last_confirmed_at",
+                "last_error",
+                "pending_submission",
+            ],
+            batch_size=BULK_CHUNK,
+        )
+        ListingStatusLog.objects.bulk_create(new_logs, batch_size=BULK_CHUNK)
+        ListingStatusLog.objects.bulk_update(sent_logs, ["submission_ref", "message"], batch_size=BULK_CHUNK)
+        ChannelWrite.objects.bulk_update(
+            writes, ["status", "response", "submission_ref", "updated_at"], batch_size=BULK_CHUNK
+        )
+    current.count(
+        stock_updates_confirmed=len(confirmed),
+        stock_update_errors=len(refused) + sum(len(skus) for skus in retryable.values()),
+    )
+    _resolve_listing_issues(current.account, confirmed)
+    for message, skus in retryable.items():
+        current.error("stock", _will_send_again(skus, message))
+    for result in refused:
+        sku = result.listing.channel_sku
         current.issue(
             kind=IssueKind.LISTING,
-            external_ref=listing.channel_sku,
-            message=outcome.message or "refused by the channel",
+            external_ref=sku,
+            message=result.outcome.message or "refused by the channel",
             raw_data=json.dumps(
                 {
-                    "channel_sku": listing.channel_sku,
-                    "quantity": quantity,
-                    "submission_ref": outcome.submission_ref,
+                    "channel_sku": sku,
+                    "quantity": result.quantity,
+                    "submission_ref": result.outcome.submission_ref,
                 }
             ),
             retry_action=RetryAction.REPUSH_LISTING,
         )
-    return True
+    return settled
+
+
+def _will_send_again(skus: Sequence[str], message: str) -> str:
+    """One sentence for listings that failed for one reason worth retrying."""
+    if len(skus) == 1:
+        return f"{skus[0]}: {message or 'no answer'}; the quantity is sent again in the next run"
+    shown = ", ".join(skus[:3]) + (", ..." if len(skus) > 3 else "")
+    return f"{len(skus)} listings ({shown}): {message or 'no answer'}; the quantities are sent again in the next run"
+
+
+def _resolve_listing_issues(account: ChannelAccount, skus: Sequence[str]) -> None:
+    """Resolve the open listing issues of these SKUs (one query when there are none)."""
+    if not skus:
+        return
+    open_refs = set(
+        SyncIssue.objects.filter(
+            account=account, kind=IssueKind.LISTING, status=IssueStatus.OPEN
+        ).values_list("external_ref", flat=True)
+    )
+    for sku in open_refs.intersection(skus):
+        resolve_issues(account=account, kind=IssueKind.LISTING, external_ref=sku, resolution="confirmed")
 
 
 # --- step 4: results of earlier submissions ---------------------------------------------------------------
@@ -876,29 +1001,60 @@ def _collect_results(current: _Pass, **_) -> None:
     by_sku = {o.key: o for o in outcomes if not o.submission_ref}
     now = timezone.now()
     for submission in submissions:
-        open_entries = []
+        open_entries, answered = [], []
         for entry in submission.entries:
             outcome = by_ref_and_sku.get((entry["ref"], entry["sku"])) or by_sku.get(entry["sku"])
             if outcome is None or outcome.status == "pending":
                 open_entries.append(entry)
-                continue
-            outcome = dataclasses.replace(outcome, submission_ref=entry["ref"])
-            listing = Listing.objects.filter(account=account, channel_sku=entry["sku"]).first()
-            if listing is not None and listing.pending_submission == entry["ref"][:100]:
-                _record_stock_outcome(current, listing, None, outcome, entry["quantity"])
-            ChannelWrite.objects.filter(
-                account=account, kind=WriteKind.STOCK, key=entry["sku"], submission_ref=entry["ref"][:200]
-            ).update(
-                status=WriteStatus.CONFIRMED if outcome.status == "confirmed" else WriteStatus.ERROR,
-                response=outcome.message[:5000],
-                updated_at=now,
-            )
+            else:
+                answered.append((entry, dataclasses.replace(outcome, submission_ref=entry["ref"])))
+        if answered:
+            _record_collected_results(current, answered)
         if open_entries:
             PendingSubmission.objects.filter(pk=submission.pk).update(
                 entries=open_entries, checks=F("checks") + 1, last_checked_at=now
             )
         else:
             submission.delete()
+
+
+def _record_collected_results(current: _Pass, answered: list[tuple[dict, WriteOutcome]]) -> None:
+    """Results of one submission: every journal row gets its outcome; a listing only when it still
+    waits for exactly this submission (a newer quantity may have been sent since). A listing whose
+    quantity failed for a reason worth retrying is marked, so the next stock step sends it again."""
+    account = current.account
+    skus = [entry["sku"] for entry, _ in answered]
+    listings: dict[str, Listing] = {}
+    writes: dict[tuple[str, str], ChannelWrite] = {}
+    for chunk in _chunks(skus):
+        listings.update(
+            (listing.channel_sku, listing)
+            for listing in Listing.objects.filter(account=account, channel_sku__in=chunk)
+        )
+    refs = [outcome.submission_ref[:200] for _, outcome in answered]
+    for chunk in _chunks(refs):
+        for write in ChannelWrite.objects.filter(
+            account=account, kind=WriteKind.STOCK, submission_ref__in=chunk
+        ):
+            writes[(write.key, write.submission_ref)] = write
+    results = []
+    for entry, outcome in answered:
+        listing = listings.get(entry["sku"])
+        if listing is not None and listing.pending_submission != entry["ref"][:100]:
+            listing = None
+        write = writes.get((entry["sku"], outcome.submission_ref[:200]))
+        results.append(_StockResult(listing, entry["quantity"], outcome=outcome, write=write))
+    _record_stock_outcomes(current, results)
+    again = [
+        r.listing
+        for r in results
+        if r.listing is not None and r.outcome.status == "error" and r.outcome.retryable
+    ]
+    now = timezone.now()
+    ListingPushMarker.objects.bulk_create(
+        [ListingPushMarker(listing=listing, account=account, changed_at=now) for listing in again],
+        batch_size=BULK_CHUNK,
+    )
 
 
 STEP_FUNCTIONS = {

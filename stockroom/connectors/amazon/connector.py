@@ -83,6 +83,7 @@ def _now() -> datetime:
 
 class AmazonConnector:
     channel = "amazon"
+    max_stock_batch = mapping.FEED_MAX_MESSAGES  # one JSON_LISTINGS_FEED per push_stock call
 
     def __init__(
         self, config: AccountConfig, *, http: httpx.Client | None = None, clock: Clock | None = None
@@ -682,11 +683,7 @@ class AmazonConnector:
             reason = "; ".join(
                 str(i.get("message", "")) for i in report.get("issues", [])[:3] if isinstance(i, dict)
             )
-        text = (
-            f"feed {feed_id} ended {status}"
-            + (f": {reason}" if reason else "")
-            + "; the quantities will be sent again"
-        )
+        text = f"feed {feed_id} ended {status}" + (f": {reason}" if reason else "")
         return [WriteOutcome(sku, "error", text, ref, retryable=True) for _, sku, ref in messages]
 
     # ------------------------------------------------------------------ listings
