@@ -378,10 +378,10 @@ def test_find_process_and_confirm_shipments_to_amazon(
 def test_stock_adjustment_reaches_both_accounts_pending_then_confirmed(
     page, url, amazon_sim, amazon_account, make_item, link, screen
 ):
-    # given one stock item listed by account A under one SKU and by account B under eleven SKUs
-    # (more than ten changed SKUs go to Amazon as a listings feed, confirmed when Amazon has processed it)
+    # given one stock item listed by account A under one SKU and by account B under eleven SKUs, B
+    # sending every quantity in a listings feed (patch_threshold 0), confirmed when Amazon has processed it
     item = make_item("MUG", on_hand=10)
-    first, second = amazon_account("Amazon A"), amazon_account("Amazon B")
+    first, second = amazon_account("Amazon A"), amazon_account("Amazon B", patch_threshold=0)
     b_skus = [f"MUG-B-{n:02d}" for n in range(1, 12)]
     for account, skus in ((first, ["MUG-A"]), (second, b_skus)):
         for sku in skus:
