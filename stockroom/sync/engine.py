@@ -758,6 +758,9 @@ class _StockResult:
     outcome: WriteOutcome | None = None
     write: ChannelWrite | None = None  # the journal row of a fresh send
     log: ListingStatusLog | None = None  # its Pending row, written before the send
+    # what the listing waits for while Pending, and the journal row keeps: the key of the batch's
+    # PendingSubmission (one value for the whole batch, so it is written in one statement)
+    submission_key: str = ""
 
 
 def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[int]:
@@ -787,15 +790,17 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[i
                     "quantity": result.quantity,
                 }
             )
-    settled = _record_stock_outcomes(current, sending)
     if pending:
         # one row per batch; the refs are opaque (one per feed, or one per record) and all kept
+        key = pending[0]["ref"][:100]
         PendingSubmission.objects.update_or_create(
             account=current.account,
-            submission_ref=pending[0]["ref"][:200],
+            submission_ref=key,
             defaults={"entries": pending, "kind": WriteKind.STOCK},
         )
-    return settled
+        for result in sending:
+            result.submission_key = key
+    return _record_stock_outcomes(current, sending)
 
 
 def _journal_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> list[_StockResult]:
@@ -850,10 +855,19 @@ def _record_unsent_stock_batch(sending: list[_StockResult], error: ChannelError)
             ListingStatusLog.objects.filter(pk__in=[r.log.pk for r in chunk]).update(
                 outcome=ListingStatus.ERROR, message=message
             )
-        Listing.objects.bulk_update(
-            [r.listing for r in sending],
-            ["status", "last_sent_quantity", "pending_submission"],
-            batch_size=BULK_CHUNK,
+        _update_grouped(
+            Listing,
+            [
+                (
+                    r.listing.pk,
+                    {
+                        "status": r.listing.status,
+                        "last_sent_quantity": r.listing.last_sent_quantity,
+                        "pending_submission": r.listing.pending_submission,
+                    },
+                )
+                for r in sending
+            ],
         )
 
 
@@ -862,12 +876,16 @@ _WRITE_STATUS = {ListingStatus.CONFIRMED: WriteStatus.CONFIRMED, ListingStatus.P
 
 
 def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> set[int]:
-    """Apply each result to its listing, log and journal row, in bulk.
+    """Apply each result to its listing, log and journal row, in a few statements: rows that get the
+    same values are updated together (a feed's listings all at once).
 
     Returns the listings settled; a retryable error is not (its marker stays, it is sent again).
     """
     now = timezone.now()
-    listings, new_logs, sent_logs, writes = [], [], [], []
+    listings: list[tuple[int, dict]] = []
+    writes: list[tuple[int, dict]] = []
+    sent_logs: list[tuple[int, dict]] = []
+    new_logs: list[ListingStatusLog] = []
     confirmed: list[str] = []
     retryable: dict[str, list[str]] = {}  # message -> SKUs
     refused: list[_StockResult] = []
@@ -875,45 +893,42 @@ def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> s
     for result in results:
         outcome = result.outcome
         status = _LISTING_STATUS.get(outcome.status, ListingStatus.ERROR)
-        ref = outcome.submission_ref
+        message = outcome.message[:5000]
+        kept_ref = result.submission_key if status == ListingStatus.PENDING else outcome.submission_ref
         if result.write is not None:
-            result.write.status = _WRITE_STATUS.get(status, WriteStatus.ERROR)
-            result.write.response = outcome.message[:5000]
-            result.write.submission_ref = ref[:200]
-            result.write.updated_at = now
-            writes.append(result.write)
+            values = {"status": _WRITE_STATUS.get(status, WriteStatus.ERROR), "response": message}
+            if result.log is not None:  # a fresh send (a collected result keeps the batch's key)
+                values["submission_ref"] = kept_ref[:200]
+            writes.append((result.write.pk, values))
         listing = result.listing
         if listing is None:
             continue
-        listing.status = status
-        listing.updated_at = now
         if status == ListingStatus.CONFIRMED:
-            listing.last_confirmed_quantity = (
-                outcome.quantity if outcome.quantity is not None else result.quantity
-            )
-            listing.last_confirmed_at = now
-            listing.last_error = ""
-            listing.pending_submission = ""
+            values = {
+                "last_confirmed_quantity": outcome.quantity
+                if outcome.quantity is not None
+                else result.quantity,
+                "last_confirmed_at": now,
+                "last_error": "",
+                "pending_submission": "",
+            }
             confirmed.append(listing.channel_sku)
         elif status == ListingStatus.PENDING:
-            listing.pending_submission = ref[:100]
-            listing.last_error = ""
+            values = {"pending_submission": kept_ref[:100], "last_error": ""}
         else:
-            listing.last_error = outcome.message[:5000] or "refused by the channel"
-            listing.pending_submission = ""
-        listings.append(listing)
+            values = {"last_error": message or "refused by the channel", "pending_submission": ""}
+        listings.append((listing.pk, {"status": status, **values}))
         if status == ListingStatus.PENDING and result.log is not None:
-            result.log.submission_ref = ref[:100]  # the Pending row written before the send
-            result.log.message = outcome.message[:5000]
-            sent_logs.append(result.log)
+            # the Pending row written before the send
+            sent_logs.append((result.log.pk, {"submission_ref": kept_ref[:100], "message": message}))
         else:
             new_logs.append(
                 ListingStatusLog(
                     listing=listing,
                     quantity=result.quantity,
-                    submission_ref=ref[:100],
+                    submission_ref=outcome.submission_ref[:100],
                     outcome=status,
-                    message=outcome.message[:5000],
+                    message=message,
                 )
             )
         if status == ListingStatus.ERROR and outcome.retryable:
@@ -923,23 +938,10 @@ def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> s
             refused.append(result)
         settled.add(listing.pk)
     with transaction.atomic():
-        Listing.objects.bulk_update(
-            listings,
-            [
-                "status",
-                "updated_at",
-                "last_confirmed_quantity",
-                "last_confirmed_at",
-                "last_error",
-                "pending_submission",
-            ],
-            batch_size=BULK_CHUNK,
-        )
+        _update_grouped(Listing, listings, updated_at=now)
+        _update_grouped(ListingStatusLog, sent_logs)
         ListingStatusLog.objects.bulk_create(new_logs, batch_size=BULK_CHUNK)
-        ListingStatusLog.objects.bulk_update(sent_logs, ["submission_ref", "message"], batch_size=BULK_CHUNK)
-        ChannelWrite.objects.bulk_update(
-            writes, ["status", "response", "submission_ref", "updated_at"], batch_size=BULK_CHUNK
-        )
+        _update_grouped(ChannelWrite, writes, updated_at=now)
     current.count(
         stock_updates_confirmed=len(confirmed),
         stock_update_errors=len(refused) + sum(len(skus) for skus in retryable.values()),
@@ -963,6 +965,16 @@ def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> s
             retry_action=RetryAction.REPUSH_LISTING,
         )
     return settled
+
+
+def _update_grouped(model, rows: Sequence[tuple[int, dict]], **common) -> None:
+    """Set each row's values, one UPDATE per distinct set of values (and per chunk of rows)."""
+    groups: dict[tuple, list[int]] = {}
+    for pk, values in rows:
+        groups.setdefault(tuple(sorted(values.items())), []).append(pk)
+    for values, pks in groups.items():
+        for chunk in _chunks(pks):
+            model.objects.filter(pk__in=chunk).update(**dict(values), **common)
 
 
 def _will_send_again(skus: Sequence[str], message: str) -> str:
@@ -1009,7 +1021,7 @@ def _collect_results(current: _Pass, **_) -> None:
             else:
                 answered.append((entry, dataclasses.replace(outcome, submission_ref=entry["ref"])))
         if answered:
-            _record_collected_results(current, answered)
+            _record_collected_results(current, submission.submission_ref, answered)
         if open_entries:
             PendingSubmission.objects.filter(pk=submission.pk).update(
                 entries=open_entries, checks=F("checks") + 1, last_checked_at=now
@@ -1018,32 +1030,33 @@ def _collect_results(current: _Pass, **_) -> None:
             submission.delete()
 
 
-def _record_collected_results(current: _Pass, answered: list[tuple[dict, WriteOutcome]]) -> None:
-    """Results of one submission: every journal row gets its outcome; a listing only when it still
-    waits for exactly this submission (a newer quantity may have been sent since). A listing whose
-    quantity failed for a reason worth retrying is marked, so the next stock step sends it again."""
+def _record_collected_results(current: _Pass, key: str, answered: list[tuple[dict, WriteOutcome]]) -> None:
+    """Results of one submission (``key``): every journal row gets its outcome; a listing only when it
+    still waits for exactly this submission (a newer quantity may have been sent since). A listing
+    whose quantity failed for a reason worth retrying is marked, so the next stock step sends it again."""
     account = current.account
     skus = [entry["sku"] for entry, _ in answered]
     listings: dict[str, Listing] = {}
-    writes: dict[tuple[str, str], ChannelWrite] = {}
+    writes: dict[str, ChannelWrite] = {}
     for chunk in _chunks(skus):
         listings.update(
             (listing.channel_sku, listing)
-            for listing in Listing.objects.filter(account=account, channel_sku__in=chunk)
+            for listing in Listing.objects.filter(
+                account=account, channel_sku__in=chunk, pending_submission=key[:100]
+            )
         )
-    refs = [outcome.submission_ref[:200] for _, outcome in answered]
-    for chunk in _chunks(refs):
-        for write in ChannelWrite.objects.filter(
-            account=account, kind=WriteKind.STOCK, submission_ref__in=chunk
-        ):
-            writes[(write.key, write.submission_ref)] = write
-    results = []
-    for entry, outcome in answered:
-        listing = listings.get(entry["sku"])
-        if listing is not None and listing.pending_submission != entry["ref"][:100]:
-            listing = None
-        write = writes.get((entry["sku"], outcome.submission_ref[:200]))
-        results.append(_StockResult(listing, entry["quantity"], outcome=outcome, write=write))
+        writes.update(
+            (write.key, write)
+            for write in ChannelWrite.objects.filter(
+                account=account, kind=WriteKind.STOCK, submission_ref=key[:200], key__in=chunk
+            )
+        )
+    results = [
+        _StockResult(
+            listings.get(entry["sku"]), entry["quantity"], outcome=outcome, write=writes.get(entry["sku"])
+        )
+        for entry, outcome in answered
+    ]
     _record_stock_outcomes(current, results)
     again = [
         r.listing
