@@ -61,10 +61,13 @@ def account_by_id(account_id) -> ChannelAccount:
 
 
 def listing_list(
-    *, account: ChannelAccount, search: str = "", status: str = "", linked: bool | None = None
+    *, account: ChannelAccount | None, search: str = "", status: str = "", linked: bool | None = None
 ) -> QuerySet[Listing]:
-    """An account's listings, searchable by channel SKU, stock item SKU, title or external ref."""
-    listings = Listing.objects.filter(account=account).select_related("stock_item")
+    """An account's listings (every account's with ``None``), searchable by channel SKU, stock item
+    SKU, title or external ref."""
+    listings = Listing.objects.select_related("stock_item", "account")
+    if account is not None:
+        listings = listings.filter(account=account)
     search = (search or "").strip()[:200]
     if search:
         listings = listings.filter(

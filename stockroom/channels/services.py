@@ -167,7 +167,8 @@ class LinkOutcome:
 def link_listing(*, account: ChannelAccount, channel_sku: str, stock_item: StockItem | None) -> LinkOutcome:
     """Link a channel SKU to a stock item (or unlink with ``None``), creating the listing if needed.
 
-    Open orders whose lines carry this channel SKU unlinked get the item and are allocated.
+    Open orders whose lines carry this channel SKU follow the link: they give back what they held of the
+    previous item (if any) and are allocated the new one.
     """
     channel_sku = clean_text(channel_sku, field="channel SKU", max_length=CHANNEL_SKU_MAX)
     with transaction.atomic():
@@ -180,9 +181,9 @@ def link_listing(*, account: ChannelAccount, channel_sku: str, stock_item: Stock
             if stock_item is not None:  # the channel has not been told this item's quantity yet
                 listing.status = ListingStatus.NOT_SENT
             listing.save(update_fields=["stock_item", "status", "updated_at"])
-    relinked = 0
-    if stock_item is not None:
-        relinked = relink_order_lines(account=account, channel_sku=channel_sku, stock_item_id=stock_item.pk)
+    relinked = relink_order_lines(
+        account=account, channel_sku=channel_sku, stock_item_id=stock_item.pk if stock_item else None
+    )
     return LinkOutcome(listing, created, previous, relinked)
 
 

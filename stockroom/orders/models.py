@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from stockroom.catalog.models import StockItem
 from stockroom.channels.models import ChannelAccount
@@ -88,6 +89,10 @@ class Order(TimeStampedModel):
             models.Index(fields=["source", "status", "-purchased_at"], name="orders_src_status_purch"),
             models.Index(fields=["account", "status", "-purchased_at"], name="orders_acct_status_purch"),
             models.Index(fields=["buyer_name"], name="orders_buyer_name"),
+            # search (orders.selectors.order_list): an order id equal to the term, case-insensitively;
+            # buyer-name substrings use a trigram index outside model state (migration 0003):
+            # pg_trgm GIN on UPPER(buyer_name) on PostgreSQL, the FTS5 table orders_order_search on SQLite
+            models.Index(Upper("external_order_id"), name="orders_external_id_upper"),
         ]
 
     def __str__(self) -> str:
@@ -121,7 +126,10 @@ class OrderLine(models.Model):
                 name="orders_line_allocated_within_quantity",
             ),
         ]
-        indexes = [models.Index(fields=["channel_sku"], name="orders_line_channel_sku")]
+        indexes = [
+            models.Index(fields=["channel_sku"], name="orders_line_channel_sku"),
+            models.Index(Upper("channel_sku"), name="orders_line_sku_upper"),  # search by SKU
+        ]
 
     @property
     def short_by(self) -> int:

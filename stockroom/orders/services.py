@@ -689,7 +689,9 @@ def set_hold(*, order_id: int, on_hold: bool, user=None) -> Order:
 
 
 def relink_order_lines(*, account: ChannelAccount, channel_sku: str, stock_item_id: int | None) -> int:
-    """After a listing is (re)linked, give unlinked lines of open orders the item and allocate.
+    """After a listing is linked, re-linked or unlinked, move the lines of open orders that carry its
+    channel SKU to the new item (or to no item): units they held of the old item are given back (and
+    offered to orders waiting for it), and the new item is allocated.
 
     Returns how many orders changed.
     """
@@ -697,27 +699,46 @@ def relink_order_lines(*, account: ChannelAccount, channel_sku: str, stock_item_
         OrderLine.objects.filter(
             order__account=account,
             channel_sku=channel_sku,
-            stock_item__isnull=True,
             order__status__in=HOLDS_STOCK,
             order__fulfilled_by_channel=False,
         )
+        .exclude(stock_item_id=stock_item_id)
         .values_list("order_id", flat=True)
         .distinct()
     )
+    freed: set[int] = set()
+    changed = 0
+    target = None
+    if stock_item_id:
+        target = StockItem.objects.only("sku").filter(pk=stock_item_id).first()
     for order_id in sorted(ids):
         with transaction.atomic():
             order = _order_for_update(order_id)
             lines = list(order.lines.select_for_update().order_by("pk"))
-            for line in lines:
-                if line.channel_sku == channel_sku and line.stock_item_id is None:
-                    line.stock_item_id = stock_item_id
-                    OrderLine.objects.filter(pk=line.pk).update(stock_item_id=stock_item_id)
-            if stock_item_id:
-                record_event(order, "linked", f"Line {channel_sku} linked to a stock item")
-            if order.status in HOLDS_STOCK:
-                _allocate_lines(order, lines)
+            moving = [
+                ln for ln in lines if ln.channel_sku == channel_sku and ln.stock_item_id != stock_item_id
+            ]
+            if not moving or order.status not in HOLDS_STOCK:
+                continue
+            held: dict[int, int] = defaultdict(int)
+            for line in moving:
+                if line.stock_item_id and line.allocated_quantity:
+                    held[line.stock_item_id] += line.allocated_quantity
+                line.stock_item_id, line.allocated_quantity = stock_item_id, 0
+                OrderLine.objects.filter(pk=line.pk).update(stock_item_id=stock_item_id, allocated_quantity=0)
+            if held:
+                allocation.release(location=order.location, quantities=dict(held))
+                freed.update(held)
+            changed += 1
+            if target is not None:
+                record_event(order, "linked", f"Line {channel_sku} linked to stock item {target.sku}")
+            else:
+                record_event(order, "linked", f"Line {channel_sku} unlinked: its listing has no stock item")
+            _allocate_lines(order, lines)
             _save(order, lines)
-    return len(ids)
+    if freed:
+        allocate_waiting_orders(item_ids=freed)
+    return changed
 
 
 def allocate_waiting_orders(*, item_ids) -> int:

@@ -21,6 +21,7 @@ from stockroom.channels.contracts import ChannelError, CheckResult
 from stockroom.channels.models import ChannelAccount
 from stockroom.connectors.amazon.marketplaces import (
     BY_ID,
+    CARRIER_CODES,
     MARKETPLACES,
     REGION_ENDPOINTS,
     UnknownMarketplace,
@@ -30,6 +31,7 @@ from stockroom.core.crypto import mask_secret
 from stockroom.core.errors import InvalidInput, StockroomError
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
 from stockroom.orders.services import release_held_shipments
+from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 from stockroom.sync.registry import CHANNEL_NAMES, connector_for
 
 logger = logging.getLogger(__name__)
@@ -442,11 +444,22 @@ def check_account(account: ChannelAccount) -> CheckResult:
 # --- listings -----------------------------------------------------------------------------------------
 
 
-def import_listings(account: ChannelAccount) -> channel_services.ListingImportResult:
-    """Read the account's listings from the channel and create or refresh them here."""
+def import_listings(account: ChannelAccount, *, progress=None) -> channel_services.ListingImportResult:
+    """Read the account's listings from the channel and create or refresh them here, page by page as
+    the channel gives them (a failure part-way keeps what came: the import is an upsert, run it
+    again). ``progress(count)`` is called every ``LISTINGS_PROGRESS_EVERY`` listings read."""
+
+    def read(connector):
+        count = 0
+        for listing in connector.list_listings():
+            yield listing
+            count += 1
+            if progress is not None and count % LISTINGS_PROGRESS_EVERY == 0:
+                progress(count)
+
     try:
         connector = connector_for(account)
-        listings = list(connector.list_listings())
+        return channel_services.import_channel_listings(account=account, listings=read(connector))
     except ChannelError as error:
         raise ChannelRequestFailed(
             f"{account.name}: the channel did not give its listings: {error.message}",
@@ -454,65 +467,86 @@ def import_listings(account: ChannelAccount) -> channel_services.ListingImportRe
         ) from None
     except (LookupError, ImportError) as error:
         raise ChannelRequestFailed(f"{account.name}: {error}") from None
-    return channel_services.import_channel_listings(account=account, listings=listings)
+
+
+LISTINGS_PROGRESS_EVERY = 100
+LISTINGS_STEP = "listings"
+# a listings import still "running" after this long lost its worker (a restart): it may be started again
+LISTINGS_IMPORT_ABANDONED_AFTER = timedelta(minutes=30)
+
+
+def running_listings_import(account: ChannelAccount) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(
+            account=account,
+            steps=LISTINGS_STEP,
+            status=SyncRunStatus.RUNNING,
+            started_at__gt=timezone.now() - LISTINGS_IMPORT_ABANDONED_AFTER,
+        )
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def start_listings_import(
+    account: ChannelAccount, *, trigger: str = SyncTrigger.MANUAL
+) -> tuple[SyncRun, bool]:
+    """Record a listings import as a sync run (steps "listings") for the worker to carry out: reading a
+    large catalogue takes minutes at the channel's rate. Returns (run, started); an import of the
+    account already running is returned instead of starting a second."""
+    running = running_listings_import(account)
+    if running is not None:
+        return running, False
+    SyncRun.objects.filter(account=account, steps=LISTINGS_STEP, status=SyncRunStatus.RUNNING).update(
+        status=SyncRunStatus.FAILED,
+        finished_at=timezone.now(),
+        message="abandoned: the worker stopped before the import finished",
+    )
+    run = SyncRun.objects.create(
+        account=account,
+        trigger=trigger,
+        steps=LISTINGS_STEP,
+        started_at=timezone.now(),
+        phase="Waiting for the worker",
+    )
+    return run, True
+
+
+def run_listings_import(run_id: int) -> SyncRun | None:
+    """The worker's half of ``start_listings_import``: import, then record the outcome on the run."""
+    run = SyncRun.objects.select_related("account").filter(pk=run_id, status=SyncRunStatus.RUNNING).first()
+    if run is None:  # delivered twice, or abandoned meanwhile
+        return None
+
+    def progress(count: int) -> None:
+        SyncRun.objects.filter(pk=run.pk).update(phase="Reading listings", progress_done=count)
+
+    progress(0)
+    try:
+        result = import_listings(run.account, progress=progress)
+    except StockroomError as error:
+        run.status = SyncRunStatus.FAILED
+        run.message = f"{error.message}. What was read before is kept; import again later or use Check API."
+    else:
+        read = result.created + result.updated + result.unchanged
+        run.status = SyncRunStatus.PARTIAL if result.failed else SyncRunStatus.OK
+        run.message = f"Imported listings: {result.created} new, {result.updated} updated, {result.unchanged} unchanged."
+        if result.suggestions:
+            run.message += f" {len(result.suggestions)} listing(s) can be linked by identical SKU."
+        run.errors = [f"listing {sku!r} skipped: {why}" for sku, why in result.failed[:200]]
+        run.progress_done = run.progress_total = read
+    run.phase = ""
+    run.finished_at = timezone.now()
+    run.save()
+    logger.info("listings import of account %s: %s", run.account.name, run.status)
+    return run
 
 
 # --- shipping mapping -------------------------------------------------------------------------------
 
-# Amazon's CarrierCode values (Amazon's "CarrierCode" list of the shipping-confirmation feed and
-# confirmShipment), the common ones; anything else is "Other" with a carrier name.
-AMAZON_CARRIER_CODES = (
-    "Amazon Shipping",
-    "Asendia",
-    "Australia Post",
-    "BRT",
-    "Blue Package",
-    "BlueDart",
-    "Bpost",
-    "Canada Post",
-    "Chronopost",
-    "Colissimo",
-    "Correos",
-    "Correos Express",
-    "DHL",
-    "DHL Global Mail",
-    "DHL eCommerce",
-    "DPD",
-    "DTDC",
-    "Delhivery",
-    "Deutsche Post",
-    "Estafeta",
-    "Evri",
-    "FedEx",
-    "FedEx SmartPost",
-    "GLS",
-    "GO!",
-    "Hermes Logistik Gruppe",
-    "India Post",
-    "InPost",
-    "Japan Post",
-    "La Poste",
-    "Lasership",
-    "Nacex",
-    "OnTrac",
-    "Parcelforce",
-    "Poczta Polska",
-    "Poste Italiane",
-    "PostNL",
-    "PostNord",
-    "Royal Mail",
-    "SDA",
-    "Sagawa Express",
-    "Seur",
-    "StarTrack",
-    "TNT",
-    "UPS",
-    "UPS Mail Innovations",
-    "USPS",
-    "Yamato Transport",
-    "Yodel",
-    "Other",
-)
+# What the account screen offers: the connector's own list (the codes it sends as they are), then
+# "Other", which needs the carrier's name.
+AMAZON_CARRIER_CODES = (*CARRIER_CODES, "Other")
 _CARRIERS_BY_LOWER = {code.lower(): code for code in AMAZON_CARRIER_CODES}
 
 

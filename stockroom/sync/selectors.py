@@ -144,3 +144,10 @@ def sale_to_confirmation_by_day(days: int = 7) -> list[dict]:
         {"day": day, "median_seconds": float(median(values)), "max_seconds": float(max(values))}
         for day, values in sorted(per_day.items())
     ]
+
+
+def listings_import_run(account, run_id) -> SyncRun | None:
+    """One of the account's listings imports (a sync run whose step is "listings"), or None."""
+    if not str(run_id or "").isdigit():
+        return None
+    return SyncRun.objects.filter(pk=int(run_id), account=account, steps="listings").first()

@@ -15,11 +15,12 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from stockroom.channels.models import ChannelAccount
-from stockroom.sync import engine
+from stockroom.sync import accounts, engine
 from stockroom.sync.deferral import defer_stock_push
 from stockroom.sync.models import SyncRun, SyncTrigger
 
@@ -96,6 +97,20 @@ def send_shipments_task(account_id: int) -> int | None:
         return None
     run = engine.sync_account(account, trigger=SyncTrigger.DISPATCH, steps=("shipments",))
     return run.pk if run else None
+
+
+@db_task()
+def import_listings_task(run_id: int) -> int | None:
+    run = accounts.run_listings_import(run_id)
+    return run.pk if run else None
+
+
+def start_listings_import(account: ChannelAccount) -> tuple[SyncRun, bool]:
+    """Record the import and hand it to the worker (run in-process when Huey is immediate)."""
+    run, started = accounts.start_listings_import(account)
+    if started:
+        transaction.on_commit(lambda: import_listings_task(run.pk))
+    return run, started
 
 
 def due_for_full_sync() -> bool:

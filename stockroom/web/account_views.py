@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,6 +20,9 @@ from stockroom.channels import selectors, services
 from stockroom.channels.models import ListingStatus
 from stockroom.core.errors import NotFound, StockroomError
 from stockroom.sync import accounts
+from stockroom.sync import selectors as sync_selectors
+from stockroom.sync import tasks as sync_tasks
+from stockroom.sync.models import SyncRunStatus
 from stockroom.web.pagination import SortOption, paginate
 from stockroom.web.permissions import administrator_required
 
@@ -265,11 +269,16 @@ def account_release_held(request, account_id: int):
 # --- listings -----------------------------------------------------------------------------------------
 
 
-@administrator_required
-def listing_list(request, account_id: int):
-    account = _account(account_id)
+def _listings_page(request, account):
     linked = {"yes": True, "no": False}.get(request.GET.get("linked", ""))
     status = request.GET.get("status", "")
+    overview = account is None
+    accounts_shown = list(selectors.account_list()) if overview else []
+    chosen = request.GET.get("account", "")
+    if overview and chosen:
+        account = next((a for a in accounts_shown if str(a.pk) == chosen), None)
+        if account is None:
+            raise Http404(f"channel account {chosen[:20]} does not exist")
     listings = selectors.listing_list(
         account=account,
         search=request.GET.get("q", ""),
@@ -277,11 +286,20 @@ def listing_list(request, account_id: int):
         linked=linked,
     )
     page = paginate(listings, params=request.GET, options=LISTING_SORTS, default_sort="channel_sku")
+    run = None
+    if not overview:
+        run = sync_selectors.listings_import_run(
+            account, request.GET.get("import")
+        ) or accounts.running_listings_import(account)
     return render(
         request,
         "web/accounts/listings.html",
         {
-            "account": account,
+            **(_import_context(account, run) if run else {}),
+            "account": None if overview else account,
+            "overview": overview,
+            "accounts": accounts_shown,
+            "chosen_account": chosen,
             "page": page,
             "sort": page.sort,
             "statuses": ListingStatus.choices,
@@ -292,9 +310,20 @@ def listing_list(request, account_id: int):
     )
 
 
+@administrator_required
+def listing_list(request, account_id: int):
+    return _listings_page(request, _account(account_id))
+
+
+@administrator_required
+def listing_overview(request):
+    """Every account's listings on one page: e.g. all those whose last stock update failed."""
+    return _listings_page(request, None)
+
+
 def _back_to_listings(request, account):
     back = request.POST.get("next", "")
-    if back.startswith(reverse("listings", args=[account.pk])):
+    if back.startswith((reverse("listings", args=[account.pk]), reverse("listing_overview"))):
         return redirect(back)
     return redirect("listings", account_id=account.pk)
 
@@ -376,24 +405,33 @@ def listings_link_all(request, account_id: int):
 @administrator_required
 @require_POST
 def listings_import(request, account_id: int):
+    """Queue the import (a large catalogue takes minutes at the channel's rate) and follow it on the
+    account's listings page."""
     account = _account(account_id)
-    try:
-        result = accounts.import_listings(account)
-    except StockroomError as error:
-        messages.error(request, f"{error.message}. Nothing was changed; try again later or use Check API.")
-        return redirect("listings", account_id=account.pk)
-    messages.success(
-        request,
-        f"Imported listings: {result.created} new, {result.updated} updated, {result.unchanged} unchanged.",
-    )
-    for sku, why in result.failed[:20]:
-        messages.warning(request, f"Skipped listing {sku!r}: {why}")
-    if result.suggestions:
+    run, started = sync_tasks.start_listings_import(account)
+    if not started:
         messages.info(
-            request, f"{len(result.suggestions)} listing(s) can be linked by identical SKU: review below."
+            request, "An import of this account's listings is already running: its progress is below."
         )
-        return redirect("listings_link_all", account_id=account.pk)
-    return redirect("listings", account_id=account.pk)
+    return redirect(f"{reverse('listings', args=[account.pk])}?{urlencode({'import': run.pk})}")
+
+
+@administrator_required
+def listings_import_status(request, account_id: int, run_id: int):
+    account = _account(account_id)
+    run = sync_selectors.listings_import_run(account, run_id)
+    if run is None:
+        raise Http404(f"no listings import {run_id} on account {account.name}")
+    return render(request, "web/accounts/_import_status.html", _import_context(account, run))
+
+
+def _import_context(account, run) -> dict:
+    finished = run is not None and run.status != SyncRunStatus.RUNNING
+    return {
+        "account": account,
+        "import_run": run,
+        "suggested": len(selectors.identical_sku_matches(account).matches) if finished else 0,
+    }
 
 
 urlpatterns = [
@@ -410,6 +448,11 @@ urlpatterns = [
     path("<int:account_id>/listings/link/", listing_link, name="listing_link"),
     path("<int:account_id>/listings/link-all/", listings_link_all, name="listings_link_all"),
     path("<int:account_id>/listings/import/", listings_import, name="listings_import"),
+    path(
+        "<int:account_id>/listings/import/<int:run_id>/",
+        listings_import_status,
+        name="listings_import_status",
+    ),
     path("<int:account_id>/listings/<int:listing_id>/ignore/", listing_ignore, name="listing_ignore"),
     path("<int:account_id>/listings/<int:listing_id>/log/", listing_log, name="listing_log"),
 ]

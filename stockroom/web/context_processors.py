@@ -16,7 +16,7 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "dashboard", ALL),
     ("Open Orders", "orders", ALL),
     ("Inventory", "inventory", ALL),
-    ("Listings", "listings", ALL),
+    ("Listings", "listing_overview", ADMINISTRATORS),
     ("Sync", "sync", ADMINISTRATORS),
     ("Sync runs", "sync_runs", ADMINISTRATORS),
     ("Sync issues", "sync_issues", ADMINISTRATORS),
@@ -37,6 +37,7 @@ SECTION_OF = {
     "item_adjust": "inventory",
     "item_receive": "inventory",
     "inventory_import": "inventory",
+    "listings": "listing_overview",
     "user_create": "users",
     "user_edit": "users",
 }

@@ -2,10 +2,12 @@
 
 from django.urls import include, path
 
+from stockroom.web.account_views import listing_overview
 from stockroom.web.views import auth, dashboard, inventory, orders, users
 
 urlpatterns = [
     path("accounts/", include("stockroom.web.account_views")),
+    path("listings/", listing_overview, name="listing_overview"),
     path("sync/", include("stockroom.web.sync_views")),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),

@@ -218,3 +218,55 @@ def test_import_listings_when_another_import_created_some_meanwhile(make_account
         "A": "a",
         "B": "from the other import",
     }
+
+
+def _level(item):
+    from stockroom.inventory.models import StockLevel
+
+    level = StockLevel.objects.get(item=item)
+    return level.on_hand, level.allocated
+
+
+def test_relinking_moves_open_orders_to_the_new_item_and_offers_the_freed_stock_to_waiting_orders(
+    make_account, make_item, make_channel_order
+):
+    from stockroom.orders.services import process_order
+
+    account = make_account()
+    wrong, right = make_item("MUG-BLUE", on_hand=3), make_item("MUG-RED", on_hand=5)
+    services.link_listing(account=account, channel_sku="AMZ-MUG", stock_item=wrong)
+    services.link_listing(account=account, channel_sku="AMZ-BLUE", stock_item=wrong)
+    dispatched = import_channel_order(
+        account=account, data=make_channel_order("202-0000001-0000001", lines=(("AMZ-MUG", 1),))
+    ).order_id
+    process_order(order_id=dispatched, tracking_number="T1", shipping_method="Royal Mail")
+    mixed = import_channel_order(
+        account=account,
+        data=make_channel_order("202-0000002-0000002", lines=(("AMZ-MUG", 2), ("AMZ-BLUE", 1))),
+    ).order_id
+    waiting = import_channel_order(
+        account=account, data=make_channel_order("202-0000003-0000003", lines=(("AMZ-BLUE", 1),))
+    ).order_id
+    assert _level(wrong) == (2, 2)  # one dispatched; the mixed order's AMZ-MUG line holds the other two
+    assert Order.objects.get(pk=waiting).allocation_state == "none"
+
+    outcome = services.link_listing(account=account, channel_sku="AMZ-MUG", stock_item=right)
+
+    assert (outcome.previous_sku, outcome.orders_relinked) == ("MUG-BLUE", 1)
+    lines = {ln.channel_sku: ln for ln in Order.objects.get(pk=mixed).lines.all()}
+    assert (lines["AMZ-MUG"].stock_item_id, lines["AMZ-MUG"].allocated_quantity) == (right.pk, 2)
+    assert (lines["AMZ-BLUE"].stock_item_id, lines["AMZ-BLUE"].allocated_quantity) == (wrong.pk, 1)
+    assert Order.objects.get(pk=dispatched).lines.get().stock_item_id == wrong.pk  # history is kept
+    assert _level(right) == (5, 2)
+    assert _level(wrong) == (2, 2)  # one unit freed, then allocated to the waiting order
+    assert Order.objects.get(pk=waiting).allocation_state == "full"
+    assert list(
+        Order.objects.get(pk=mixed).events.filter(kind="linked").values_list("message", flat=True)
+    ) == ["Line AMZ-MUG linked to stock item MUG-RED"]
+
+    unlinked = services.link_listing(account=account, channel_sku="AMZ-MUG", stock_item=None)
+
+    assert unlinked.orders_relinked == 1
+    order = Order.objects.get(pk=mixed)
+    assert (order.has_unlinked_lines, order.allocation_state) == (True, "full")
+    assert _level(right) == (5, 0)

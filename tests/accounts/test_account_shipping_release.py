@@ -1,5 +1,7 @@
 """Shipping method mapping and releasing held shipping confirmations."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from stockroom.channels.models import ShippingMethodMapping
@@ -74,3 +76,33 @@ def test_release_held_shipments_flips_held_to_pending_and_records_events(
         )
     )
     assert accounts.release_held(account=account) == 0
+
+
+def test_every_carrier_the_account_screen_offers_is_sent_as_that_code_and_accepted_by_amazon():
+    # the screen's list, the connector's and the simulator's ("Amazon's") must agree: a carrier the
+    # seller picks is sent as its own code, not silently as "Other"
+    from stockroom.channels.contracts import ShipmentConfirmation, ShipmentLine
+    from stockroom.connectors.amazon.mapping import confirm_shipment_body
+    from stockroom.sandbox.amazon.tables import CARRIER_CODES as AMAZON_ACCEPTS
+
+    def shipment(code):
+        return ShipmentConfirmation(
+            external_order_id="026-0000001-0000001",
+            marketplace="UK",
+            package_reference="1",
+            carrier_code=code,
+            carrier_name="",
+            ship_method="Standard",
+            tracking_number="XX000000000GB",
+            shipped_at=datetime(2026, 11, 20, 15, 4, 5, tzinfo=UTC),
+            lines=(ShipmentLine("00000000000001", 1),),
+        )
+
+    offered = accounts.carrier_codes("amazon")
+    assert offered[-1] == "Other" and len(set(offered)) == len(offered) > 60
+    for code in offered[:-1]:
+        body = confirm_shipment_body(shipment(code), "A1F83G8C2ARO7P")
+        assert body["packageDetail"]["carrierCode"] == code
+        assert "carrierName" not in body["packageDetail"]
+        assert code in AMAZON_ACCEPTS
+    assert accounts.carrier_codes("ebay") == ()

@@ -34,6 +34,7 @@ def pages_of(account):
         reverse("account_edit", args=[account.pk]),
         reverse("listings", args=[account.pk]),
         reverse("listings_link_all", args=[account.pk]),
+        reverse("listing_overview"),
     ]
 
 
@@ -249,6 +250,47 @@ def test_listings_screen_statuses_search_link_and_log(administrator_client, make
     assert Listing.objects.get(channel_sku="AMZ-ERR").stock_item == item
 
 
+def test_listings_of_every_account_on_one_page_filtered_by_account_and_status(
+    administrator_client, make_account, make_item, link
+):
+    uk, us = make_account("Books UK"), make_account("Books US")
+    item = make_item("MUG-1")
+    link(uk, "UK-MUG", item, status="confirmed", last_confirmed_quantity=4)
+    link(us, "US-MUG", item, status="error", last_error="Quantity refused by the channel")
+    link(us, "US-CUP", None)
+    url = reverse("listing_overview")
+
+    html = administrator_client.get(url).content.decode()
+    assert "Listed products · all accounts" in html
+    assert all(sku in html for sku in ("UK-MUG", "US-MUG", "US-CUP", "Books UK", "Books US"))
+    assert reverse("listings", args=[us.pk]) in html  # each row leads to its account's listings
+    errors = administrator_client.get(url, {"status": "error"}).content.decode()
+    assert "US-MUG" in errors and "Quantity refused by the channel" in errors
+    assert "UK-MUG" not in errors and "US-CUP" not in errors
+    of_us = administrator_client.get(url, {"account": us.pk}).content.decode()
+    assert "US-MUG" in of_us and "US-CUP" in of_us and "UK-MUG" not in of_us
+    assert administrator_client.get(url, {"account": "999999"}).status_code == 404
+
+    # a link changed from the overview comes back to it
+    back = f"{url}?status=error"
+    response = administrator_client.post(
+        reverse("listing_link", args=[us.pk]), {"channel_sku": "US-CUP", "sku": "MUG-1", "next": back}
+    )
+    assert (response.status_code, response["Location"]) == (302, back)
+    assert Listing.objects.get(account=us, channel_sku="US-CUP").stock_item == item
+
+
+def test_dashboard_sends_listing_errors_of_several_accounts_to_the_overview(
+    administrator_client, make_account, link
+):
+    for name in ("Books UK", "Books US"):
+        link(make_account(name), f"{name}-SKU", None, status="error", last_error="refused")
+
+    html = administrator_client.get(reverse("dashboard")).content.decode()
+
+    assert reverse("listing_overview") + "?status=error" in html
+
+
 def test_ignore_toggle(administrator_client, make_account, link):
     account = make_account()
     listing = link(account, "X-1", None)
@@ -287,17 +329,63 @@ def test_link_all_preview_page_matches_what_apply_links(administrator_client, ma
     }
 
 
-def test_import_listings_button(administrator_client, fake_account, fake_channel, make_item):
+def test_import_listings_runs_in_the_background_and_the_page_follows_it(
+    administrator_client, fake_account, fake_channel, make_item, django_capture_on_commit_callbacks
+):
     from stockroom.channels.contracts import ChannelListing
+    from stockroom.sync.models import SyncRun
 
     account = fake_account()
     make_item("A-1")
-    fake_channel.STATE["listings"] = [ChannelListing("A-1", external_ref="B01")]
-    response = administrator_client.post(reverse("listings_import", args=[account.pk]))
-    assert response["Location"] == reverse("listings_link_all", args=[account.pk])
+    fake_channel.STATE["listings"] = [ChannelListing("A-1", external_ref="B01"), ChannelListing(" ")]
+
+    with django_capture_on_commit_callbacks(execute=True):  # queued once the request's work commits
+        response = administrator_client.post(reverse("listings_import", args=[account.pk]))
+
+    run = SyncRun.objects.get(account=account, steps="listings")  # the worker ran it (Huey immediate)
+    assert response["Location"] == reverse("listings", args=[account.pk]) + f"?import={run.pk}"
+    assert (run.status, run.message, run.progress_done) == (
+        "partial",
+        "Imported listings: 1 new, 0 updated, 0 unchanged. 1 listing(s) can be linked by identical SKU.",
+        1,
+    )
+    assert run.errors == ["listing ' ' skipped: channel SKU is required"]
+    html = administrator_client.get(response["Location"]).content.decode()
+    assert "Imported listings: 1 new, 0 updated, 0 unchanged." in html
+    assert reverse("listings_link_all", args=[account.pk]) in html and "Review 1 link(s)" in html
+    assert 'hx-trigger="every 1s"' not in html  # finished: no more polling
+
     fake_channel.STATE["listings_error"] = "Amazon is down"
-    failed = administrator_client.post(reverse("listings_import", args=[account.pk]), follow=True)
-    assert "the channel did not give its listings: Amazon is down" in failed.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = administrator_client.post(reverse("listings_import", args=[account.pk]))
+    html = administrator_client.get(failed["Location"]).content.decode()
+    assert "the channel did not give its listings: Amazon is down" in html
+    assert "What was read before is kept; import again later or use Check API." in html
+    assert SyncRun.objects.filter(account=account, steps="listings", status="failed").count() == 1
+
+
+def test_a_running_import_is_followed_not_started_twice(administrator_client, fake_account):
+    from stockroom.sync import accounts
+    from stockroom.sync.models import SyncRun
+
+    account = fake_account()
+    run, started = accounts.start_listings_import(account)  # queued, the worker has not started it
+    assert started
+
+    response = administrator_client.post(reverse("listings_import", args=[account.pk]), follow=True)
+
+    html = response.content.decode()
+    assert "already running" in html
+    assert reverse("listings_import_status", args=[account.pk, run.pk]) in html  # polled while it runs
+    assert 'hx-trigger="every 1s"' in html
+    assert SyncRun.objects.filter(account=account, steps="listings").count() == 1
+    status = administrator_client.get(reverse("listings_import_status", args=[account.pk, run.pk]))
+    assert "Waiting for the worker" in status.content.decode()
+    other = fake_account(name="Other shop", external_account_id="AOTHERSELLER")
+    assert (
+        administrator_client.get(reverse("listings_import_status", args=[other.pk, run.pk])).status_code
+        == 404
+    )
 
 
 def test_release_held_button_shows_the_warning(

@@ -202,13 +202,19 @@ def test_import_listings_and_link_all_by_identical_sku(
     expect(page.get_by_text("No listings yet")).to_be_visible()
     page.get_by_role("button", name="Import listings from the channel").click()
 
-    # then the preview of "link all by identical SKU" shows exactly what will link
+    # then the import (a background task) reports what came and offers the links by identical SKU
+    status = page.locator("#listings-import")
+    expect(status).to_contain_text(
+        "Imported listings: 3 new, 0 updated, 0 unchanged. 2 listing(s) can be linked by identical SKU.",
+        timeout=CHANNEL,
+    )
+    expect(page.locator("table.data tbody tr")).to_have_count(3)
+    screen(page, "amazon-listings-imported")
+    status.get_by_role("link", name="Review 2 link(s) by identical SKU").click()
+
+    # and the preview of "link all by identical SKU" shows exactly what will link
     expect(page.get_by_role("heading", name="Link all by identical SKU · Amazon UK")).to_be_visible(
         timeout=CHANNEL
-    )
-    expect(page.locator(".messages")).to_contain_text("Imported listings: 3 new, 0 updated, 0 unchanged.")
-    expect(page.locator(".messages")).to_contain_text(
-        "2 listing(s) can be linked by identical SKU: review below."
     )
     expect(page.get_by_role("heading", name="Will be linked (2)")).to_be_visible()
     rows = page.locator("#will-link tbody tr")

@@ -3,6 +3,7 @@ memory that does not grow with the document."""
 
 import io
 import tracemalloc
+from decimal import Decimal
 
 import pytest
 
@@ -128,3 +129,129 @@ def test_memory_of_a_stream_does_not_grow_with_the_document():
     # four times the document, not four times the memory: pages of 100 orders are all that is held
     assert peaks[1] < peaks[0] * 1.5
     assert peaks[1] < len(large) / 2
+
+
+# --- the quick row reader: a row is its line split at tabs, read by column position ---------------------
+SMALL_HEADER = (
+    "order-id\tpurchase-date\tsku\tquantity-purchased\titem-price\tshipping-price\tquantity-shipped\n"
+)
+
+
+def _small(*rows: str, header: str = SMALL_HEADER, newline: str = "\n") -> bytes:
+    return (header + "".join(row + "\n" for row in rows)).replace("\n", newline).encode()
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("026-1\t2026-11-20T09:15:00Z\tSKU-1\t1\tabc\t2.99\t", "item-price 'abc' is not an amount"),
+        ("026-1\t2026-11-20T09:15:00Z\tSKU-1\t1\t5.00\t2,99\t", "shipping-price '2,99' is not an amount"),
+        ("026-1\t2026-11-20T09:15:00Z\tSKU-1\t-1\t5.00\t2.99\t", "quantity '-1' is negative"),
+        (
+            "026-1\t2026-11-20T09:15:00Z\tSKU-1\t1\t5.00\t2.99\tone",
+            "quantity-shipped 'one' is not a whole number",
+        ),
+        ("026-1\t2026-11-20T09:15:00Z\tSKU-1\t1\t5.00\t2.99\t-1", "quantity-shipped '-1' is negative"),
+        # two bad values: the first one the mapping reads is named
+        ("026-1\t2026-11-20T09:15:00Z\tSKU-1\tx\tabc\t2.99\t", "quantity 'x' is not a whole number"),
+        ("026-1\t2026-11-20T09:15:00Z\tSKU-1\t1\tabc\t2,99\tone", "item-price 'abc' is not an amount"),
+    ],
+)
+def test_a_bad_value_fails_its_order_naming_the_column(row, message):
+    good = "026-2\t2026-11-20T09:15:00Z\tSKU-2\t2\t10.00\t0.00\t1"
+    data = _small(row, good)
+
+    orders, failed = _flatten(_pages(data))
+
+    assert failed == [("026-1", message, SMALL_HEADER + row)]
+    assert [(o.external_order_id, o.lines[0].quantity_shipped, o.subtotal) for o in orders] == [
+        ("026-2", 1, Decimal("10.00"))
+    ]
+
+
+def test_a_bad_value_in_a_later_row_fails_the_whole_order_with_all_its_rows():
+    first = "026-1\t2026-11-20T09:15:00Z\tSKU-1\t1\t5.00\t2.99\t"
+    second = "026-1\t2026-11-20T09:15:00Z\tSKU-2\t1\t5,00\t0.00\t"
+
+    orders, failed = _flatten(_pages(_small(first, second)))
+
+    assert orders == []
+    assert failed == [("026-1", "item-price '5,00' is not an amount", SMALL_HEADER + first + "\n" + second)]
+
+
+def test_windows_line_ends_and_blank_lines_between_rows_read_as_plain_rows():
+    rows = (
+        "026-1\t2026-11-20T09:15:00Z\tSKU-1\t2\t5.00\t2.99\t",
+        "026-2\t2026-11-20T09:15:00Z\tSKU-2\t1\t1.00\t0\t",
+    )
+    plain = _flatten(_pages(_small(*rows)))
+
+    windows = _flatten(_pages(_small(rows[0], "", " \t \t", "\t\t", rows[1], newline="\r\n")))
+
+    assert windows == plain
+    assert [(o.external_order_id, o.subtotal, o.shipping_total) for o in plain[0]] == [
+        ("026-1", Decimal("5.00"), Decimal("2.99")),
+        ("026-2", Decimal("1.00"), Decimal("0")),
+    ]
+
+
+def test_a_repeated_column_name_is_read_from_its_last_column():
+    header = "order-id\tpurchase-date\tsku\tquantity-purchased\tsku\n"
+    data = _small("026-1\t2026-11-20T09:15:00Z\tfirst\t1\tlast", header=header)
+
+    (order,), failed = _flatten(_pages(data))
+
+    assert failed == [] and order.lines[0].channel_sku == "last"
+
+
+def test_a_cell_longer_than_the_csv_modules_field_limit_is_read_whole():
+    title = (
+        "x" * 200_000
+    )  # csv.reader refused cells over 131,072 characters (with csv.Error, not a failed row)
+    header = "order-id\tpurchase-date\tsku\tquantity-purchased\tproduct-name\n"
+    data = _small(f"026-1\t2026-11-20T09:15:00Z\tSKU-1\t1\t{title}", header=header)
+
+    (order,), failed = _flatten(_pages(data))
+
+    assert failed == [] and order.lines[0].title == title
+
+
+def test_more_distinct_amounts_than_are_kept_parsed_still_add_up_exactly(monkeypatch):
+    monkeypatch.setattr(mapping, "_AMOUNTS_KEPT", 3)
+    rows = [f"026-1\t2026-11-20T09:15:00Z\tSKU-{n}\t1\t{n}.{n:02d}\t0.{n:02d}\t" for n in range(1, 11)]
+
+    (order,), failed = _flatten(_pages(_small(*rows)))
+
+    assert failed == []
+    assert [line.unit_price for line in order.lines] == [Decimal(f"{n}.{n:02d}") for n in range(1, 11)]
+    assert (order.subtotal, order.shipping_total) == (Decimal("55.55"), Decimal("0.55"))
+
+
+def test_xml_fields_are_read_where_find_would_read_them():
+    # a processing instruction among the children, a first FulfillmentData without an Address, two SKUs
+    document = (
+        b'<?xml version="1.0" encoding="UTF-8"?><AmazonEnvelope><Message><MessageID>1</MessageID><OrderReport>'
+        b"<AmazonOrderID>026-1</AmazonOrderID><?stockroom note?><OrderDate>2026-11-20T09:15:00Z</OrderDate>"
+        b"<FulfillmentData><FulfillmentServiceLevel>Standard</FulfillmentServiceLevel></FulfillmentData>"
+        b"<FulfillmentData><Address><City> Exampletown </City></Address></FulfillmentData>"
+        b"<Item><AmazonOrderItemCode>1</AmazonOrderItemCode><SKU>SKU-1</SKU><SKU>SKU-2</SKU><Quantity>2</Quantity>"
+        b'<ItemPrice><Component><Type>Principal</Type><Amount currency="GBP">10.00</Amount></Component>'
+        b'<Component><Type>Tax</Type><Amount currency="GBP">1.50</Amount></Component></ItemPrice>'
+        b'<ItemPrice><Component><Type>Principal</Type><Amount currency="GBP">2.00</Amount></Component></ItemPrice>'
+        b"</Item></OrderReport></Message></AmazonEnvelope>"
+    )
+
+    (order,), failed = _flatten(_pages(document, default_marketplace="UK"))
+
+    assert failed == []
+    assert (order.channel_shipping_service, order.address.city) == ("Standard", "Exampletown")
+    assert [(ln.channel_sku, ln.quantity, ln.unit_price) for ln in order.lines] == [
+        ("SKU-1", 2, Decimal("6.00"))
+    ]
+    assert (order.subtotal, order.tax_total, order.total, order.currency) == (
+        Decimal("12.00"),
+        Decimal("1.50"),
+        Decimal("12.00"),
+        "GBP",
+    )
+    assert mapping.orders_from_xml_report(document, default_marketplace="UK") == ([order], [])

@@ -65,6 +65,28 @@ def test_search_by_buyer_and_sku(staff_client, shop, make_item, link):
     assert _ids(staff_client.get(reverse("orders"), {"q": "A-1"})) == ["A-1"]
 
 
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("100%", ["A-2"]),
+        ("%", ["A-2"]),
+        ("_", ["A-3"]),
+        ("o'neil", ["A-1"]),
+        ('"Q"', ["A-1"]),
+        ("NEAR(o neil)", []),
+        ("\x00O'Neil", ["A-1"]),
+        ("o'neil" + "x" * 10_000, []),
+    ],
+)
+def test_search_takes_hostile_terms_as_plain_text(staff_client, shop, q, expected):
+    _order(shop, "A-1", buyer='Quinn "Q" O\'Neil')
+    _order(shop, "A-2", buyer="100% Cotton Ltd", minutes=1)
+    _order(shop, "A-3", buyer="under_score", minutes=2)
+    response = staff_client.get(reverse("orders"), {"q": q, "status": "all"})
+    assert response.status_code == 200
+    assert _ids(response) == expected
+
+
 def test_sort_by_buyer_and_total(staff_client, shop):
     _order(shop, "A-1", buyer="Carol", total=Decimal("5.00"))
     _order(shop, "A-2", buyer="Alice", total=Decimal("50.00"))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import json
+import operator
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,9 +51,9 @@ class DocumentError(ValueError):
 # ---------------------------------------------------------------------------------------------- basics
 def parse_time(value: str | None, *, field: str = "date") -> datetime | None:
     """ISO 8601 (``Z`` or an offset; naive is taken as UTC) -> aware UTC datetime; "" -> None."""
-    if value is None or not str(value).strip():
+    text = "" if value is None else str(value).strip()
+    if not text:
         return None
-    text = str(value).strip()
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"
     try:
@@ -70,9 +72,13 @@ def iso_z(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_ZERO = Decimal("0.00")
+_NOTHING = Decimal(0)  # the start of a sum that keeps the exponent of what is added to it
+
+
 def _money(value, *, field: str) -> Decimal:
     if value is None or value == "":
-        return Decimal("0.00")
+        return _ZERO
     try:
         return Decimal(str(value).strip())
     except InvalidOperation:
@@ -89,8 +95,11 @@ def _quantity(value, *, field: str) -> int:
     return number
 
 
+_CENTS = {False: Decimal("0.01"), True: Decimal("1")}  # keyed by "is the currency JPY"
+
+
 def _cents(value: Decimal, currency: str) -> Decimal:
-    return value.quantize(Decimal("1") if currency == "JPY" else Decimal("0.01"))
+    return value.quantize(_CENTS[currency == "JPY"])
 
 
 def _tax_on_top(marketplace: str) -> bool:
@@ -261,6 +270,7 @@ def _status_word(value: str) -> ChannelOrderStatus:
     return FLAT_STATUS.get(value.replace(" ", "").replace("-", "").lower(), ChannelOrderStatus.UNKNOWN)
 
 
+@functools.lru_cache(maxsize=64)  # a report names a handful of sales channels, once per order
 def _marketplace_from_sales_channel(value: str, default: str) -> str:
     found = BY_DOMAIN.get(value.strip().lower().removeprefix("www."))
     return found.code if found else default
@@ -289,66 +299,222 @@ def orders_from_flat_report(
         and (len(data_rows) == 1 or len(data_rows[-1]) < max(len(r) for r in data_rows[:-1]))
     ):
         raise DocumentError("the report ends in the middle of a row: the download was cut short")
-    grouped: dict[str, list[dict[str, str]]] = {}
+    columns = _FlatColumns(header)
+    grouped: dict[str, list[list[str]]] = {}
     raw_lines: dict[str, list[str]] = {}
     for row in rows[1:]:
-        record = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}
-        order_id = record.get("order-id") or record.get("amazon-order-id") or ""
-        grouped.setdefault(order_id, []).append(record)
+        cells = columns.cells(row)
+        order_id = columns.order_id(cells)
+        grouped.setdefault(order_id, []).append(cells)
         raw_lines.setdefault(order_id, []).append("\t".join(row))
     orders, failed = [], []
     for order_id, records in grouped.items():
         try:
             if not order_id:
                 raise MappingError("a row has no order id")
-            orders.append(_order_from_flat(order_id, records, default_marketplace))
+            orders.append(_order_from_flat(order_id, records, columns, default_marketplace))
         except MappingError as exc:
             failed.append((order_id, str(exc), "\t".join(rows[0]) + "\n" + "\n".join(raw_lines[order_id])))
     return orders, failed
 
 
-def _order_from_flat(order_id: str, records: list[dict[str, str]], default_marketplace: str) -> ChannelOrder:
-    first = records[0]
-    marketplace = _marketplace_from_sales_channel(first.get("sales-channel", ""), default_marketplace)
-    currency = first.get("currency", "") or (
-        MARKETPLACES[marketplace].currency if marketplace in MARKETPLACES else ""
-    )
-    subtotal = shipping = tax = discounts = Decimal("0.00")
+_LINE_COLUMNS = (
+    "sku",
+    "quantity-purchased",
+    "quantity",
+    "item-price",
+    "shipping-price",
+    "item-tax",
+    "shipping-tax",
+    "item-promotion-discount",
+    "ship-promotion-discount",
+    "order-item-id",
+    "quantity-shipped",
+    "item-status",
+    "product-name",
+)
+_ORDER_COLUMNS = (
+    "sales-channel",
+    "currency",
+    "order-status",
+    "purchase-date",
+    "last-updated-date",
+    "buyer-name",
+    "buyer-email",
+    "recipient-name",
+    "ship-address-1",
+    "ship-address-2",
+    "ship-address-3",
+    "ship-city",
+    "ship-state",
+    "ship-postal-code",
+    "ship-country",
+    "ship-phone-number",
+    "buyer-phone-number",
+    "ship-service-level",
+    "fulfillment-channel",
+    "promise-date",
+)
+
+
+_AMOUNTS_KEPT = 4096
+
+
+class _Amounts(dict):
+    """Amount texts already read, each parsed once: a report repeats the same few ("0.00", "2.99").
+    Holds at most ``_AMOUNTS_KEPT``; an invalid amount raises ``InvalidOperation`` (the caller names
+    the column)."""
+
+    def __init__(self):
+        super().__init__({"": _ZERO})
+
+    def __missing__(self, text: str) -> Decimal:
+        amount = Decimal(text)
+        if len(self) < _AMOUNTS_KEPT:
+            self[text] = amount
+        return amount
+
+
+class _FlatColumns:
+    """Where the columns the mapping reads sit in a row, found once from the header (by name, the last
+    of a repeated name winning). A row is read as its cells plus one blank cell at the end, which is
+    where a column the report lacks points: no dict per row."""
+
+    def __init__(self, header: list[str]):
+        position = {name: i for i, name in enumerate(header)}
+        self.width = len(header)
+        self.has_status = "order-status" in position
+        self.order_id_at = position.get("order-id", -1)
+        self.amazon_order_id_at = position.get("amazon-order-id", -1)
+        self.line_cells = operator.itemgetter(*(position.get(name, -1) for name in _LINE_COLUMNS))
+        self.order_cells = operator.itemgetter(*(position.get(name, -1) for name in _ORDER_COLUMNS))
+        self.amounts = _Amounts()
+
+    def cells(self, row: list[str]) -> list[str]:
+        """A row as read (missing cells blank, extra cells kept) with the blank cell appended."""
+        missing = self.width - len(row)
+        return row + [""] * (missing + 1) if missing >= 0 else [*row, ""]
+
+    def order_id(self, cells: list[str]) -> str:
+        return cells[self.order_id_at].strip() or cells[self.amazon_order_id_at].strip()
+
+
+def _explain_flat_line(
+    quantity_text: str, amount_texts: tuple[str, ...], shipped: str, totals: tuple, cents: Decimal
+) -> None:
+    """A row the quick path could not read, read again step by step in the order the mapping always
+    used, so it raises what the first bad value raises: a ``MappingError`` naming its column, or the
+    arithmetic error of a sum (e.g. of two infinite amounts)."""
+    subtotal, shipping, tax, discounts = totals
+    quantity = _quantity(quantity_text, field="quantity")
+    price, shipping_price, item_tax, shipping_tax, item_discount, ship_discount = amount_texts
+    price = _money(price, field="item-price")
+    subtotal += price
+    shipping += _money(shipping_price, field="shipping-price")
+    tax += _money(item_tax, field="item-tax") + _money(shipping_tax, field="shipping-tax")
+    discounts += _money(item_discount, field="item-promotion-discount")
+    discounts += _money(ship_discount, field="ship-promotion-discount")
+    if quantity:
+        (price / quantity).quantize(cents)
+    _quantity(shipped or "0", field="quantity-shipped")
+
+
+def _order_from_flat(
+    order_id: str, rows: list[list[str]], columns: _FlatColumns, default_marketplace: str
+) -> ChannelOrder:
+    (
+        sales_channel,
+        currency,
+        status_word,
+        purchase_date,
+        last_updated,
+        buyer_name,
+        buyer_email,
+        recipient,
+        address_1,
+        address_2,
+        address_3,
+        city,
+        region,
+        postcode,
+        country,
+        ship_phone,
+        buyer_phone,
+        service_level,
+        fulfillment_channel,
+        promise_date,
+    ) = map(str.strip, columns.order_cells(rows[0]))
+    marketplace = _marketplace_from_sales_channel(sales_channel, default_marketplace)
+    currency = currency or (MARKETPLACES[marketplace].currency if marketplace in MARKETPLACES else "")
+    cents = _CENTS[currency == "JPY"]
+    amounts = columns.amounts
+    subtotal = shipping = tax = discounts = _ZERO
     lines = []
     seen: dict[str, int] = {}
-    for rec in records:
-        sku = rec.get("sku", "")
+    for row in rows:
+        (
+            sku,
+            quantity_purchased,
+            quantity_text,
+            item_price,
+            shipping_price,
+            item_tax,
+            shipping_tax,
+            item_discount,
+            ship_discount,
+            line_id,
+            shipped,
+            item_status,
+            title,
+        ) = map(str.strip, columns.line_cells(row))
         if not sku:
             raise MappingError(f"order {order_id} has a row without a SKU")
-        quantity = _quantity(rec.get("quantity-purchased") or rec.get("quantity") or "0", field="quantity")
-        price = _money(rec.get("item-price"), field="item-price")
-        subtotal += price
-        shipping += _money(rec.get("shipping-price"), field="shipping-price")
-        tax += _money(rec.get("item-tax"), field="item-tax") + _money(
-            rec.get("shipping-tax"), field="shipping-tax"
-        )
-        discounts += _money(rec.get("item-promotion-discount"), field="item-promotion-discount")
-        discounts += _money(rec.get("ship-promotion-discount"), field="ship-promotion-discount")
-        line_id = rec.get("order-item-id", "")
+        quantity_text = quantity_purchased or quantity_text or "0"
+        if not shipped and item_status.lower() == "shipped":
+            shipped = quantity_text
+        try:  # the common case, quickly: no dict per row, each amount text parsed once per report
+            quantity = int(quantity_text)
+            if quantity < 0:
+                raise ValueError("negative quantity")
+            price = amounts[item_price]
+            shipping_amount = amounts[shipping_price]
+            tax_amount = amounts[item_tax] + amounts[shipping_tax]
+            item_discount_amount = amounts[item_discount]
+            ship_discount_amount = amounts[ship_discount]
+            unit_price = (price / quantity).quantize(cents) if quantity else _ZERO
+            quantity_shipped = int(shipped) if shipped else 0
+            if quantity_shipped < 0:
+                raise ValueError("negative quantity")
+            subtotal, shipping, tax, discounts = (  # all or none: the explanation starts from these
+                subtotal + price,
+                shipping + shipping_amount,
+                tax + tax_amount,
+                discounts + item_discount_amount + ship_discount_amount,
+            )
+        except (ValueError, ArithmeticError):
+            _explain_flat_line(
+                quantity_text,
+                (item_price, shipping_price, item_tax, shipping_tax, item_discount, ship_discount),
+                shipped,
+                (subtotal, shipping, tax, discounts),
+                cents,
+            )
+            raise
         if not line_id:  # order-tracking reports carry no order item id: the SKU identifies the line
             seen[sku] = seen.get(sku, 0) + 1
             line_id = sku if seen[sku] == 1 else f"{sku}#{seen[sku]}"
-        shipped = rec.get("quantity-shipped", "")
-        if not shipped and rec.get("item-status", "").lower() == "shipped":
-            shipped = str(quantity)
         lines.append(
             ChannelOrderLine(
                 external_line_id=line_id,
                 channel_sku=sku,
                 quantity=quantity,
-                unit_price=_cents(price / quantity, currency) if quantity else Decimal("0.00"),
-                title=rec.get("product-name", ""),
-                quantity_shipped=_quantity(shipped or "0", field="quantity-shipped"),
+                unit_price=unit_price,
+                title=title,
+                quantity_shipped=quantity_shipped,
             )
         )
-    status_word = first.get("order-status", "")
-    status = _status_word(status_word) if "order-status" in first else ChannelOrderStatus.UNSHIPPED
-    purchased = parse_time(first.get("purchase-date"), field="purchase-date")
+    status = _status_word(status_word) if columns.has_status else ChannelOrderStatus.UNSHIPPED
+    purchased = parse_time(purchase_date, field="purchase-date")
     if purchased is None:
         raise MappingError(f"order {order_id} has no purchase-date")
     return ChannelOrder(
@@ -356,25 +522,25 @@ def _order_from_flat(order_id: str, records: list[dict[str, str]], default_marke
         status=status,
         purchased_at=purchased,
         lines=tuple(lines),
-        last_updated_at=parse_time(first.get("last-updated-date"), field="last-updated-date"),
+        last_updated_at=parse_time(last_updated, field="last-updated-date"),
         marketplace=marketplace,
         currency=currency,
-        buyer_name=first.get("buyer-name", ""),
-        buyer_email=first.get("buyer-email", ""),
+        buyer_name=buyer_name,
+        buyer_email=buyer_email,
         address=Address(
-            name=first.get("recipient-name", ""),
-            line1=first.get("ship-address-1", ""),
-            line2=first.get("ship-address-2", ""),
-            line3=first.get("ship-address-3", ""),
-            city=first.get("ship-city", ""),
-            region=first.get("ship-state", ""),
-            postcode=first.get("ship-postal-code", ""),
-            country_code=first.get("ship-country", ""),
-            phone=first.get("ship-phone-number", "") or first.get("buyer-phone-number", ""),
+            name=recipient,
+            line1=address_1,
+            line2=address_2,
+            line3=address_3,
+            city=city,
+            region=region,
+            postcode=postcode,
+            country_code=country,
+            phone=ship_phone or buyer_phone,
         ),
-        channel_shipping_service=first.get("ship-service-level", ""),
-        fulfilled_by_channel=first.get("fulfillment-channel", "").lower() == "amazon",
-        dispatch_by=parse_time(first.get("promise-date"), field="promise-date"),
+        channel_shipping_service=service_level,
+        fulfilled_by_channel=fulfillment_channel.lower() == "amazon",
+        dispatch_by=parse_time(promise_date, field="promise-date"),
         subtotal=subtotal,
         shipping_total=shipping,
         tax_total=tax,
@@ -402,25 +568,53 @@ def _safe_xml(data: bytes) -> etree._Element:
     return root
 
 
-def _text(el, path: str) -> str:
-    found = el.find(path)
-    return (found.text or "").strip() if found is not None else ""
+def _first_elements(el, nested: frozenset[str] = frozenset(), prefix: str = "", found: dict | None = None):
+    """What ``el.find(path)`` answers, for every path of ``el``'s children and of the children of the
+    ``nested`` paths, in one walk (``find`` runs ElementPath in Python on each call, which made it the
+    larger part of reading an XML report)."""
+    if found is None:
+        found = {}
+    for child in el:
+        tag = child.tag
+        if type(tag) is not str:  # a processing instruction: no path names one
+            continue
+        path = prefix + tag
+        if path not in found:
+            found[path] = child
+        if path in nested:
+            _first_elements(child, nested, path + "/", found)
+    return found
 
 
-def _components(item) -> tuple[dict[str, Decimal], str]:
+def _texts_at(found: dict, paths: tuple[str, ...]) -> list[str]:
+    """``_text`` of each path: the element's text, stripped; "" when there is no such element."""
+    return [(el.text or "").strip() if el is not None else "" for el in map(found.get, paths)]
+
+
+def _components(prices: list, promotions: list) -> tuple[dict[str, Decimal], str]:
+    """Amounts by component type of an item's ``ItemPrice`` and ``Promotion`` elements, and the currency."""
     amounts: dict[str, Decimal] = {}
     currency = ""
-    for comp in item.iterfind("ItemPrice/Component"):
-        kind = _text(comp, "Type")
-        amount_el = comp.find("Amount")
-        if amount_el is None:
-            continue
-        currency = currency or amount_el.get("currency", "")
-        amounts[kind] = amounts.get(kind, Decimal(0)) + _money(amount_el.text, field=f"{kind} amount")
-    for promo in item.iterfind("Promotion"):
+    for price in prices:
+        for comp in price.iterchildren("Component"):
+            type_el = amount_el = None
+            for part in comp:  # the first Type and the first Amount
+                tag = part.tag
+                if tag == "Amount":
+                    if amount_el is None:
+                        amount_el = part
+                elif tag == "Type" and type_el is None:
+                    type_el = part
+            if amount_el is None:
+                continue
+            kind = (type_el.text or "").strip() if type_el is not None else ""
+            if not currency:
+                currency = amount_el.get("currency", "")
+            amounts[kind] = amounts.get(kind, _NOTHING) + _money(amount_el.text, field=f"{kind} amount")
+    for promo in promotions:
         for el in promo:
             if el.tag.endswith("Promotion") and el.tag != "Promotion":
-                amounts["Promotion"] = amounts.get("Promotion", Decimal(0)) + _money(el.text, field=el.tag)
+                amounts["Promotion"] = amounts.get("Promotion", _NOTHING) + _money(el.text, field=el.tag)
     return amounts, currency
 
 
@@ -431,42 +625,69 @@ def orders_from_xml_report(
     root = _safe_xml(data)
     orders, failed = [], []
     for message in root.iterfind("Message"):
-        element = message.find("OrderReport")
-        if element is None:
-            element = message.find("Order")
-        if element is None:
-            continue
-        order_id = _text(element, "AmazonOrderID")
-        try:
-            if not order_id:
-                raise MappingError("a message has no AmazonOrderID")
-            if element.tag == "OrderReport":
-                orders.append(_order_from_order_report(order_id, element, default_marketplace))
-            else:
-                orders.append(_order_from_tracking(order_id, element, default_marketplace))
-        except MappingError as exc:
-            failed.append((order_id, str(exc), etree.tostring(message, encoding="unicode")))
+        _read_message(message, default_marketplace, orders, failed)
     return orders, failed
 
 
-def _xml_lines(element, item_tag: str, id_tag: str, title_tag: str):
+_REPORT_NESTED = frozenset({"BillingData", "FulfillmentData", "FulfillmentData/Address"})
+_TRACKING_NESTED = frozenset({"FulfillmentData", "FulfillmentData/Address"})
+
+
+def _read_message(message, default_marketplace: str, orders: list, failed: list) -> None:
+    """One ``Message``: its order to ``orders``, or (id, what is wrong, the message's XML) to ``failed``."""
+    element = None
+    for child in message:  # the first OrderReport, else the first Order
+        tag = child.tag
+        if tag == "OrderReport":
+            element = child
+            break
+        if tag == "Order" and element is None:
+            element = child
+    if element is None:
+        return
+    report = element.tag == "OrderReport"
+    item_tag = "Item" if report else "OrderItem"
+    found = _first_elements(element, _REPORT_NESTED if report else _TRACKING_NESTED)
+    (order_id,) = _texts_at(found, ("AmazonOrderID",))
+    try:
+        if not order_id:
+            raise MappingError("a message has no AmazonOrderID")
+        items = list(element.iterchildren(item_tag))
+        if report:
+            orders.append(_order_from_order_report(order_id, found, items, default_marketplace))
+        else:
+            orders.append(_order_from_tracking(order_id, found, items, default_marketplace))
+    except MappingError as exc:
+        failed.append((order_id, str(exc), etree.tostring(message, encoding="unicode")))
+
+
+def _xml_lines(items: list, id_tag: str, title_tag: str):
     lines, currency = [], ""
     subtotal = shipping = tax = discounts = Decimal("0.00")
     seen: dict[str, int] = {}
-    for item in element.iterfind(item_tag):
-        sku = _text(item, "SKU")
+    paths = ("SKU", "Quantity", id_tag, title_tag, "ItemStatus")
+    for item in items:
+        fields, prices, promotions = {}, [], []
+        for child in item:
+            tag = child.tag
+            if tag == "ItemPrice":
+                prices.append(child)
+            elif tag == "Promotion":
+                promotions.append(child)
+            if tag not in fields:
+                fields[tag] = child
+        sku, quantity_text, line_id, title, item_status = _texts_at(fields, paths)
         if not sku:
             raise MappingError("an item has no SKU")
-        quantity = _quantity(_text(item, "Quantity") or "0", field="Quantity")
-        amounts, item_currency = _components(item)
+        quantity = _quantity(quantity_text or "0", field="Quantity")
+        amounts, item_currency = _components(prices, promotions)
         currency = currency or item_currency
-        price = amounts.get("Principal", Decimal(0))
+        price = amounts.get("Principal", _NOTHING)
         subtotal += price
-        shipping += amounts.get("Shipping", Decimal(0))
-        tax += sum((v for k, v in amounts.items() if k.endswith("Tax")), Decimal(0))
-        discounts += amounts.get("Promotion", Decimal(0))
-        line_id = _text(item, id_tag) if id_tag else ""
-        if not line_id:
+        shipping += amounts.get("Shipping", _NOTHING)
+        tax += sum((v for k, v in amounts.items() if k.endswith("Tax")), _NOTHING)
+        discounts += amounts.get("Promotion", _NOTHING)
+        if not line_id:  # the order-tracking report has no item id: the SKU identifies the line
             seen[sku] = seen.get(sku, 0) + 1
             line_id = sku if seen[sku] == 1 else f"{sku}#{seen[sku]}"
         lines.append(
@@ -475,19 +696,44 @@ def _xml_lines(element, item_tag: str, id_tag: str, title_tag: str):
                 channel_sku=sku,
                 quantity=quantity,
                 unit_price=_cents(price / quantity, currency) if quantity and price else Decimal("0.00"),
-                title=_text(item, title_tag),
-                quantity_shipped=quantity if _text(item, "ItemStatus").lower() == "shipped" else 0,
+                title=title,
+                quantity_shipped=quantity if item_status.lower() == "shipped" else 0,
             )
         )
     return lines, currency, subtotal, shipping, tax, discounts
 
 
-def _order_from_order_report(order_id: str, el, default_marketplace: str) -> ChannelOrder:
-    lines, currency, subtotal, shipping, tax, discounts = _xml_lines(
-        el, "Item", "AmazonOrderItemCode", "Title"
-    )
+_REPORT_FIELDS = tuple(
+    "OrderDate BillingData/BuyerName BillingData/BuyerEmailAddress FulfillmentData/FulfillmentServiceLevel".split()
+) + tuple(
+    f"FulfillmentData/Address/{name}"
+    for name in (
+        "Name AddressFieldOne AddressFieldTwo AddressFieldThree City StateOrRegion PostalCode CountryCode PhoneNumber"
+    ).split()
+)
+
+
+def _order_from_order_report(
+    order_id: str, found: dict, items: list, default_marketplace: str
+) -> ChannelOrder:
+    lines, currency, subtotal, shipping, tax, discounts = _xml_lines(items, "AmazonOrderItemCode", "Title")
+    (
+        order_date,
+        buyer_name,
+        buyer_email,
+        service_level,
+        name,
+        line1,
+        line2,
+        line3,
+        city,
+        region,
+        postcode,
+        country_code,
+        phone,
+    ) = _texts_at(found, _REPORT_FIELDS)
     marketplace = default_marketplace
-    purchased = parse_time(_text(el, "OrderDate"), field="OrderDate")
+    purchased = parse_time(order_date, field="OrderDate")
     if purchased is None:
         raise MappingError(f"order {order_id} has no OrderDate")
     return ChannelOrder(
@@ -497,20 +743,20 @@ def _order_from_order_report(order_id: str, el, default_marketplace: str) -> Cha
         lines=tuple(lines),
         marketplace=marketplace,
         currency=currency or (MARKETPLACES[marketplace].currency if marketplace in MARKETPLACES else ""),
-        buyer_name=_text(el, "BillingData/BuyerName"),
-        buyer_email=_text(el, "BillingData/BuyerEmailAddress"),
+        buyer_name=buyer_name,
+        buyer_email=buyer_email,
         address=Address(
-            name=_text(el, "FulfillmentData/Address/Name"),
-            line1=_text(el, "FulfillmentData/Address/AddressFieldOne"),
-            line2=_text(el, "FulfillmentData/Address/AddressFieldTwo"),
-            line3=_text(el, "FulfillmentData/Address/AddressFieldThree"),
-            city=_text(el, "FulfillmentData/Address/City"),
-            region=_text(el, "FulfillmentData/Address/StateOrRegion"),
-            postcode=_text(el, "FulfillmentData/Address/PostalCode"),
-            country_code=_text(el, "FulfillmentData/Address/CountryCode"),
-            phone=_text(el, "FulfillmentData/Address/PhoneNumber"),
+            name=name,
+            line1=line1,
+            line2=line2,
+            line3=line3,
+            city=city,
+            region=region,
+            postcode=postcode,
+            country_code=country_code,
+            phone=phone,
         ),
-        channel_shipping_service=_text(el, "FulfillmentData/FulfillmentServiceLevel"),
+        channel_shipping_service=service_level,
         fulfilled_by_channel=False,
         subtotal=subtotal,
         shipping_total=shipping,
@@ -520,11 +766,36 @@ def _order_from_order_report(order_id: str, el, default_marketplace: str) -> Cha
     )
 
 
-def _order_from_tracking(order_id: str, el, default_marketplace: str) -> ChannelOrder:
-    lines, currency, subtotal, shipping, tax, discounts = _xml_lines(el, "OrderItem", "", "ProductName")
-    marketplace = _marketplace_from_sales_channel(_text(el, "SalesChannel"), default_marketplace)
-    status_word = _text(el, "OrderStatus")
-    purchased = parse_time(_text(el, "PurchaseDate"), field="PurchaseDate")
+_TRACKING_FIELDS = (
+    "SalesChannel",
+    "OrderStatus",
+    "PurchaseDate",
+    "LastUpdatedDate",
+    "FulfillmentData/Address/City",
+    "FulfillmentData/Address/State",
+    "FulfillmentData/Address/PostalCode",
+    "FulfillmentData/Address/Country",
+    "FulfillmentData/ShipServiceLevel",
+    "FulfillmentData/FulfillmentChannel",
+)
+
+
+def _order_from_tracking(order_id: str, found: dict, items: list, default_marketplace: str) -> ChannelOrder:
+    lines, currency, subtotal, shipping, tax, discounts = _xml_lines(items, "", "ProductName")
+    (
+        sales_channel,
+        status_word,
+        purchase_date,
+        last_updated,
+        city,
+        region,
+        postcode,
+        country_code,
+        service_level,
+        fulfillment_channel,
+    ) = _texts_at(found, _TRACKING_FIELDS)
+    marketplace = _marketplace_from_sales_channel(sales_channel, default_marketplace)
+    purchased = parse_time(purchase_date, field="PurchaseDate")
     if purchased is None:
         raise MappingError(f"order {order_id} has no PurchaseDate")
     return ChannelOrder(
@@ -532,17 +803,12 @@ def _order_from_tracking(order_id: str, el, default_marketplace: str) -> Channel
         status=_status_word(status_word),
         purchased_at=purchased,
         lines=tuple(lines),
-        last_updated_at=parse_time(_text(el, "LastUpdatedDate"), field="LastUpdatedDate"),
+        last_updated_at=parse_time(last_updated, field="LastUpdatedDate"),
         marketplace=marketplace,
         currency=currency or (MARKETPLACES[marketplace].currency if marketplace in MARKETPLACES else ""),
-        address=Address(
-            city=_text(el, "FulfillmentData/Address/City"),
-            region=_text(el, "FulfillmentData/Address/State"),
-            postcode=_text(el, "FulfillmentData/Address/PostalCode"),
-            country_code=_text(el, "FulfillmentData/Address/Country"),
-        ),
-        channel_shipping_service=_text(el, "FulfillmentData/ShipServiceLevel"),
-        fulfilled_by_channel=_text(el, "FulfillmentData/FulfillmentChannel").lower() == "amazon",
+        address=Address(city=city, region=region, postcode=postcode, country_code=country_code),
+        channel_shipping_service=service_level,
+        fulfilled_by_channel=fulfillment_channel.lower() == "amazon",
         subtotal=subtotal,
         shipping_total=shipping,
         tax_total=tax,
@@ -773,67 +1039,65 @@ def flat_report_pages(
 ) -> Iterator[tuple[list[ChannelOrder], list[tuple[str, str, str]]]]:
     """``orders_from_flat_report``, streaming. Amazon writes the rows of an order one after another; an
     order whose rows were apart would come as two orders with the same id, which the import merges.
-    A document cut short raises ``DocumentError`` when its end is reached."""
+    A document cut short raises ``DocumentError`` when its end is reached.
+
+    A row is its line split at tabs: a tab-separated report has no quoting (the ``csv`` reader it
+    replaces was told ``QUOTE_NONE``), and ``str.split`` is several times faster."""
     encoding = report_encoding(handle, content_type=content_type, japanese=japanese)
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
-    ending = {"last": ""}
-
-    def lines():
-        for line in text:
-            ending["last"] = line
-            yield line
-
-    reader = csv.reader(lines(), delimiter="\t", quoting=csv.QUOTE_NONE)
-    header_row = None
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            header_row = row
-            break
     try:
-        if header_row is None:
+        line = next((line for line in text if line.strip()), None)  # blank lines before it are skipped
+        if line is None:
             return
+        header_row = line.rstrip("\r\n").split("\t")
         header = [h.strip().lower() for h in header_row]
         _check_flat_header(header)
-        width = len(header)
+        columns = _FlatColumns(header)
+        width = columns.width
+        order_id_at, amazon_order_id_at = columns.order_id_at, columns.amazon_order_id_at
         orders: list[ChannelOrder] = []
         failed: list[tuple[str, str, str]] = []
-        current_id, records, raw = None, [], []
-        widest = rows_seen = 0
-        last_row: list[str] = []
+        current_id, rows = None, []
+        widest = rows_seen = last_width = 0
+        last_line = line
 
         def flush():
             try:
                 if not current_id:
                     raise MappingError("a row has no order id")
-                orders.append(_order_from_flat(current_id, records, default_marketplace))
+                orders.append(_order_from_flat(current_id, rows, columns, default_marketplace))
             except MappingError as exc:
-                failed.append((current_id or "", str(exc), "\t".join(header_row) + "\n" + "\n".join(raw)))
+                raw = "\n".join("\t".join(cells[:-1]) for cells in rows)
+                failed.append((current_id or "", str(exc), "\t".join(header_row) + "\n" + raw))
 
-        for row in reader:
-            if not any(cell.strip() for cell in row):
+        for line in text:
+            last_line = line
+            row = line.rstrip("\r\n").split("\t")
+            row_width = len(row)
+            if row_width == width:
+                row.append("")
+            else:
+                row = columns.cells(row)
+            order_id = row[order_id_at].strip() or row[amazon_order_id_at].strip()
+            if not order_id and not line.strip():  # a blank line (every cell blank; a tab is blank too)
                 continue
-            if last_row:
-                widest = max(widest, len(last_row))
-            last_row = row
+            if last_width > widest:
+                widest = last_width
+            last_width = row_width
             rows_seen += 1
-            if len(row) < width:
-                row = row + [""] * (width - len(row))
-            record = dict(zip(header, map(str.strip, row), strict=False))  # extra cells ignored
-            order_id = record.get("order-id") or record.get("amazon-order-id") or ""
-            if records and order_id != current_id:
+            if rows and order_id != current_id:
                 flush()
-                records, raw = [], []
+                rows = []
                 if len(orders) + len(failed) >= page_size:
                     yield orders, failed
                     orders, failed = [], []
             current_id = order_id
-            records.append(record)
-            raw.append("\t".join(row))
-        if not rows_seen and not ending["last"].endswith(("\n", "\r")):
+            rows.append(row)
+        if not rows_seen and not last_line.endswith(("\n", "\r")):
             raise DocumentError("the report ends inside its header row: the download was cut short")
-        if last_row and len(last_row) < width and (rows_seen == 1 or len(last_row) < widest):
+        if rows_seen and last_width < width and (rows_seen == 1 or last_width < widest):
             raise DocumentError("the report ends in the middle of a row: the download was cut short")
-        if records:
+        if rows:
             flush()
         if orders or failed:
             yield orders, failed
@@ -881,20 +1145,7 @@ def xml_report_pages(
     failed: list[tuple[str, str, str]] = []
     try:
         for _, message in events:
-            element = message.find("OrderReport")
-            if element is None:
-                element = message.find("Order")
-            if element is not None:
-                order_id = _text(element, "AmazonOrderID")
-                try:
-                    if not order_id:
-                        raise MappingError("a message has no AmazonOrderID")
-                    if element.tag == "OrderReport":
-                        orders.append(_order_from_order_report(order_id, element, default_marketplace))
-                    else:
-                        orders.append(_order_from_tracking(order_id, element, default_marketplace))
-                except MappingError as exc:
-                    failed.append((order_id, str(exc), etree.tostring(message, encoding="unicode")))
+            _read_message(message, default_marketplace, orders, failed)
             message.clear(keep_tail=True)
             while message.getprevious() is not None:
                 del message.getparent()[0]

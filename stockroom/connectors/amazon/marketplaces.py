@@ -100,13 +100,14 @@ BY_DOMAIN: dict[str, Marketplace] = {m.domain: m for m in MARKETPLACES.values()}
 # feed/confirmShipment documentation, a subset of several hundred; matched case-insensitively). Any other
 # carrier is sent as "Other" with the carrier's name in carrierName, which Amazon has required since 2021.
 CARRIER_CODES = (
-    "Amazon Shipping", "Australia Post", "BRT", "Blue Package", "BlueDart", "CELERITAS", "Canada Post", "Canpar",
-    "China Post", "Chronopost", "City Link", "Colis Prive", "Colissimo", "Correos", "Correos Express", "DHL",
-    "DHL Global Mail", "DHL Home Delivery", "DHL eCommerce", "DPD", "DTDC", "DX", "Delhivery", "Deutsche Post",
-    "Estafeta", "Evri", "Fastway", "FedEx", "FedEx SmartPost", "GLS", "GO!", "Hermes", "Hermes Logistik Gruppe",
-    "India Post", "Japan Post", "La Poste", "Lasership", "MRW", "Nacex", "Newgistics", "NipponExpress", "OnTrac",
-    "OSM", "Parcelforce", "Parcelnet", "Poste Italiane", "PostNL", "Purolator", "Royal Mail", "SDA", "SEUR",
-    "SagawaExpress", "Seino", "Smartmail", "Streamlite", "TNT", "Target", "UPS", "UPS Mail Innovations", "UPSMI",
-    "USPS", "YamatoTransport", "Yodel",
+    "Amazon Shipping", "Asendia", "Australia Post", "Blue Package", "BlueDart", "BRT", "Canada Post",
+    "Canpar", "CELERITAS", "China Post", "Chronopost", "City Link", "Colis Prive", "Colissimo", "Correos",
+    "Correos Express", "Delhivery", "Deutsche Post", "DHL", "DHL eCommerce", "DHL Global Mail",
+    "DHL Home Delivery", "DPD", "DTDC", "DX", "Estafeta", "Evri", "Fastway", "FedEx", "FedEx SmartPost",
+    "GLS", "GO!", "Hermes", "Hermes Logistik Gruppe", "India Post", "InPost", "Japan Post", "La Poste",
+    "Lasership", "MRW", "Nacex", "Newgistics", "NipponExpress", "OnTrac", "OSM", "Parcelforce", "Parcelnet",
+    "Poczta Polska", "Poste Italiane", "PostNL", "PostNord", "Purolator", "Royal Mail", "SagawaExpress",
+    "SDA", "Seino", "SEUR", "Smartmail", "Streamlite", "Target", "TNT", "UPS", "UPS Mail Innovations",
+    "UPSMI", "USPS", "YamatoTransport", "Yodel",
 )  # fmt: skip
 CARRIER_BY_LOWER = {code.lower(): code for code in CARRIER_CODES}

@@ -75,7 +75,7 @@ def dashboard(request):
     elif len(error_accounts) == 1:
         listings_url = _url("listings", error_accounts[0], status="error")
     else:
-        listings_url = _url("accounts")
+        listings_url = _url("listing_overview", status="error")
     tiles = [
         (
             "to_dispatch",
