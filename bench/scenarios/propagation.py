@@ -230,6 +230,10 @@ def run(size: dict, repeat: int, *, sim) -> dict:
         f"its rate ({SEARCH_ORDERS_RATE}/s, burst 20) allows a poll every {1 / SEARCH_ORDERS_RATE:.0f} s "
         "sustained: floor 120 s + the wait for the next poll",
     ]
+    from django.db.models import Count
+
+    runs = engine.SyncRun.objects.values_list("trigger", "status").annotate(n=Count("id")).order_by("trigger")
+    notes.append("sync runs: " + ", ".join(f"{trigger} {status} {n}" for trigger, status, n in runs))
     notes.append(
         "calls by operation: "
         + ", ".join(f"{name} {count}" for name, count in sorted(calls_by_operation.items()))

@@ -23,8 +23,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -81,6 +83,9 @@ ORDERS_STREAM = "orders"
 SHIPMENT_BATCH = 50
 BULK_CHUNK = 1000  # rows per bulk statement
 FAN_OUT_BATCH = 5000
+# a scheduled or manual run finding its account busy (a stock push: seconds) waits this long for it
+LEASE_WAIT_SECONDS = 30.0
+LEASE_POLL_SECONDS = 0.5
 
 
 def _in_doubt_grace() -> timedelta:
@@ -188,14 +193,22 @@ def sync_all(
 ) -> list[SyncRun]:
     """Every enabled account in the order added; one failing account never blocks the others.
 
-    ``on_account`` is told of each account before its run (the CLI prints a progress line).
+    ``on_account`` is told of each account before its run (the CLI prints a progress line). An account
+    busy with a stock push is waited for (up to LEASE_WAIT_SECONDS), not skipped: skipping would put
+    its order download off by a whole sync interval.
     """
     runs = []
     for account in ChannelAccount.objects.filter(enabled=True).order_by("pk"):
         if on_account is not None:
             on_account(account)
         try:
-            run = sync_account(account, trigger=trigger, steps=steps, all_listings=all_listings)
+            run = sync_account(
+                account,
+                trigger=trigger,
+                steps=steps,
+                all_listings=all_listings,
+                lease_wait=LEASE_WAIT_SECONDS,
+            )
         except Exception:  # noqa: BLE001 - recorded in the account's run; the next account goes on
             logger.exception("sync of account %s crashed", account.pk)
             continue
@@ -210,16 +223,20 @@ def sync_account(
     trigger: str,
     steps: Sequence[str] = STEPS,
     all_listings: bool = False,
+    lease_wait: float = 0.0,
 ) -> SyncRun | None:
     """One pass over ``account``. Returns its run record (status skipped when another worker holds
     the account or the account is disabled); None for a stock-change push that found the account busy.
 
     ``all_listings`` compares every linked listing's quantity, not only those whose stock changed.
+    ``lease_wait``: seconds to wait for another worker to let go of the account before skipping it
+    (a stock-change push never waits).
     """
     steps = [s for s in STEPS if s in steps]
     if not account.enabled:
         return _skipped_run(account, trigger, steps, "the account is disabled: enable it to synchronise")
-    with account_lease(account.pk) as lease:
+    wait = 0.0 if trigger == SyncTrigger.STOCK_CHANGE else lease_wait
+    with _account_lease_within(account.pk, wait) as lease:
         if lease is None:
             if trigger == SyncTrigger.STOCK_CHANGE:
                 return None
@@ -276,6 +293,23 @@ def sync_account(
         # the seller's attention: the run is not OK
         partial = failed_steps > 0 or current.issues > 0 or bool(current.run.errors)
         return _finish(run, failed=failed, partial=partial, message=fatal or _summary(run))
+
+
+@contextmanager
+def _account_lease_within(account_id: int, wait: float) -> Iterator:
+    """``account_lease``, asking again every LEASE_POLL_SECONDS for up to ``wait`` seconds."""
+    waited = 0.0
+    while True:
+        with account_lease(account_id) as lease:
+            if lease is not None or waited >= wait:
+                yield lease
+                return
+        _pause(LEASE_POLL_SECONDS)
+        waited += LEASE_POLL_SECONDS
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def _skipped_run(account, trigger, steps, message) -> SyncRun:
