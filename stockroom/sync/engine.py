@@ -1069,25 +1069,37 @@ def _record_collected_results(current: _Pass, key: str, answered: list[tuple[dic
     still waits for exactly this submission (a newer quantity may have been sent since). A listing
     whose quantity failed for a reason worth retrying is marked, so the next stock step sends it again."""
     account = current.account
-    skus = [entry["sku"] for entry, _ in answered]
-    listings: dict[str, Listing] = {}
-    writes: dict[str, ChannelWrite] = {}
-    for chunk in _chunks(skus):
+    listings: dict[tuple[str, str], Listing] = {}
+    writes: dict[tuple[str, str], ChannelWrite] = {}
+    for chunk in _chunks(answered):
+        skus = [entry["sku"] for entry, _ in chunk]
+        # the batch's key; a submission recorded before batches had one keeps a ref per entry
+        refs = {key, *(entry["ref"] for entry, _ in chunk)}
         listings.update(
-            (listing.channel_sku, listing)
+            ((listing.channel_sku, listing.pending_submission), listing)
             for listing in Listing.objects.filter(
-                account=account, channel_sku__in=chunk, pending_submission=key[:100]
+                account=account, channel_sku__in=skus, pending_submission__in={r[:100] for r in refs}
             )
         )
         writes.update(
-            (write.key, write)
+            ((write.key, write.submission_ref), write)
             for write in ChannelWrite.objects.filter(
-                account=account, kind=WriteKind.STOCK, submission_ref=key[:200], key__in=chunk
+                account=account,
+                kind=WriteKind.STOCK,
+                key__in=skus,
+                submission_ref__in={r[:200] for r in refs},
             )
         )
+
+    def waiting(found: dict, entry: dict, size: int):
+        return found.get((entry["sku"], key[:size])) or found.get((entry["sku"], entry["ref"][:size]))
+
     results = [
         _StockResult(
-            listings.get(entry["sku"]), entry["quantity"], outcome=outcome, write=writes.get(entry["sku"])
+            waiting(listings, entry, 100),
+            entry["quantity"],
+            outcome=outcome,
+            write=waiting(writes, entry, 200),
         )
         for entry, outcome in answered
     ]

@@ -196,6 +196,40 @@ def test_feed_results_are_collected_later(fake_account, channel, make_item, link
     assert len(state.stock_calls) == 1
 
 
+def test_results_of_a_feed_recorded_with_a_ref_per_listing_still_settle_every_listing(
+    fake_account, channel, make_item, link
+):
+    from stockroom.channels.contracts import StockUpdate
+
+    # given a feed in flight from before batches had one key: each listing waits for its own ref
+    account = fake_account()
+    state = channel(account)
+    item = make_item(on_hand=9)
+    refs = {"CH-W": "OLD-1/1/CH-W", "CH-X": "OLD-1/2/CH-X"}
+    for sku, ref in refs.items():
+        link(account, sku, item, status="pending", last_sent_quantity=9, pending_submission=ref)
+        state.feeds[ref] = [StockUpdate(sku, 9)]
+    PendingSubmission.objects.create(
+        account=account,
+        submission_ref=refs["CH-W"],
+        entries=[
+            {"ref": ref, "message_id": n, "sku": sku, "quantity": 9}
+            for n, (sku, ref) in enumerate(refs.items(), start=1)
+        ],
+    )
+
+    # when its results are collected
+    run = engine.sync_account(account, trigger="cli", steps=("results",))
+
+    # then both listings are confirmed
+    assert run.stock_updates_confirmed == 2
+    assert sorted(Listing.objects.values_list("channel_sku", "status", "last_confirmed_quantity")) == [
+        ("CH-W", "confirmed", 9),
+        ("CH-X", "confirmed", 9),
+    ]
+    assert not PendingSubmission.objects.exists()
+
+
 def test_refused_quantity_marks_the_listing_error_and_retry_pushes_it(fake_account, channel, make_item, link):
     account = fake_account()
     state = channel(account)
