@@ -22,7 +22,7 @@ NEEDS_DB = True
 SIZES = {
     "tiny": {"orders": 30, "skus": 20},
     "quick": {"orders": 2000, "skus": 500},
-    "full": {"orders": 20000, "skus": 2000},
+    "full": {"orders": 100000, "skus": 2000},
 }
 TARGET_RATE = 2000
 

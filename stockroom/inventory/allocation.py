@@ -5,7 +5,8 @@ Callers pass per-item quantities for one location; every function locks the leve
 They must run inside ``transaction.atomic``.
 """
 
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db import connection
+from django.db.models import F
 
 from stockroom.core.errors import InvalidQuantity
 from stockroom.inventory.locks import levels_for_update
@@ -38,17 +39,27 @@ def allocate(*, location: Location, wanted: dict[int, int]) -> dict[int, int]:
 
 
 def _add_allocated(by_level: dict[int, int]) -> None:
-    """One UPDATE for every level (a page of orders touches many items): allocated += n per level."""
+    """allocated += n for every level in one batch (a page of orders touches hundreds of items).
+
+    PostgreSQL: one statement joining the levels to two arrays; elsewhere one parameterised statement
+    run for all levels. Both beat compiling a CASE expression over hundreds of levels.
+    """
     if not by_level:
         return
-    if len(by_level) == 1:
-        ((pk, take),) = by_level.items()
-        StockLevel.objects.filter(pk=pk).update(allocated=F("allocated") + take)
-        return
-    StockLevel.objects.filter(pk__in=list(by_level)).update(
-        allocated=F("allocated")
-        + Case(*[When(pk=pk, then=Value(take)) for pk, take in by_level.items()], output_field=IntegerField())
-    )
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    ids, takes = zip(*sorted(by_level.items()), strict=True)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} SET allocated = {table}.allocated + batch.take "  # noqa: S608 - our table
+                f"FROM unnest(%s::bigint[], %s::integer[]) AS batch(id, take) WHERE {table}.id = batch.id",
+                [list(ids), list(takes)],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET allocated = allocated + %s WHERE id = %s",  # noqa: S608 - our table
+                list(zip(takes, ids, strict=True)),
+            )
 
 
 def release(*, location: Location, quantities: dict[int, int]) -> None:

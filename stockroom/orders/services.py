@@ -19,6 +19,7 @@ from stockroom.catalog.models import StockItem
 from stockroom.channels import selectors as channel_selectors
 from stockroom.channels.contracts import ChannelOrder, ChannelOrderStatus
 from stockroom.channels.models import ChannelAccount
+from stockroom.core.bulk import insert_new
 from stockroom.core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from stockroom.core.hooks import after_commit
 from stockroom.core.quantities import parse_money, parse_quantity
@@ -286,16 +287,17 @@ def _create_page(account: ChannelAccount, candidates: dict[str, ChannelOrder]) -
                     granted[line.stock_item_id] = granted.get(line.stock_item_id, 0) - take
                     line.allocated_quantity = take
         _refresh_state(order, lines)
-    Order.objects.bulk_create(orders)
+    insert_new(orders)
     for order, lines in zip(orders, lines_of, strict=True):
         for line in lines:
             line.order_id = order.pk
-    OrderLine.objects.bulk_create([line for lines in lines_of for line in lines])
-    OrderEvent.objects.bulk_create(
+    insert_new([line for lines in lines_of for line in lines], keys=False)
+    insert_new(
         [
             OrderEvent(order=order, kind="imported", message=_imported_message(account, order))
             for order in orders
-        ]
+        ],
+        keys=False,
     )
     return {order.external_order_id: ImportResult(order.pk, True, True) for order in orders}
 

@@ -2,9 +2,11 @@
 
 ``sync_account`` runs one pass over an account, in steps:
 
-1. ``orders``: download orders page by page (``connector.fetch_orders``), one atomic block per order
-   through ``orders.services.import_channel_order`` (which allocates); a failing order becomes a
-   ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances only after the
+1. ``orders``: download orders page by page (``connector.fetch_orders``, read one page ahead in a
+   thread while the page before is stored); the page's orders new to the book are created in one
+   transaction (``orders.services.import_new_channel_orders``, which allocates), every other order (known, shipped or cancelled on arrival, invalid, repeated) in one
+   atomic block of its own through ``orders.services.import_channel_order``; a failing order becomes
+   a ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances only after the
    final page of the run has been stored.
 2. ``shipments``: send pending shipping confirmations (the ``orders.ChannelShipment`` outbox),
    journaled in ``ChannelWrite`` before sending; marked sent in the same transaction as the journal
@@ -26,7 +28,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -55,7 +57,12 @@ from stockroom.core.errors import StockroomError
 from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.selectors import available_to_sell_many
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
-from stockroom.orders.services import allocate_waiting_orders, import_channel_order, record_event
+from stockroom.orders.services import (
+    allocate_waiting_orders,
+    import_channel_order,
+    import_new_channel_orders,
+    record_event,
+)
 from stockroom.sync.accounts import orders_since
 from stockroom.sync.deferral import stock_pushes_deferred
 from stockroom.sync.locks import LeaseLost, account_lease
@@ -74,6 +81,7 @@ from stockroom.sync.models import (
     WriteKind,
     WriteStatus,
 )
+from stockroom.sync.readahead import read_ahead
 from stockroom.sync.registry import connector_for
 
 logger = logging.getLogger(__name__)
@@ -83,6 +91,7 @@ ORDERS_STREAM = "orders"
 SHIPMENT_BATCH = 50
 BULK_CHUNK = 1000  # rows per bulk statement
 FAN_OUT_BATCH = 5000
+CHECKPOINT_SECONDS = 1.0
 # a scheduled or manual run finding its account busy (a stock push: seconds) waits this long for it
 LEASE_WAIT_SECONDS = 30.0
 LEASE_POLL_SECONDS = 0.5
@@ -105,6 +114,8 @@ class _Pass:
         self.lease = lease
         self.orders_downloaded = False
         self.issues = 0
+        self.open_order_issues: set[str] = set()  # external refs; read when the orders step starts
+        self.checkpointed = float("-inf")
 
     def count(self, **increments: int) -> None:
         increments = {k: v for k, v in increments.items() if v}
@@ -117,8 +128,14 @@ class _Pass:
     def progress(
         self, phase: str | None = None, *, done: int | None = None, total: int | None = None
     ) -> None:
-        """A checkpoint: keep the lease and show where the run is."""
-        self.lease.extend()
+        """A checkpoint: keep the lease and show where the run is (one commit).
+
+        A bare count of records done is written at most every CHECKPOINT_SECONDS (a page of orders
+        takes milliseconds; the lease lasts minutes)."""
+        now = time.monotonic()
+        if phase is None and now - self.checkpointed < CHECKPOINT_SECONDS:
+            return
+        self.checkpointed = now
         fields = {}
         if phase is not None:
             fields["phase"] = phase
@@ -126,8 +143,10 @@ class _Pass:
             fields["progress_done"] = done or 0
         elif done is not None:
             fields["progress_done"] = done
-        if fields:
-            SyncRun.objects.filter(pk=self.run.pk).update(**fields)
+        with transaction.atomic():
+            self.lease.extend()
+            if fields:
+                SyncRun.objects.filter(pk=self.run.pk).update(**fields)
 
     def error(self, step: str, message: str) -> None:
         self.run.errors = [*self.run.errors, f"{step}: {message}"[:2000]]
@@ -135,7 +154,22 @@ class _Pass:
 
     def issue(self, **kwargs) -> SyncIssue:
         self.issues += 1
-        return open_issue(account=self.account, run=self.run, **kwargs)
+        issue = open_issue(account=self.account, run=self.run, **kwargs)
+        if issue.kind == IssueKind.ORDER:
+            self.open_order_issues.add(issue.external_ref)
+        return issue
+
+    def resolve_order_issues(self, external_ids: Iterable[str]) -> None:
+        """Resolve the open issues of orders now imported; no query when none of them has one."""
+        refs = {ref[:200] for ref in external_ids} & self.open_order_issues
+        if refs:
+            resolve_issues(
+                account=self.account,
+                kind=IssueKind.ORDER,
+                external_ref=sorted(refs),
+                resolution="imported on a later run",
+            )
+            self.open_order_issues -= refs
 
 
 def open_issue(
@@ -175,9 +209,16 @@ def open_issue(
         return issue
 
 
-def resolve_issues(*, account: ChannelAccount, kind: str, external_ref: str, resolution: str) -> int:
+def resolve_issues(
+    *, account: ChannelAccount, kind: str, external_ref: str | Sequence[str], resolution: str
+) -> int:
+    """Resolve the open issues of one record, or of several (``external_ref`` a list) in one query."""
+    refs = [external_ref] if isinstance(external_ref, str) else list(external_ref)
     return SyncIssue.objects.filter(
-        account=account, kind=kind, external_ref=(external_ref or "")[:200], status=IssueStatus.OPEN
+        account=account,
+        kind=kind,
+        external_ref__in=[(ref or "")[:200] for ref in refs],
+        status=IssueStatus.OPEN,
     ).update(status=IssueStatus.RESOLVED, resolved_at=timezone.now(), resolution=resolution[:300])
 
 
@@ -380,16 +421,24 @@ def _download_orders(current: _Pass, **_) -> None:
     account = current.account
     stored = SyncCursor.objects.filter(account=account, stream=ORDERS_STREAM).first()
     in_doubt = _in_doubt_shipments(account)
+    current.open_order_issues = set(
+        SyncIssue.objects.filter(account=account, kind=IssueKind.ORDER, status=IssueStatus.OPEN).values_list(
+            "external_ref", flat=True
+        )
+    )
     current.progress("Downloading orders")
     final_cursor: str | None = None
     finished = False
-    with stock_pushes_deferred():
-        pages = current.connector.fetch_orders(
-            cursor=stored.value if stored else None, since=None if stored else orders_since(account)
-        )
+    pages = current.connector.fetch_orders(
+        cursor=stored.value if stored else None, since=None if stored else orders_since(account)
+    )
+    # the next page is fetched while this one is stored
+    with stock_pushes_deferred(), closing(read_ahead(pages)) as pages:
         for page in pages:
+            created = import_new_orders(current, page.orders)
             for data in page.orders:
-                import_order(current, data)
+                if data.external_order_id not in created:
+                    import_order(current, data)
                 if data.external_order_id in in_doubt and data.status in (
                     ChannelOrderStatus.SHIPPED,
                     ChannelOrderStatus.PARTIALLY_SHIPPED,
@@ -415,6 +464,27 @@ def _download_orders(current: _Pass, **_) -> None:
             account=account, stream=ORDERS_STREAM, defaults={"value": final_cursor}
         )
     current.orders_downloaded = finished
+
+
+def import_new_orders(current: _Pass, orders: Sequence[ChannelOrder]) -> set[str]:
+    """Create the page's orders new to the book in one transaction (``import_new_channel_orders``).
+
+    Returns the external ids it created; the caller imports every other order one by one
+    (``import_order``), so a bad order still becomes a sync issue alone. If the page import fails as
+    a whole, nothing of it is kept and every order goes one by one.
+    """
+    if not orders:
+        return set()
+    try:
+        with transaction.atomic():  # the orders, their issues resolved and the run's counts: one commit
+            created = import_new_channel_orders(account=current.account, orders=orders)
+            if created:
+                current.resolve_order_issues(created)
+                current.count(orders_in=len(created), orders_new=len(created))
+    except Exception:  # noqa: BLE001 - nothing was stored; one by one finds and isolates the bad order
+        logger.exception("page import of account %s failed; importing order by order", current.account.pk)
+        return set()
+    return set(created)
 
 
 def import_order(current: _Pass, data: ChannelOrder) -> None:
@@ -448,12 +518,7 @@ def import_order(current: _Pass, data: ChannelOrder) -> None:
     current.count(
         orders_in=1, orders_new=int(result.created), orders_updated=int(result.changed and not result.created)
     )
-    resolve_issues(
-        account=current.account,
-        kind=IssueKind.ORDER,
-        external_ref=data.external_order_id,
-        resolution="imported on a later run",
-    )
+    current.resolve_order_issues([data.external_order_id])
 
 
 # --- step 2: shipping confirmations ---------------------------------------------------------------------

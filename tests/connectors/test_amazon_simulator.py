@@ -198,6 +198,22 @@ def test_orders_arrive_once_across_pages_and_the_cursor_comes_last(sim, control,
     assert abs(cursor - (sim_now - timedelta(minutes=2))) <= timedelta(seconds=5)
 
 
+def test_with_the_simulators_rate_limits_off_the_client_is_not_held_to_the_default_plan(sim, control, seller):
+    # searchOrders' default plan is a burst of 20 pages, then one every 180 s; with the limits off the
+    # simulator's x-amzn-RateLimit-Limit says so and the client reads all 21 pages in one go
+    control.configure(rate_limits_enabled=False)
+    control.create_listing(seller["seller_id"], "SKU-1", quantity=5000)
+    control.place_orders(
+        seller["seller_id"],
+        [{"marketplace_id": UK, "items": [{"sku": "SKU-1"}], "status": "Unshipped"}] * 2001,
+    )
+    control.advance_clock(180)
+
+    pages = list(connect(sim, seller).fetch_orders(cursor=None, since=since()))
+
+    assert (len(pages), sum(len(p.orders) for p in pages), pages[-1].done) == (21, 2001, True)
+
+
 def test_a_first_sync_reads_the_whole_lookback_window_by_window_in_one_run(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=10)
     now = datetime.now(UTC)

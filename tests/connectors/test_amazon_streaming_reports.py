@@ -88,6 +88,23 @@ def test_stream_encodings_windows_1252_and_shift_jis():
 
 
 @pytest.mark.parametrize(
+    "content_type", ["", "text/tab-separated-values; charset=UTF-8", "text/plain;charset=utf8"]
+)
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column(content_type):
+    header = "order-id\torder-item-id\tpurchase-date\tsku\tproduct-name\tquantity-purchased\titem-price\tcurrency\n"
+    row = "026-1-1\t1\t2026-11-20T09:15:00+00:00\tSKU-1\tCafé\t1\t5.00\tEUR\n"
+    document = b"\xef\xbb\xbf" + (header + row).encode("utf-8")
+
+    (order,), failed = _flatten(_pages(document, content_type=content_type))
+    whole, whole_failed = mapping.orders_from_flat_report(
+        mapping.decode_report(document, content_type=content_type)
+    )
+
+    assert (order.external_order_id, order.lines[0].title, failed) == ("026-1-1", "Café", [])
+    assert ([o.external_order_id for o in whole], whole_failed) == (["026-1-1"], [])
+
+
+@pytest.mark.parametrize(
     "document",
     [
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
@@ -255,3 +272,38 @@ def test_xml_fields_are_read_where_find_would_read_them():
         "GBP",
     )
     assert mapping.orders_from_xml_report(document, default_marketplace="UK") == ([order], [])
+
+
+def test_the_xml_order_report_tells_each_orders_marketplace_by_the_buyer_relay_or_the_currency():
+    def message(number, email, currency):
+        return (
+            f"<Message><MessageID>{number}</MessageID><OrderReport><AmazonOrderID>026-{number}</AmazonOrderID>"
+            "<OrderDate>2026-11-20T09:15:00+00:00</OrderDate><BillingData>"
+            f"<BuyerEmailAddress>{email}</BuyerEmailAddress><BuyerName>B</BuyerName></BillingData>"
+            f"<Item><AmazonOrderItemCode>{number}</AmazonOrderItemCode><SKU>S</SKU><Title>T</Title>"
+            f"<Quantity>1</Quantity><ItemPrice><Component><Type>Principal</Type>"
+            f'<Amount currency="{currency}">5.00</Amount></Component></ItemPrice></Item>'
+            "</OrderReport></Message>"
+        )
+
+    document = (
+        "<?xml version='1.0' encoding='UTF-8'?><AmazonEnvelope><MessageType>OrderReport</MessageType>"
+        + message(1, "x1@marketplace.amazon.de", "EUR")
+        + message(2, "x2@marketplace.amazon.fr", "EUR")
+        + message(3, "someone@example.com", "GBP")
+        + message(4, "", "EUR")  # EUR alone names no site: the report's own marketplace
+        + message(5, "x5@marketplace.amazon.co.uk", "GBP")
+        + "</AmazonEnvelope>"
+    ).encode()
+
+    for orders in (
+        mapping.orders_from_xml_report(document, default_marketplace="IT")[0],
+        _flatten(_pages(document, default_marketplace="IT"))[0],
+    ):
+        assert [(o.external_order_id, o.marketplace, o.currency) for o in orders] == [
+            ("026-1", "DE", "EUR"),
+            ("026-2", "FR", "EUR"),
+            ("026-3", "UK", "GBP"),
+            ("026-4", "IT", "EUR"),
+            ("026-5", "UK", "GBP"),
+        ]

@@ -29,6 +29,16 @@ def test_token_bucket_burst_then_429(api, control):
     assert stats == {"calls": 19, "throttled": 3, "faults": 0}
 
 
+def test_with_rate_limits_off_nothing_is_throttled_and_the_header_says_so(api, control):
+    control.configure(rate_limits_enabled=False)
+
+    answers = [api.get("/sellers/v1/account") for _ in range(20)]
+
+    assert [a.status_code for a in answers] == [200] * 20
+    assert answers[-1].headers["x-amzn-RateLimit-Limit"] == "1000"
+    assert control.stats()[SELLER]["getAccount"] == {"calls": 20, "throttled": 0, "faults": 0}
+
+
 def test_buckets_are_per_operation(api, control):
     for _ in range(15):
         api.get("/sellers/v1/account")

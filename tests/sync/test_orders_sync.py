@@ -1,10 +1,15 @@
 """Downloading orders: exactly once, cursor after the final page, bad records kept as issues."""
 
+from unittest.mock import Mock
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from stockroom.channels.contracts import ChannelOrderStatus, RateLimited
 from stockroom.orders.models import Order, OrderLine
 from stockroom.sync import engine, services
+from stockroom.sync.locks import DatabaseLease
 from stockroom.sync.models import IssueStatus, SyncCursor, SyncIssue, SyncRunStatus
 from tests.conftest import channel_order
 from tests.sync.concurrency import runs_that_worked, sync_all_in_threads
@@ -115,6 +120,7 @@ def test_retry_reimports_the_raw_order_and_resolves_the_issue(fake_account, chan
         return real_import(**kwargs)
 
     monkeypatch.setattr(engine, "import_channel_order", failing_once)
+    monkeypatch.setattr(engine, "import_new_channel_orders", lambda **kwargs: {})  # leaves every order
     engine.sync_account(account, trigger="cli")
     issue = SyncIssue.objects.get(account=account)
     assert issue.message == "internal error while importing: database went away"
@@ -217,3 +223,160 @@ def test_two_overlapping_syncs_store_every_order_exactly_once(fake_account, chan
     assert Order.objects.filter(account=account).count() == 30
     assert OrderLine.objects.filter(order__account=account).count() == 30
     assert sum(run.orders_new for run in runs_that_worked(account)) == 30
+
+
+def test_a_page_of_new_orders_is_created_at_once_and_only_the_others_one_by_one(
+    fake_account, channel, make_item, link, monkeypatch
+):
+    account = fake_account()
+    link(account, "CH-1", make_item("PAGE-1", on_hand=5))
+    state = channel(account)
+    state.add_order(channel_order("KNOWN-1", lines=(("CH-1", 1),), status=ChannelOrderStatus.PENDING))
+    engine.sync_account(account, trigger="cli")
+    state.add_order(channel_order("KNOWN-1", lines=(("CH-1", 1),), status=ChannelOrderStatus.UNSHIPPED))
+    state.add_order(channel_order("NEW-1", lines=(("CH-1", 2),)))
+    state.add_order(channel_order("BAD-1", lines=()))
+    state.add_order(channel_order("SHIPPED-1", lines=(("CH-1", 1),), status=ChannelOrderStatus.SHIPPED))
+    state.add_order(channel_order("NEW-2", lines=(("CH-1", 3),)))
+    one_by_one = []
+    real_import = engine.import_channel_order
+
+    def spy(**kwargs):
+        one_by_one.append(kwargs["data"].external_order_id)
+        return real_import(**kwargs)
+
+    monkeypatch.setattr(engine, "import_channel_order", spy)
+    run = engine.sync_account(account, trigger="cli")
+
+    assert one_by_one == ["KNOWN-1", "BAD-1", "SHIPPED-1"]
+    assert (run.status, run.orders_in, run.orders_new, run.orders_updated, run.order_errors) == (
+        "partial",
+        5,
+        3,
+        1,
+        1,
+    )
+    assert dict(Order.objects.values_list("external_order_id", "status")) == {
+        "KNOWN-1": "open",
+        "NEW-1": "open",
+        "NEW-2": "open",
+        "SHIPPED-1": "processed",
+    }
+    # the page's new orders were allocated in page order; the order shipped on arrival found none free
+    assert dict(OrderLine.objects.values_list("order__external_order_id", "allocated_quantity")) == {
+        "KNOWN-1": 1,
+        "NEW-1": 2,
+        "NEW-2": 2,
+        "SHIPPED-1": 0,
+    }
+    assert list(SyncIssue.objects.values_list("external_ref", flat=True)) == ["BAD-1"]
+
+
+def test_when_the_page_import_fails_every_order_is_imported_one_by_one(fake_account, channel, monkeypatch):
+    account = fake_account()
+    add_orders(channel(account), 4)
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug in the page import")
+
+    monkeypatch.setattr(engine, "import_new_channel_orders", broken)
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.status, run.orders_in, run.orders_new, run.order_errors) == ("ok", 4, 4, 0)
+    assert Order.objects.filter(account=account).count() == 4
+    assert not SyncIssue.objects.exists()
+
+
+def test_an_order_created_by_the_page_import_resolves_its_open_issue(fake_account, channel, monkeypatch):
+    account = fake_account()
+    state = channel(account)
+    state.add_order(channel_order("FLAKY-2"))
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "import_new_channel_orders", lambda **kwargs: {})
+        patch.setattr(engine, "import_channel_order", Mock(side_effect=RuntimeError("database went away")))
+        engine.sync_account(account, trigger="cli")
+    assert SyncIssue.objects.get().status == IssueStatus.OPEN
+
+    state.add_order(channel_order("FLAKY-2"))  # the channel serves it again after the cursor
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.orders_in, run.orders_new) == (1, 1)
+    issue = SyncIssue.objects.get()
+    assert (issue.status, issue.resolution) == (IssueStatus.RESOLVED, "imported on a later run")
+    assert list(Order.objects.values_list("external_order_id", flat=True)) == ["FLAKY-2"]
+
+
+def test_a_page_of_new_orders_takes_the_same_queries_whatever_its_size(
+    fake_account, channel, make_item, link
+):
+    items = [make_item(f"Q-{n}", on_hand=100) for n in range(4)]
+    small, large = fake_account("Small"), fake_account("Large")
+    for account in (small, large):
+        for n, item in enumerate(items):
+            link(account, f"CH-{n}", item)
+    # 20 orders: within SQLite's 999 parameters per INSERT, so the database splits no batch
+    for account, count in ((small, 3), (large, 20)):
+        state = channel(account)
+        state.page_size = 50
+        for n in range(count):
+            state.add_order(
+                channel_order(f"{account.name}-{n}", lines=((f"CH-{n % 4}", 1), (f"CH-{(n + 1) % 4}", 2)))
+            )
+    queries = {}
+    for account in (small, large):
+        with CaptureQueriesContext(connection) as captured:
+            run = engine.sync_account(account, trigger="cli", steps=("orders",))
+        queries[account.name] = len(captured)
+        assert run.orders_new == len(channel(account).orders)
+
+    assert queries["Large"] == queries["Small"]
+    assert OrderLine.objects.filter(order__account=large).count() == 40
+
+
+def test_page_checkpoints_keep_the_lease_and_show_progress_at_most_once_a_second(
+    fake_account, channel, monkeypatch
+):
+    account = fake_account()
+    add_orders(channel(account), 35)  # four pages of ten
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(engine.time, "monotonic", lambda: clock["now"])
+    checkpoints = []
+    real_extend, real_import = DatabaseLease.extend, engine.import_new_orders
+
+    def extend(lease):
+        checkpoints.append(Order.objects.filter(account=account).count())
+        return real_extend(lease)
+
+    def import_page(current, orders):
+        clock["now"] += 0.6  # each page takes 0.6 s
+        return real_import(current, orders)
+
+    monkeypatch.setattr(DatabaseLease, "extend", extend)
+    monkeypatch.setattr(engine, "import_new_orders", import_page)
+    run = engine.sync_account(account, trigger="cli", steps=("orders",))
+
+    # the phase at once; then pages 2 and 4, when a second has passed since the last checkpoint
+    assert checkpoints == [0, 20, 35]
+    assert run.orders_new == 35
+
+
+def test_an_update_imported_one_by_one_resolves_the_issue_an_earlier_run_opened(
+    fake_account, channel, monkeypatch
+):
+    account = fake_account()
+    state = channel(account)
+    state.add_order(channel_order("UPD-1", status=ChannelOrderStatus.PENDING))
+    engine.sync_account(account, trigger="cli")
+    state.add_order(channel_order("UPD-1", status=ChannelOrderStatus.UNSHIPPED))
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "import_channel_order", Mock(side_effect=RuntimeError("database went away")))
+        engine.sync_account(account, trigger="cli")
+    assert SyncIssue.objects.get().status == IssueStatus.OPEN
+
+    state.add_order(channel_order("UPD-1", status=ChannelOrderStatus.UNSHIPPED))
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.orders_in, run.orders_updated) == (1, 1)
+    issue = SyncIssue.objects.get()
+    assert (issue.status, issue.resolution) == (IssueStatus.RESOLVED, "imported on a later run")
+    assert Order.objects.get().status == "open"

@@ -239,7 +239,9 @@ def _report_encodings(content_type: str, japanese: bool) -> list[str]:
             charset = value.strip().strip('"').lower()
     if charset in ("shift_jis", "shift-jis", "sjis", "windows-31j", "ms932"):
         charset = "cp932"
-    return [c for c in (charset, "utf-8-sig", "cp932" if japanese else "cp1252") if c]
+    elif charset in ("utf-8", "utf8"):
+        charset = "utf-8-sig"  # a byte-order mark is not part of the first column's name
+    return list(dict.fromkeys(c for c in (charset, "utf-8-sig", "cp932" if japanese else "cp1252") if c))
 
 
 def decode_report(data: bytes, *, content_type: str = "", japanese: bool = False) -> str:
@@ -274,6 +276,20 @@ def _status_word(value: str) -> ChannelOrderStatus:
 def _marketplace_from_sales_channel(value: str, default: str) -> str:
     found = BY_DOMAIN.get(value.strip().lower().removeprefix("www."))
     return found.code if found else default
+
+
+def _marketplace_of_xml_order(buyer_email: str, currency: str, default: str) -> str:
+    """The XML order report names no marketplace (the flat one has sales-channel). Amazon's buyer
+    e-mail relay names the site (``...@marketplace.amazon.de``); else a currency only one marketplace
+    uses tells it (GBP: UK); else the report's own marketplace (``default``)."""
+    domain = buyer_email.rpartition("@")[2].strip().lower().removeprefix("marketplace.")
+    found = BY_DOMAIN.get(domain)
+    if found is not None:
+        return found.code
+    if default in MARKETPLACES and MARKETPLACES[default].currency == currency:
+        return default
+    sites = [m.code for m in MARKETPLACES.values() if m.currency == currency]
+    return sites[0] if len(sites) == 1 else default
 
 
 def orders_from_flat_report(
@@ -732,7 +748,7 @@ def _order_from_order_report(
         country_code,
         phone,
     ) = _texts_at(found, _REPORT_FIELDS)
-    marketplace = default_marketplace
+    marketplace = _marketplace_of_xml_order(buyer_email, currency, default_marketplace)
     purchased = parse_time(order_date, field="OrderDate")
     if purchased is None:
         raise MappingError(f"order {order_id} has no OrderDate")

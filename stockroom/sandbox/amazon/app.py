@@ -1040,8 +1040,12 @@ HANDLERS: dict[str, Callable[[Ctx], tuple]] = {
 
 
 # ============================================================================================== HTTP plumbing
-def _rate_header(op: str) -> str:
-    rate = OPERATIONS_BY_NAME[op].rate
+UNLIMITED_RATE = 1000.0  # what x-amzn-RateLimit-Limit says with rate limits off (a raised usage plan)
+
+
+def _rate_header(store: Store, op: str) -> str:
+    """The operation's rate; with rate limits off, a rate that paces a well-behaved client no more."""
+    rate = OPERATIONS_BY_NAME[op].rate if store.settings["rate_limits_enabled"] else UNLIMITED_RATE
     return f"{rate:g}"
 
 
@@ -1112,7 +1116,7 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
     handler = HANDLERS[op]
 
     async def endpoint(request: Request) -> Response:
-        headers = {"x-amzn-RequestId": str(uuid.uuid4()), "x-amzn-RateLimit-Limit": _rate_header(op)}
+        headers = {"x-amzn-RequestId": str(uuid.uuid4()), "x-amzn-RateLimit-Limit": _rate_header(store, op)}
         raw = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
         delay = 0.0
         with store.lock:
