@@ -457,29 +457,6 @@ def test_patch_threshold_0_sends_even_one_quantity_in_a_feed(sim, control, selle
     assert (calls["createFeed"]["calls"], "patchListingsItem" in calls) == (1, False)
 
 
-def test_by_default_a_push_is_patched_while_the_patch_rate_allows_and_sent_as_a_feed_beyond(
-    sim, control, seller
-):
-    for n in range(110):
-        control.create_listing(seller["seller_id"], f"SKU-{n}", quantity=50)
-    # the connector's clock is fake (its rate limiter's waits take no time), so the simulator must not
-    # count real seconds against it
-    control.configure(rate_limits_enabled=False)
-    connector = connect(sim, seller)
-
-    # a fresh account may patch its burst (5, one kept in hand) plus what 5 a second refills within
-    # the window (20 s)
-    assert connector.patch_limit() == 104
-    patched = connector.push_stock([StockUpdate(f"SKU-{n}", 1) for n in range(104)])
-    # the burst is spent: 100 now fit the window, so 101 go in a feed
-    fed = connector.push_stock([StockUpdate(f"SKU-{n}", 2) for n in range(101)])
-
-    assert {o.status for o in patched} == {"confirmed"}
-    assert {o.status for o in fed} == {"pending"}
-    calls = control.stats()[seller["seller_id"]]
-    assert (calls["patchListingsItem"]["calls"], calls["createFeed"]["calls"]) == (104, 1)
-
-
 def test_list_listings_pages_and_detects_fba(sim, control, seller):
     for n in range(25):
         control.create_listing(seller["seller_id"], f"SKU-{n:02d}", quantity=n)
