@@ -160,6 +160,13 @@ def run(size: dict, repeat: int, *, sim) -> dict:
             _stop(worker)
     stats = control.stats()
     throttled = sum(op.get("throttled", 0) for ops in stats.values() for op in ops.values())
+    calls_by_operation: dict[str, int] = {}
+    throttled_by_operation: dict[str, int] = {}
+    for ops in stats.values():
+        for name, op in ops.items():
+            calls_by_operation[name] = calls_by_operation.get(name, 0) + op.get("calls", 0)
+            if op.get("throttled"):
+                throttled_by_operation[name] = throttled_by_operation.get(name, 0) + op["throttled"]
     search_calls = sum(ops.get("searchOrders", {}).get("calls", 0) for ops in stats.values())
     history = {seller: {row["sku"]: row["history"] for row in control.listings(seller)} for seller in sellers}
     clock_offset = control.clock().get("offset_seconds", 0.0)
@@ -223,6 +230,16 @@ def run(size: dict, repeat: int, *, sim) -> dict:
         f"its rate ({SEARCH_ORDERS_RATE}/s, burst 20) allows a poll every {1 / SEARCH_ORDERS_RATE:.0f} s "
         "sustained: floor 120 s + the wait for the next poll",
     ]
+    from django.db.models import Count
+
+    runs = engine.SyncRun.objects.values_list("trigger", "status").annotate(n=Count("id")).order_by("trigger")
+    notes.append("sync runs: " + ", ".join(f"{trigger} {status} {n}" for trigger, status, n in runs))
+    notes.append(
+        "calls by operation: "
+        + ", ".join(f"{name} {count}" for name, count in sorted(calls_by_operation.items()))
+        + "; 429s by operation: "
+        + (", ".join(f"{name} {count}" for name, count in sorted(throttled_by_operation.items())) or "none")
+    )
     if not size["worker"]:
         notes.append(
             "tiny size: engine run in-process after moving the simulator clock; times are not meaningful"

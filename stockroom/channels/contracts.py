@@ -201,6 +201,9 @@ class ChannelConnector(Protocol):
     ``stockroom.connectors.<channel>``; the engine is their only caller."""
 
     channel: str  # registry key, e.g. "amazon"
+    # The most stock updates one ``push_stock`` call takes at once (e.g. the messages one bulk
+    # submission holds); the engine sends changed listings in batches of at most this many.
+    max_stock_batch: int
 
     def check(self, *, orders_since: datetime | None) -> CheckResult: ...
 

@@ -233,6 +233,7 @@ AMAZON_OPTION_DEFAULTS = {
     "secondary_integrated": False,
     "hold_shipping_data": False,
     "download_orders_since": "",
+    "patch_threshold": "",
 }
 
 OPTION_HELP = {
@@ -251,7 +252,13 @@ OPTION_HELP = {
         "Do not download orders prior to this time (UTC): yyyy-mm-dd hh:mm:ss or ISO 8601; empty = "
         "Amazon's default window."
     ),
+    "patch_threshold": (
+        "Stock updates: up to this many changed listings are sent one by one (shown within seconds), "
+        "more in one listings feed (shown after Amazon processes it, minutes); 0 = always a feed; "
+        "empty = automatic (as many as Amazon's rate limit lets through within 20 seconds, about 100)."
+    ),
 }
+PATCH_THRESHOLD_MAX = 1000  # 1,000 patches take over 3 minutes at Amazon's 5 a second: a feed is quicker
 
 _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n", ""}
@@ -321,6 +328,27 @@ def parse_orders_since(value) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_patch_threshold(value) -> int | str:
+    """'' or 'auto' -> '' (automatic); a whole number 0..PATCH_THRESHOLD_MAX -> int (0 = never patch)."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"patch_threshold must be a number of listings or empty, got {value!r}")
+    text = str(value if value is not None else "").strip().lower()
+    if text in ("", "auto", "automatic"):
+        return ""
+    if not text.isdigit():
+        raise InvalidInput(
+            f"patch_threshold must be a whole number of listings (0 = always a feed) or empty for "
+            f"automatic, got {str(value)[:40]!r}"
+        )
+    number = int(text)
+    if number > PATCH_THRESHOLD_MAX:
+        raise InvalidInput(
+            f"patch_threshold can be at most {PATCH_THRESHOLD_MAX:,}: more patches take minutes at Amazon's "
+            "rate of 5 a second, which a feed does in one go"
+        )
+    return number
+
+
 def orders_since(account: ChannelAccount) -> datetime | None:
     text = account.options.get("download_orders_since") or ""
     return parse_datetime(text.replace("Z", "+00:00")) if text else None
@@ -333,6 +361,7 @@ _PARSERS = {
     "secondary_integrated": lambda v: _parse_bool("secondary_integrated", v),
     "hold_shipping_data": lambda v: _parse_bool("hold_shipping_data", v),
     "download_orders_since": parse_orders_since,
+    "patch_threshold": parse_patch_threshold,
 }
 
 

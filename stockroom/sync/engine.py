@@ -27,8 +27,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -89,9 +89,12 @@ logger = logging.getLogger(__name__)
 STEPS = ("orders", "shipments", "stock", "results")
 ORDERS_STREAM = "orders"
 SHIPMENT_BATCH = 50
-STOCK_BATCH = 500
+BULK_CHUNK = 1000  # rows per bulk statement
 FAN_OUT_BATCH = 5000
 CHECKPOINT_SECONDS = 1.0
+# a scheduled or manual run finding its account busy (a stock push: seconds) waits this long for it
+LEASE_WAIT_SECONDS = 30.0
+LEASE_POLL_SECONDS = 0.5
 
 
 def _in_doubt_grace() -> timedelta:
@@ -231,14 +234,22 @@ def sync_all(
 ) -> list[SyncRun]:
     """Every enabled account in the order added; one failing account never blocks the others.
 
-    ``on_account`` is told of each account before its run (the CLI prints a progress line).
+    ``on_account`` is told of each account before its run (the CLI prints a progress line). An account
+    busy with a stock push is waited for (up to LEASE_WAIT_SECONDS), not skipped: skipping would put
+    its order download off by a whole sync interval.
     """
     runs = []
     for account in ChannelAccount.objects.filter(enabled=True).order_by("pk"):
         if on_account is not None:
             on_account(account)
         try:
-            run = sync_account(account, trigger=trigger, steps=steps, all_listings=all_listings)
+            run = sync_account(
+                account,
+                trigger=trigger,
+                steps=steps,
+                all_listings=all_listings,
+                lease_wait=LEASE_WAIT_SECONDS,
+            )
         except Exception:  # noqa: BLE001 - recorded in the account's run; the next account goes on
             logger.exception("sync of account %s crashed", account.pk)
             continue
@@ -253,16 +264,20 @@ def sync_account(
     trigger: str,
     steps: Sequence[str] = STEPS,
     all_listings: bool = False,
+    lease_wait: float = 0.0,
 ) -> SyncRun | None:
     """One pass over ``account``. Returns its run record (status skipped when another worker holds
     the account or the account is disabled); None for a stock-change push that found the account busy.
 
     ``all_listings`` compares every linked listing's quantity, not only those whose stock changed.
+    ``lease_wait``: seconds to wait for another worker to let go of the account before skipping it
+    (a stock-change push never waits).
     """
     steps = [s for s in STEPS if s in steps]
     if not account.enabled:
         return _skipped_run(account, trigger, steps, "the account is disabled: enable it to synchronise")
-    with account_lease(account.pk) as lease:
+    wait = 0.0 if trigger == SyncTrigger.STOCK_CHANGE else lease_wait
+    with _account_lease_within(account.pk, wait) as lease:
         if lease is None:
             if trigger == SyncTrigger.STOCK_CHANGE:
                 return None
@@ -315,8 +330,27 @@ def sync_account(
                 failed_steps += 1
                 current.error(step, f"internal error: {error}")
         failed = bool(fatal) or (failed_steps == len(steps) and failed_steps > 0)
-        partial = failed_steps > 0 or current.issues > 0
+        # an error recorded without failing its step (a record the channel will get again) still needs
+        # the seller's attention: the run is not OK
+        partial = failed_steps > 0 or current.issues > 0 or bool(current.run.errors)
         return _finish(run, failed=failed, partial=partial, message=fatal or _summary(run))
+
+
+@contextmanager
+def _account_lease_within(account_id: int, wait: float) -> Iterator:
+    """``account_lease``, asking again every LEASE_POLL_SECONDS for up to ``wait`` seconds."""
+    waited = 0.0
+    while True:
+        with account_lease(account_id) as lease:
+            if lease is not None or waited >= wait:
+                yield lease
+                return
+        _pause(LEASE_POLL_SECONDS)
+        waited += LEASE_POLL_SECONDS
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def _skipped_run(account, trigger, steps, message) -> SyncRun:
@@ -710,7 +744,11 @@ def record_shipment_outcome(
             ChannelShipment.objects.filter(pk=shipment.pk).update(
                 last_error=outcome.message[:5000], updated_at=now
             )
-        current.error("shipments", f"{shipment.order.external_order_id}: {outcome.message} (will retry)")
+        current.error(
+            "shipments",
+            f"{shipment.order.external_order_id}: {outcome.message or 'no answer'}; the confirmation is "
+            "sent again in the next run",
+        )
     else:
         _fail_shipment(current, shipment, outcome.message or "refused by the channel", write)
 
@@ -757,7 +795,13 @@ def accounts_with_stock_changes() -> list[ChannelAccount]:
 def _wants_quantity(listing: Listing, quantity: int) -> bool:
     if listing.status == ListingStatus.CONFIRMED and listing.last_confirmed_quantity == quantity:
         return False
-    if listing.status == ListingStatus.PENDING and listing.last_sent_quantity == quantity:
+    # accepted by the channel, result still to come. A listing left Pending without a submission
+    # (journaled, then the worker stopped before the answer was recorded) is sent again.
+    if (
+        listing.status == ListingStatus.PENDING
+        and listing.pending_submission
+        and listing.last_sent_quantity == quantity
+    ):
         return False
     return True
 
@@ -782,26 +826,90 @@ def _push_stock(current: _Pass, *, all_listings: bool = False, **_) -> None:
     changes = [(listing, available[listing.stock_item_id]) for listing in listings]
     changes = [(listing, quantity) for listing, quantity in changes if _wants_quantity(listing, quantity)]
     done = marked - {listing.pk for listing, _ in changes}
+    batch_size = max(1, int(current.connector.max_stock_batch))
     try:
         if changes:
             current.progress("Sending stock levels", total=len(changes))
-        for start in range(0, len(changes), STOCK_BATCH):
-            batch = changes[start : start + STOCK_BATCH]
+        for start in range(0, len(changes), batch_size):
+            batch = changes[start : start + batch_size]
             done |= _push_stock_batch(current, batch)
             current.progress(done=start + len(batch))
     finally:
-        ListingPushMarker.objects.filter(
-            pk__in=[pk for pk, listing_id in markers if listing_id in done]
-        ).delete()
+        _delete_markers([pk for pk, listing_id in markers if listing_id in done])
+
+
+def _chunks(items: Sequence, size: int = BULK_CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _delete_markers(pks: Sequence[int]) -> None:
+    for chunk in _chunks(pks):
+        ListingPushMarker.objects.filter(pk__in=chunk).delete()
+
+
+@dataclasses.dataclass
+class _StockResult:
+    """One listing's quantity on its way to the channel, and what came back."""
+
+    listing: Listing | None  # None: the listing no longer waits for this result (journal only)
+    quantity: int
+    outcome: WriteOutcome | None = None
+    write: ChannelWrite | None = None  # the journal row of a fresh send
+    log: ListingStatusLog | None = None  # its Pending row, written before the send
+    # what the listing waits for while Pending, and the journal row keeps: the key of the batch's
+    # PendingSubmission (one value for the whole batch, so it is written in one statement)
+    submission_key: str = ""
 
 
 def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[int]:
     """Journal, send, record. Returns the listings settled (retryable failures are not)."""
+    sending = _journal_stock_batch(current, batch)
+    try:
+        outcomes = current.connector.push_stock(
+            [StockUpdate(listing.channel_sku, quantity) for listing, quantity in batch]
+        )
+    except ChannelError as error:
+        _record_unsent_stock_batch(sending, error)
+        raise
+    current.count(stock_updates_sent=len(batch))
+    by_sku = {outcome.key: outcome for outcome in outcomes}
+    pending: list[dict] = []
+    for position, result in enumerate(sending, start=1):
+        sku = result.listing.channel_sku
+        result.outcome = by_sku.get(sku) or WriteOutcome(
+            sku, "error", "the channel gave no result for this SKU", retryable=True
+        )
+        if result.outcome.status == "pending" and result.outcome.submission_ref:
+            pending.append(
+                {
+                    "ref": result.outcome.submission_ref,
+                    "message_id": position,
+                    "sku": sku,
+                    "quantity": result.quantity,
+                }
+            )
+    if pending:
+        # one row per batch; the refs are opaque (one per feed, or one per record) and all kept
+        key = pending[0]["ref"][:100]
+        PendingSubmission.objects.update_or_create(
+            account=current.account,
+            submission_ref=key,
+            defaults={"entries": pending, "kind": WriteKind.STOCK},
+        )
+        for result in sending:
+            result.submission_key = key
+    return _record_stock_outcomes(current, sending)
+
+
+def _journal_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> list[_StockResult]:
+    """Before anything is sent: a journal row per write, and each listing Pending with a log row."""
     now = timezone.now()
-    writes: dict[int, ChannelWrite] = {}
-    with transaction.atomic():
-        for listing, quantity in batch:
-            writes[listing.pk] = ChannelWrite.objects.create(
+    sending = [
+        _StockResult(
+            listing,
+            quantity,
+            write=ChannelWrite(
                 account=current.account,
                 run=current.run,
                 kind=WriteKind.STOCK,
@@ -811,115 +919,182 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[i
                 idempotency_key=f"stock:{listing.pk}:{uuid.uuid4().hex}",
                 attempts=1,
                 last_attempt_at=now,
-            )
-        Listing.objects.filter(pk__in=[listing.pk for listing, _ in batch]).update(last_sent_at=now)
-    try:
-        outcomes = current.connector.push_stock(
-            [StockUpdate(listing.channel_sku, quantity) for listing, quantity in batch]
+            ),
+            log=ListingStatusLog(listing=listing, quantity=quantity, outcome=ListingStatus.PENDING),
         )
-    except ChannelError as error:
-        ChannelWrite.objects.filter(pk__in=[w.pk for w in writes.values()]).update(
-            status=WriteStatus.ERROR, response=f"not sent: {error.message}"[:5000]
-        )
-        raise
-    current.count(stock_updates_sent=len(batch))
-    by_sku = {outcome.key: outcome for outcome in outcomes}
-    settled = set()
-    pending: list[dict] = []
-    for position, (listing, quantity) in enumerate(batch, start=1):
-        outcome = by_sku.get(listing.channel_sku) or WriteOutcome(
-            listing.channel_sku, "error", "the channel gave no result for this SKU", retryable=True
-        )
-        if outcome.status == "pending" and outcome.submission_ref:
-            pending.append(
-                {
-                    "ref": outcome.submission_ref,
-                    "message_id": position,
-                    "sku": listing.channel_sku,
-                    "quantity": quantity,
-                }
-            )
-        if _record_stock_outcome(current, listing, writes[listing.pk], outcome, quantity):
-            settled.add(listing.pk)
-    if pending:
-        # one row per batch; the refs are opaque (one per feed, or one per record) and all kept
-        PendingSubmission.objects.update_or_create(
-            account=current.account,
-            submission_ref=pending[0]["ref"][:200],
-            defaults={"entries": pending, "kind": WriteKind.STOCK},
-        )
-    return settled
-
-
-def _record_stock_outcome(
-    current: _Pass, listing: Listing, write: ChannelWrite | None, outcome: WriteOutcome, quantity: int
-) -> bool:
-    """Apply one result to the listing, its log and the journal. False when worth retrying as is."""
-    now = timezone.now()
-    status = {"confirmed": ListingStatus.CONFIRMED, "pending": ListingStatus.PENDING}.get(
-        outcome.status, ListingStatus.ERROR
-    )
-    fields = {"status": status, "updated_at": now}
-    if write is not None:  # a fresh send
-        fields.update(last_sent_quantity=quantity, last_sent_at=now)
-    if status == ListingStatus.CONFIRMED:
-        fields.update(
-            last_confirmed_quantity=outcome.quantity if outcome.quantity is not None else quantity,
-            last_confirmed_at=now,
-            last_error="",
-            pending_submission="",
-        )
-    elif status == ListingStatus.PENDING:
-        fields.update(pending_submission=outcome.submission_ref[:100], last_error="")
-    else:
-        fields.update(last_error=outcome.message[:5000] or "refused by the channel", pending_submission="")
-    write_status = {
-        ListingStatus.CONFIRMED: WriteStatus.CONFIRMED,
-        ListingStatus.PENDING: WriteStatus.PENDING,
-    }.get(status, WriteStatus.ERROR)
+        for listing, quantity in batch
+    ]
+    by_quantity: dict[int, list[int]] = {}
+    for listing, quantity in batch:
+        by_quantity.setdefault(quantity, []).append(listing.pk)
     with transaction.atomic():
-        Listing.objects.filter(pk=listing.pk).update(**fields)
-        ListingStatusLog.objects.create(
-            listing=listing,
-            quantity=quantity,
-            submission_ref=outcome.submission_ref[:100],
-            outcome=status,
-            message=outcome.message[:5000],
-        )
-        if write is not None:
-            ChannelWrite.objects.filter(pk=write.pk).update(
-                status=write_status,
-                response=outcome.message[:5000],
-                submission_ref=outcome.submission_ref[:200],
-                updated_at=now,
+        ChannelWrite.objects.bulk_create([result.write for result in sending], batch_size=BULK_CHUNK)
+        ListingStatusLog.objects.bulk_create([result.log for result in sending], batch_size=BULK_CHUNK)
+        for quantity, pks in by_quantity.items():
+            for chunk in _chunks(pks):
+                Listing.objects.filter(pk__in=chunk).update(
+                    status=ListingStatus.PENDING,
+                    last_sent_quantity=quantity,
+                    last_sent_at=now,
+                    pending_submission="",
+                    updated_at=now,
+                )
+    return sending
+
+
+def _record_unsent_stock_batch(sending: list[_StockResult], error: ChannelError) -> None:
+    """The whole call failed: nothing changed on the channel. Each listing gets back the status it had,
+    the journal and the log say why nothing was sent; the markers stay, so the next run sends again."""
+    message = f"not sent: {error.message}"[:5000]
+    with transaction.atomic():
+        for chunk in _chunks(sending):
+            ChannelWrite.objects.filter(pk__in=[r.write.pk for r in chunk]).update(
+                status=WriteStatus.ERROR, response=message
             )
-    if status == ListingStatus.CONFIRMED:
-        current.count(stock_updates_confirmed=1)
-        resolve_issues(
-            account=current.account,
-            kind=IssueKind.LISTING,
-            external_ref=listing.channel_sku,
-            resolution="confirmed",
+            ListingStatusLog.objects.filter(pk__in=[r.log.pk for r in chunk]).update(
+                outcome=ListingStatus.ERROR, message=message
+            )
+        _update_grouped(
+            Listing,
+            [
+                (
+                    r.listing.pk,
+                    {
+                        "status": r.listing.status,
+                        "last_sent_quantity": r.listing.last_sent_quantity,
+                        "pending_submission": r.listing.pending_submission,
+                    },
+                )
+                for r in sending
+            ],
         )
-    elif status == ListingStatus.ERROR:
-        current.count(stock_update_errors=1)
-        if outcome.retryable:
-            current.error("stock", f"{listing.channel_sku}: {outcome.message} (will retry)")
-            return False
+
+
+_LISTING_STATUS = {"confirmed": ListingStatus.CONFIRMED, "pending": ListingStatus.PENDING}
+_WRITE_STATUS = {ListingStatus.CONFIRMED: WriteStatus.CONFIRMED, ListingStatus.PENDING: WriteStatus.PENDING}
+
+
+def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> set[int]:
+    """Apply each result to its listing, log and journal row, in a few statements: rows that get the
+    same values are updated together (a feed's listings all at once).
+
+    Returns the listings settled; a retryable error is not (its marker stays, it is sent again).
+    """
+    now = timezone.now()
+    listings: list[tuple[int, dict]] = []
+    writes: list[tuple[int, dict]] = []
+    sent_logs: list[tuple[int, dict]] = []
+    new_logs: list[ListingStatusLog] = []
+    confirmed: list[str] = []
+    retryable: dict[str, list[str]] = {}  # message -> SKUs
+    refused: list[_StockResult] = []
+    settled: set[int] = set()
+    for result in results:
+        outcome = result.outcome
+        status = _LISTING_STATUS.get(outcome.status, ListingStatus.ERROR)
+        message = outcome.message[:5000]
+        kept_ref = result.submission_key if status == ListingStatus.PENDING else outcome.submission_ref
+        if result.write is not None:
+            values = {"status": _WRITE_STATUS.get(status, WriteStatus.ERROR), "response": message}
+            if result.log is not None:  # a fresh send (a collected result keeps the batch's key)
+                values["submission_ref"] = kept_ref[:200]
+            writes.append((result.write.pk, values))
+        listing = result.listing
+        if listing is None:
+            continue
+        if status == ListingStatus.CONFIRMED:
+            values = {
+                "last_confirmed_quantity": outcome.quantity
+                if outcome.quantity is not None
+                else result.quantity,
+                "last_confirmed_at": now,
+                "last_error": "",
+                "pending_submission": "",
+            }
+            confirmed.append(listing.channel_sku)
+        elif status == ListingStatus.PENDING:
+            values = {"pending_submission": kept_ref[:100], "last_error": ""}
+        else:
+            values = {"last_error": message or "refused by the channel", "pending_submission": ""}
+        listings.append((listing.pk, {"status": status, **values}))
+        if status == ListingStatus.PENDING and result.log is not None:
+            # the Pending row written before the send
+            sent_logs.append((result.log.pk, {"submission_ref": kept_ref[:100], "message": message}))
+        else:
+            new_logs.append(
+                ListingStatusLog(
+                    listing=listing,
+                    quantity=result.quantity,
+                    submission_ref=outcome.submission_ref[:100],
+                    outcome=status,
+                    message=message,
+                )
+            )
+        if status == ListingStatus.ERROR and outcome.retryable:
+            retryable.setdefault(outcome.message, []).append(listing.channel_sku)
+            continue
+        if status == ListingStatus.ERROR:
+            refused.append(result)
+        settled.add(listing.pk)
+    with transaction.atomic():
+        _update_grouped(Listing, listings, updated_at=now)
+        _update_grouped(ListingStatusLog, sent_logs)
+        ListingStatusLog.objects.bulk_create(new_logs, batch_size=BULK_CHUNK)
+        _update_grouped(ChannelWrite, writes, updated_at=now)
+    current.count(
+        stock_updates_confirmed=len(confirmed),
+        stock_update_errors=len(refused) + sum(len(skus) for skus in retryable.values()),
+    )
+    _resolve_listing_issues(current.account, confirmed)
+    for message, skus in retryable.items():
+        current.error("stock", _will_send_again(skus, message))
+    for result in refused:
+        sku = result.listing.channel_sku
         current.issue(
             kind=IssueKind.LISTING,
-            external_ref=listing.channel_sku,
-            message=outcome.message or "refused by the channel",
+            external_ref=sku,
+            message=result.outcome.message or "refused by the channel",
             raw_data=json.dumps(
                 {
-                    "channel_sku": listing.channel_sku,
-                    "quantity": quantity,
-                    "submission_ref": outcome.submission_ref,
+                    "channel_sku": sku,
+                    "quantity": result.quantity,
+                    "submission_ref": result.outcome.submission_ref,
                 }
             ),
             retry_action=RetryAction.REPUSH_LISTING,
         )
-    return True
+    return settled
+
+
+def _update_grouped(model, rows: Sequence[tuple[int, dict]], **common) -> None:
+    """Set each row's values, one UPDATE per distinct set of values (and per chunk of rows)."""
+    groups: dict[tuple, list[int]] = {}
+    for pk, values in rows:
+        groups.setdefault(tuple(sorted(values.items())), []).append(pk)
+    for values, pks in groups.items():
+        for chunk in _chunks(pks):
+            model.objects.filter(pk__in=chunk).update(**dict(values), **common)
+
+
+def _will_send_again(skus: Sequence[str], message: str) -> str:
+    """One sentence for listings that failed for one reason worth retrying."""
+    if len(skus) == 1:
+        return f"{skus[0]}: {message or 'no answer'}; the quantity is sent again in the next run"
+    shown = ", ".join(skus[:3]) + (", ..." if len(skus) > 3 else "")
+    return f"{len(skus)} listings ({shown}): {message or 'no answer'}; the quantities are sent again in the next run"
+
+
+def _resolve_listing_issues(account: ChannelAccount, skus: Sequence[str]) -> None:
+    """Resolve the open listing issues of these SKUs (one query when there are none)."""
+    if not skus:
+        return
+    open_refs = set(
+        SyncIssue.objects.filter(
+            account=account, kind=IssueKind.LISTING, status=IssueStatus.OPEN
+        ).values_list("external_ref", flat=True)
+    )
+    for sku in open_refs.intersection(skus):
+        resolve_issues(account=account, kind=IssueKind.LISTING, external_ref=sku, resolution="confirmed")
 
 
 # --- step 4: results of earlier submissions ---------------------------------------------------------------
@@ -937,29 +1112,73 @@ def _collect_results(current: _Pass, **_) -> None:
     by_sku = {o.key: o for o in outcomes if not o.submission_ref}
     now = timezone.now()
     for submission in submissions:
-        open_entries = []
+        open_entries, answered = [], []
         for entry in submission.entries:
             outcome = by_ref_and_sku.get((entry["ref"], entry["sku"])) or by_sku.get(entry["sku"])
             if outcome is None or outcome.status == "pending":
                 open_entries.append(entry)
-                continue
-            outcome = dataclasses.replace(outcome, submission_ref=entry["ref"])
-            listing = Listing.objects.filter(account=account, channel_sku=entry["sku"]).first()
-            if listing is not None and listing.pending_submission == entry["ref"][:100]:
-                _record_stock_outcome(current, listing, None, outcome, entry["quantity"])
-            ChannelWrite.objects.filter(
-                account=account, kind=WriteKind.STOCK, key=entry["sku"], submission_ref=entry["ref"][:200]
-            ).update(
-                status=WriteStatus.CONFIRMED if outcome.status == "confirmed" else WriteStatus.ERROR,
-                response=outcome.message[:5000],
-                updated_at=now,
-            )
+            else:
+                answered.append((entry, dataclasses.replace(outcome, submission_ref=entry["ref"])))
+        if answered:
+            _record_collected_results(current, submission.submission_ref, answered)
         if open_entries:
             PendingSubmission.objects.filter(pk=submission.pk).update(
                 entries=open_entries, checks=F("checks") + 1, last_checked_at=now
             )
         else:
             submission.delete()
+
+
+def _record_collected_results(current: _Pass, key: str, answered: list[tuple[dict, WriteOutcome]]) -> None:
+    """Results of one submission (``key``): every journal row gets its outcome; a listing only when it
+    still waits for exactly this submission (a newer quantity may have been sent since). A listing
+    whose quantity failed for a reason worth retrying is marked, so the next stock step sends it again."""
+    account = current.account
+    listings: dict[tuple[str, str], Listing] = {}
+    writes: dict[tuple[str, str], ChannelWrite] = {}
+    for chunk in _chunks(answered):
+        skus = [entry["sku"] for entry, _ in chunk]
+        # the batch's key; a submission recorded before batches had one keeps a ref per entry
+        refs = {key, *(entry["ref"] for entry, _ in chunk)}
+        listings.update(
+            ((listing.channel_sku, listing.pending_submission), listing)
+            for listing in Listing.objects.filter(
+                account=account, channel_sku__in=skus, pending_submission__in={r[:100] for r in refs}
+            )
+        )
+        writes.update(
+            ((write.key, write.submission_ref), write)
+            for write in ChannelWrite.objects.filter(
+                account=account,
+                kind=WriteKind.STOCK,
+                key__in=skus,
+                submission_ref__in={r[:200] for r in refs},
+            )
+        )
+
+    def waiting(found: dict, entry: dict, size: int):
+        return found.get((entry["sku"], key[:size])) or found.get((entry["sku"], entry["ref"][:size]))
+
+    results = [
+        _StockResult(
+            waiting(listings, entry, 100),
+            entry["quantity"],
+            outcome=outcome,
+            write=waiting(writes, entry, 200),
+        )
+        for entry, outcome in answered
+    ]
+    _record_stock_outcomes(current, results)
+    again = [
+        r.listing
+        for r in results
+        if r.listing is not None and r.outcome.status == "error" and r.outcome.retryable
+    ]
+    now = timezone.now()
+    ListingPushMarker.objects.bulk_create(
+        [ListingPushMarker(listing=listing, account=account, changed_at=now) for listing in again],
+        batch_size=BULK_CHUNK,
+    )
 
 
 STEP_FUNCTIONS = {

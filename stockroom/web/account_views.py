@@ -213,6 +213,7 @@ def account_options(request, account_id: int):
         "secondary_integrated": request.POST.get("secondary_integrated", "off"),
         "hold_shipping_data": request.POST.get("hold_shipping_data", "off"),
         "download_orders_since": request.POST.get("download_orders_since", ""),
+        "patch_threshold": request.POST.get("patch_threshold", ""),
     }
     try:
         accounts.set_account_options(account=account, values=values)

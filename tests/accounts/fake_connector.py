@@ -26,6 +26,7 @@ def reset() -> None:
 
 class FakeConnector:
     channel = "fake"
+    max_stock_batch = 500
 
     def __init__(self, config: AccountConfig):
         self.config = config

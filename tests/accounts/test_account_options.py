@@ -71,6 +71,35 @@ def test_download_orders_since_rejects_garbage_and_the_future(make_account):
         )
 
 
+@pytest.mark.parametrize(("typed", "stored"), [("0", 0), (0, 0), (" 25 ", 25), ("", ""), ("auto", "")])
+def test_patch_threshold_is_a_whole_number_or_empty_for_automatic(make_account, typed, stored):
+    account = accounts.set_account_option(account=make_account(), option="patch_threshold", value=typed)
+    assert account.options["patch_threshold"] == stored
+
+
+@pytest.mark.parametrize("typed", ["-1", "ten", "2.5", True])
+def test_patch_threshold_that_is_not_a_whole_number_is_refused(make_account, typed):
+    with pytest.raises(InvalidInput, match="patch_threshold must be a"):
+        accounts.set_account_option(account=make_account(), option="patch_threshold", value=typed)
+
+
+def test_patch_threshold_above_the_maximum_is_refused(make_account):
+    with pytest.raises(InvalidInput) as error:
+        accounts.set_account_option(account=make_account(), option="patch_threshold", value="1001")
+    assert error.value.message == (
+        "patch_threshold can be at most 1,000: more patches take minutes at Amazon's rate of 5 a second, "
+        "which a feed does in one go"
+    )
+
+
+def test_patch_threshold_0_reaches_the_connector_as_never_patch(make_account):
+    from stockroom.sync.registry import connector_for
+
+    account = accounts.set_account_option(account=make_account(), option="patch_threshold", value="0")
+
+    assert connector_for(account).patch_limit() == 0
+
+
 def test_booleans_and_order_source(make_account):
     account = make_account()
     accounts.set_account_options(
@@ -105,7 +134,7 @@ def test_all_problems_are_reported_at_once_and_nothing_is_stored(make_account):
         "inventory_update must be on or off, got 'maybe'",
         "order_source must be one of orders_api, report_flat, report_xml, got 'fax'",
         "unknown option 'colour' for Amazon accounts; options: inventory_update, order_source, report_period, "
-        "secondary_integrated, hold_shipping_data, download_orders_since",
+        "secondary_integrated, hold_shipping_data, download_orders_since, patch_threshold",
     ]
     account.refresh_from_db()
     assert account.options == {"inventory_update": True}

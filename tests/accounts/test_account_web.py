@@ -175,6 +175,7 @@ def test_options_form_saves_and_reports_errors(administrator_client, make_accoun
             "secondary_integrated": "on",
             "hold_shipping_data": "on",
             "download_orders_since": "2026-11-01 00:00:00",
+            "patch_threshold": "0",
         },
     )
     assert response.status_code == 302
@@ -186,7 +187,10 @@ def test_options_form_saves_and_reports_errors(administrator_client, make_accoun
         "secondary_integrated": True,
         "hold_shipping_data": True,
         "download_orders_since": "2026-11-01T00:00:00Z",
+        "patch_threshold": 0,
     }
+    page = administrator_client.get(reverse("account_detail", args=[account.pk])).content.decode()
+    assert 'name="patch_threshold" type="text" inputmode="numeric" value="0"' in page
 
 
 def test_shipping_mapping_form(administrator_client, make_account):

@@ -384,10 +384,10 @@ def test_find_process_and_confirm_shipments_to_amazon(
 def test_stock_adjustment_reaches_both_accounts_pending_then_confirmed(
     page, url, amazon_sim, amazon_account, make_item, link, screen
 ):
-    # given one stock item listed by account A under one SKU and by account B under eleven SKUs
-    # (more than ten changed SKUs go to Amazon as a listings feed, confirmed when Amazon has processed it)
+    # given one stock item listed by account A under one SKU and by account B under eleven SKUs, B
+    # sending every quantity in a listings feed (patch_threshold 0), confirmed when Amazon has processed it
     item = make_item("MUG", on_hand=10)
-    first, second = amazon_account("Amazon A"), amazon_account("Amazon B")
+    first, second = amazon_account("Amazon A"), amazon_account("Amazon B", patch_threshold=0)
     b_skus = [f"MUG-B-{n:02d}" for n in range(1, 12)]
     for account, skus in ((first, ["MUG-A"]), (second, b_skus)):
         for sku in skus:
@@ -447,7 +447,7 @@ def test_amazon_error_on_a_confirmation_is_shown_and_sent_once_cleared(
     order = order_downloaded(page, url, amazon_sim, account, make_item, link, buyer="Margaret Hamilton")
     order_id = order.external_order_id
     amazon_sim.set_fault("v0.confirmShipment", "http_500", count=100)
-    cause = "Amazon answered confirmShipment with 500 (an HTML error page); it will be retried"
+    cause = "Amazon answered confirmShipment with 500 (an HTML error page)"
 
     # when the seller processes it (the confirmation is sent at once)
     process_order(page, url, order, "RM100000009GB", "Royal Mail 48")
@@ -462,7 +462,10 @@ def test_amazon_error_on_a_confirmation_is_shown_and_sent_once_cleared(
     # and synchronising while Amazon still fails shows the error on the run
     synchronise(page, url)
     row = page.locator("#sync-progress tbody tr")
-    expect(row.locator("td").nth(3)).to_contain_text(f"Error shipments: {order_id}: {cause}")
+    expect(row.locator("td").nth(1)).to_have_text("Partly failed")
+    expect(row.locator("td").nth(3)).to_contain_text(
+        f"Error shipments: {order_id}: {cause}; the confirmation is sent again in the next run"
+    )
     screen(page, "amazon-sync-progress-error")
     assert amazon_sim.get_order(seller, order_id)["shipments"] == []
 

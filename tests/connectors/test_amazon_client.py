@@ -7,7 +7,12 @@ import httpx
 import pytest
 
 from stockroom.channels.contracts import AuthFailed, Permanent, RateLimited, Transient
-from stockroom.connectors.amazon.client import OPERATIONS, Credentials, SpApiClient
+from stockroom.connectors.amazon.client import (
+    IN_FLIGHT_ALLOWANCE_SECONDS,
+    OPERATIONS,
+    Credentials,
+    SpApiClient,
+)
 
 from .conftest import amazon_json
 
@@ -210,7 +215,8 @@ def test_throttling_is_rate_limited_after_bounded_retries(fake_clock):
         make_client(amazon, fake_clock, max_wait=600).call("getFeed", path_params={"feedId": "1"})
 
     assert failure.value.code == "QuotaExceeded" and failure.value.status == 429
-    assert failure.value.retry_after == pytest.approx(0.5)  # getFeed: 2 requests per second
+    # getFeed: 2 requests per second, and the refill kept in hand
+    assert failure.value.retry_after == pytest.approx(0.5 + IN_FLIGHT_ALLOWANCE_SECONDS)
     assert len(amazon.requests) == 3
 
 
@@ -252,7 +258,8 @@ def test_the_bucket_paces_calls_instead_of_provoking_a_429(fake_clock):
     for _ in range(op.burst + 2):
         client.call("confirmShipment", path_params={"orderId": "1"}, json_body={})
 
-    assert fake_clock.sleeps == [pytest.approx(0.5), pytest.approx(0.5)]
+    # nine go at once (0.4 of a token kept in hand), then one every half second
+    assert fake_clock.sleeps == [pytest.approx(0.2), pytest.approx(0.5), pytest.approx(0.5)]
 
 
 def test_the_rate_limit_header_corrects_the_bucket(fake_clock):
@@ -263,7 +270,7 @@ def test_the_rate_limit_header_corrects_the_bucket(fake_clock):
     for _ in range(op.burst + 1):
         client.call("getFeed", path_params={"feedId": "1"})
 
-    assert fake_clock.sleeps == [pytest.approx(0.1)]
+    assert fake_clock.sleeps == [pytest.approx(0.1)] * 3  # 10 a second, 2 tokens in hand
 
 
 def test_a_wait_longer_than_allowed_ends_the_call_without_sending(fake_clock):
@@ -278,7 +285,7 @@ def test_a_wait_longer_than_allowed_ends_the_call_without_sending(fake_clock):
 
     assert failure.value.retry_after == pytest.approx(1 / op.rate)
     assert len(amazon.requests) == op.burst
-    assert fake_clock.sleeps == []
+    assert fake_clock.sleeps == [pytest.approx(IN_FLIGHT_ALLOWANCE_SECONDS)]  # the last of the burst
 
 
 def test_path_parameters_are_escaped(fake_clock):
@@ -292,6 +299,19 @@ def test_path_parameters_are_escaped(fake_clock):
     assert json.loads(amazon.requests[0].content) == {"x": 1}
 
 
+def test_capacity_counts_the_tokens_left_and_those_refilled_within_the_window(fake_clock):
+    amazon = Amazon([ok({})] * 7)
+    client = make_client(amazon, fake_clock)
+
+    fresh = client.capacity("patchListingsItem", within=2.0)  # burst 5 + 2 s at 5 a second
+    for _ in range(7):
+        client.call("patchListingsItem", path_params={"sellerId": "A1", "sku": "S"}, json_body={})
+    drained = client.capacity("patchListingsItem", within=2.0)
+
+    assert (fresh, drained) == (14, 10)  # one token kept in hand
+    assert len(amazon.requests) == 7  # asking took no token
+
+
 def test_pacing_many_calls_never_spins_on_rounding(fake_clock):
     amazon = Amazon([ok({})] * 40)
     client = make_client(amazon, fake_clock)
@@ -299,5 +319,5 @@ def test_pacing_many_calls_never_spins_on_rounding(fake_clock):
     for _ in range(40):  # patchListingsItem: 5 per second, burst 5
         client.call("patchListingsItem", path_params={"sellerId": "A1", "sku": "S"}, json_body={})
 
-    assert len(fake_clock.sleeps) == 35
-    assert sum(fake_clock.sleeps) == pytest.approx(35 * 0.2)
+    assert len(fake_clock.sleeps) == 36  # four at once (one token kept in hand), then 5 a second
+    assert sum(fake_clock.sleeps) == pytest.approx(36 * 0.2)

@@ -108,3 +108,39 @@ def test_checking_too_often_says_when_to_try_again():
         results[-1].message
         == f"Amazon limits how often an account can be checked; try again in {wait:.0f} s."
     )
+
+
+def test_by_default_a_push_is_patched_while_the_patch_rate_allows_and_sent_as_a_feed_beyond():
+    calls = []
+
+    def amazon(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.url.host == "lwa.test":
+            return httpx.Response(200, json={"access_token": "Atza|t", "expires_in": 3600})
+        if request.url.host == "upload.test":
+            return httpx.Response(200)
+        if request.method == "PATCH":
+            calls.append("patchListingsItem")
+            sku = path.rsplit("/", 1)[-1]
+            return httpx.Response(
+                200, json={"sku": sku, "status": "ACCEPTED", "submissionId": "s", "issues": []}
+            )
+        if path == "/feeds/2021-06-30/documents":
+            return httpx.Response(201, json={"feedDocumentId": "D1", "url": "https://upload.test/D1"})
+        if path == "/feeds/2021-06-30/feeds":
+            calls.append("createFeed")
+            return httpx.Response(202, json={"feedId": "F1"})
+        return httpx.Response(404, json={"errors": [{"code": "NotFound", "message": path}]})
+
+    con = connector(amazon)  # fake clock: the rate limiter's waits take no time
+
+    # a fresh account may patch its burst (5, one kept in hand) plus what 5 a second refills within
+    # the window (20 s)
+    assert con.patch_limit() == 104
+    patched = con.push_stock([StockUpdate(f"SKU-{n}", 1) for n in range(104)])
+    # the burst is spent: 100 now fit the window, so 101 go in a feed
+    fed = con.push_stock([StockUpdate(f"SKU-{n}", 2) for n in range(101)])
+
+    assert {o.status for o in patched} == {"confirmed"}
+    assert {o.status for o in fed} == {"pending"}
+    assert (calls.count("patchListingsItem"), calls.count("createFeed")) == (104, 1)

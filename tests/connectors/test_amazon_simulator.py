@@ -406,7 +406,7 @@ def test_an_fba_listing_pushed_as_merchant_is_refused_by_amazon_per_sku(sim, con
 def test_a_feed_runs_to_done_with_per_sku_outcomes(sim, control, seller):
     for n in range(12):
         control.create_listing(seller["seller_id"], f"SKU-{n}", quantity=50)
-    connector = connect(sim, seller)
+    connector = connect(sim, seller, patch_threshold=0)
     updates = [StockUpdate(f"SKU-{n}", n) for n in range(12)] + [StockUpdate("NO-SUCH-SKU", 5)]
 
     pending = connector.push_stock(updates)
@@ -434,7 +434,7 @@ def test_a_feed_runs_to_done_with_per_sku_outcomes(sim, control, seller):
 def test_a_fatal_feed_gives_an_error_for_every_sku(sim, control, seller):
     for n in range(11):
         control.create_listing(seller["seller_id"], f"SKU-{n}", quantity=50)
-    connector = connect(sim, seller)
+    connector = connect(sim, seller, patch_threshold=0)
     control.set_fault("createFeed", "fatal", count=1)
 
     pending = connector.push_stock([StockUpdate(f"SKU-{n}", 1) for n in range(11)])
@@ -445,6 +445,16 @@ def test_a_fatal_feed_gives_an_error_for_every_sku(sim, control, seller):
         (f"SKU-{n}", "error", True) for n in range(11)
     ]
     assert results[0].message.startswith(f"feed {pending[0].submission_ref.split('/')[0]} ended FATAL")
+
+
+def test_patch_threshold_0_sends_even_one_quantity_in_a_feed(sim, control, seller):
+    control.create_listing(seller["seller_id"], "SKU-1", quantity=10)
+
+    outcomes = connect(sim, seller, patch_threshold=0).push_stock([StockUpdate("SKU-1", 4)])
+
+    assert [(o.key, o.status) for o in outcomes] == [("SKU-1", "pending")]
+    calls = control.stats()[seller["seller_id"]]
+    assert (calls["createFeed"]["calls"], "patchListingsItem" in calls) == (1, False)
 
 
 def test_list_listings_pages_and_detects_fba(sim, control, seller):
@@ -602,7 +612,7 @@ def test_a_normal_run_never_provokes_a_429(sim, control, seller):
         control.create_listing(seller["seller_id"], f"SKU-{n}", quantity=100)
     orders = [place(control, seller, sku=f"SKU-{n}") for n in range(5)]
     control.advance_clock(180)
-    connector = connect(sim, seller, clock="real")
+    connector = connect(sim, seller, clock="real", patch_threshold=10)
 
     assert connector.check(orders_since=since()).ok
     fetched = [o for p in connector.fetch_orders(cursor=None, since=since()) for o in p.orders]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +47,8 @@ class FakeChannel:
     stock_mode: str = "confirmed"  # or "feed": pending now, results collected later
     feeds: dict[str, list[StockUpdate]] = field(default_factory=dict)
     feeds_processed: bool = True
+    feed_error: str = ""  # processed feeds fail as a whole with this message (retryable), like FATAL
+    on_push: Callable[[list[StockUpdate]], None] | None = None  # called as each push_stock call arrives
     collect_calls: list[list[str]] = field(default_factory=list)
     fail_fetch_after_pages: int | None = None
     fetch_error: Exception | None = None
@@ -94,6 +96,7 @@ def seeded_order(n: int, sku: str) -> ChannelOrder:
 
 class FakeConnector:
     channel = "fake"
+    max_stock_batch = 500
 
     def __init__(self, config: AccountConfig):
         self.config = config
@@ -164,6 +167,8 @@ class FakeConnector:
         state = self.state
         state._raise_once("push_stock")
         state.stock_calls.append(list(updates))
+        if state.on_push is not None:
+            state.on_push(list(updates))
         outcomes = []
         feed_ref = f"FEED-{next(_feed_numbers)}" if state.stock_mode == "feed" else ""
         for update in updates:
@@ -186,6 +191,12 @@ class FakeConnector:
             for update in state.feeds.get(ref, []):
                 if not state.feeds_processed:
                     outcomes.append(WriteOutcome(update.channel_sku, "pending", "", submission_ref=ref))
+                elif state.feed_error:
+                    outcomes.append(
+                        WriteOutcome(
+                            update.channel_sku, "error", state.feed_error, submission_ref=ref, retryable=True
+                        )
+                    )
                 else:
                     state.quantities[update.channel_sku] = update.quantity
                     outcomes.append(

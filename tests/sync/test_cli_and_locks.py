@@ -125,6 +125,46 @@ def test_a_busy_account_is_skipped_and_recorded(fake_account, channel):
     assert engine.sync_account(account, trigger="schedule").orders_new == 1
 
 
+def test_a_scheduled_sync_waits_for_a_stock_push_to_let_go_of_the_account(fake_account, channel, monkeypatch):
+    from stockroom.sync import engine
+
+    # given an account held by a stock push, and an order waiting on the channel
+    account = fake_account()
+    channel(account).add_order(channel_order("WAIT-1"))
+    holder = DatabaseLease(account.pk)
+    assert holder.acquire()
+    pauses = []
+
+    def push_finishes(seconds):
+        pauses.append(seconds)
+        holder.release()
+
+    monkeypatch.setattr(engine, "_pause", push_finishes)
+
+    # when every account is synchronised on schedule
+    (run,) = engine.sync_all(trigger="schedule")
+
+    # then the run waited for the push and downloaded the order, instead of skipping the account
+    assert (run.status, run.orders_new) == ("ok", 1)
+    assert pauses == [engine.LEASE_POLL_SECONDS]
+
+
+def test_a_busy_account_is_skipped_after_the_wait(fake_account, channel, monkeypatch):
+    from stockroom.sync import engine
+
+    account = fake_account()
+    holder = DatabaseLease(account.pk)
+    assert holder.acquire()
+    pauses = []
+    monkeypatch.setattr(engine, "_pause", pauses.append)
+
+    run = engine.sync_account(account, trigger="schedule", lease_wait=2.0)
+
+    assert run.status == "skipped"
+    assert pauses == [engine.LEASE_POLL_SECONDS] * 4
+    holder.release()
+
+
 def test_redis_lease_admits_one_holder(fake_account, settings):
     settings.REDIS_URL = redis_url_or_skip()
     settings.STOCKROOM_LOCK_PREFIX = f"sr-sync-test-{uuid.uuid4().hex[:8]}"

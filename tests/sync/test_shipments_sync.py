@@ -125,6 +125,27 @@ def test_retryable_error_stays_pending_and_is_sent_by_a_later_run(
     assert ChannelWrite.objects.get(kind="shipment").attempts == 2
 
 
+def test_a_run_whose_confirmation_failed_with_a_5xx_is_not_ok_and_says_once_what_happens(
+    fake_account, channel, make_item, link, mapping
+):
+    # given a dispatched order whose confirmation the channel answers with a server error
+    account = fake_account()
+    mapping(account)
+    channel(account).shipment_errors["S-1"] = ("Amazon answered confirmShipment with 500 (an error)", True)
+    dispatched_order(account, channel, make_item, link)
+
+    # when the account is synchronised
+    run = engine.sync_account(account, trigger="cli")
+
+    # then the run asks for attention (Partly failed), with one clear sentence about the confirmation
+    assert run.status == "partial"
+    assert run.errors == [
+        "shipments: S-1: Amazon answered confirmShipment with 500 (an error); the confirmation is sent "
+        "again in the next run"
+    ]
+    assert run.message.endswith("1 error(s)")
+
+
 def test_rate_limited_confirmation_is_not_in_doubt_and_goes_next_run(
     fake_account, channel, make_item, link, mapping
 ):

@@ -28,7 +28,8 @@ def test_changed_stock_is_pushed_once_and_unchanged_is_skipped(fake_account, cha
         7,
     )
     assert list(ListingStatusLog.objects.filter(listing=listing).values_list("quantity", "outcome")) == [
-        (7, "confirmed")
+        (7, "confirmed"),
+        (7, "pending"),  # journaled before the send
     ]
     assert ChannelWrite.objects.get(kind="stock").status == "confirmed"
     assert not PendingStockPush.objects.exists() and not ListingPushMarker.objects.exists()
@@ -45,6 +46,51 @@ def test_changed_stock_is_pushed_once_and_unchanged_is_skipped(fake_account, cha
     engine.sync_account(account, trigger="cli")
     assert state.quantities == {"CH-P": 5}
     assert len(state.stock_calls) == 2
+
+
+def test_a_listing_is_pending_before_its_quantity_is_sent_even_when_confirmed_at_once(
+    fake_account, channel, make_item, link
+):
+    # given one linked listing never sent, and a channel that confirms each quantity in its answer
+    account = fake_account()
+    listing = link(account, "CH-ONE", make_item(on_hand=4))
+    state = channel(account)
+    seen_at_send = []
+    state.on_push = lambda updates: seen_at_send.append(
+        (
+            Listing.objects.get(pk=listing.pk).status,
+            list(ListingStatusLog.objects.filter(listing=listing).values_list("quantity", "outcome")),
+            ChannelWrite.objects.get(kind="stock").status,
+        )
+    )
+
+    # when the account is synchronised
+    engine.sync_account(account, trigger="cli")
+
+    # then while the request was on its way the listing was Pending, logged and journaled
+    assert seen_at_send == [("pending", [(4, "pending")], "queued")]
+    # and afterwards it is Confirmed, the log showing Pending then Confirmed
+    listing.refresh_from_db()
+    assert (listing.status, listing.last_confirmed_quantity) == ("confirmed", 4)
+    log = ListingStatusLog.objects.filter(listing=listing).order_by("id")
+    assert list(log.values_list("outcome", "quantity")) == [("pending", 4), ("confirmed", 4)]
+
+
+def test_changed_listings_are_sent_in_batches_of_the_connectors_maximum(
+    fake_account, channel, make_item, link, monkeypatch
+):
+    from tests.sync.fake import FakeConnector
+
+    monkeypatch.setattr(FakeConnector, "max_stock_batch", 3)
+    account = fake_account()
+    item = make_item(on_hand=5)
+    for n in range(7):
+        link(account, f"CH-B{n}", item)
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert [len(call) for call in channel(account).stock_calls] == [3, 3, 1]
+    assert (run.status, run.stock_updates_sent, run.stock_updates_confirmed) == ("ok", 7, 7)
 
 
 def test_ignored_fulfilled_by_channel_and_unlinked_listings_are_not_pushed(
@@ -130,6 +176,8 @@ def test_feed_results_are_collected_later(fake_account, channel, make_item, link
         {"ref": submission.submission_ref, "message_id": 1, "sku": "CH-F", "quantity": 3}
     ]
     assert ChannelWrite.objects.get(kind="stock").status == "pending"
+    logged = ListingStatusLog.objects.get(listing=listing)  # the row written before the send
+    assert (logged.outcome, logged.submission_ref) == ("pending", listing.pending_submission)
 
     engine.sync_account(account, trigger="cli")  # still processing
     assert PendingSubmission.objects.get().checks == 2  # looked at after the push, and now
@@ -146,6 +194,40 @@ def test_feed_results_are_collected_later(fake_account, channel, make_item, link
         "pending",
     ]
     assert len(state.stock_calls) == 1
+
+
+def test_results_of_a_feed_recorded_with_a_ref_per_listing_still_settle_every_listing(
+    fake_account, channel, make_item, link
+):
+    from stockroom.channels.contracts import StockUpdate
+
+    # given a feed in flight from before batches had one key: each listing waits for its own ref
+    account = fake_account()
+    state = channel(account)
+    item = make_item(on_hand=9)
+    refs = {"CH-W": "OLD-1/1/CH-W", "CH-X": "OLD-1/2/CH-X"}
+    for sku, ref in refs.items():
+        link(account, sku, item, status="pending", last_sent_quantity=9, pending_submission=ref)
+        state.feeds[ref] = [StockUpdate(sku, 9)]
+    PendingSubmission.objects.create(
+        account=account,
+        submission_ref=refs["CH-W"],
+        entries=[
+            {"ref": ref, "message_id": n, "sku": sku, "quantity": 9}
+            for n, (sku, ref) in enumerate(refs.items(), start=1)
+        ],
+    )
+
+    # when its results are collected
+    run = engine.sync_account(account, trigger="cli", steps=("results",))
+
+    # then both listings are confirmed
+    assert run.stock_updates_confirmed == 2
+    assert sorted(Listing.objects.values_list("channel_sku", "status", "last_confirmed_quantity")) == [
+        ("CH-W", "confirmed", 9),
+        ("CH-X", "confirmed", 9),
+    ]
+    assert not PendingSubmission.objects.exists()
 
 
 def test_refused_quantity_marks_the_listing_error_and_retry_pushes_it(fake_account, channel, make_item, link):
@@ -184,9 +266,75 @@ def test_retryable_push_failure_keeps_the_marker_for_the_next_run(fake_account, 
 
     assert run.errors == ["stock: 502 Bad Gateway: <html>oops</html>"]
     assert ListingPushMarker.objects.filter(account=account).count() == 1
+    # nothing reached the channel: the listing keeps what the channel shows, the log says why
+    listing = Listing.objects.get(channel_sku="CH-T")
+    assert (listing.status, listing.last_confirmed_quantity, listing.last_sent_quantity) == (
+        "confirmed",
+        2,
+        2,
+    )
+    latest = ListingStatusLog.objects.filter(listing=listing).first()
+    assert (latest.quantity, latest.outcome, latest.message) == (
+        1,
+        "error",
+        "not sent: 502 Bad Gateway: <html>oops</html>",
+    )
     engine.sync_account(account, trigger="cli")
     assert state.quantities == {"CH-T": 1}
     assert not ListingPushMarker.objects.exists()
+
+
+def test_retryable_errors_make_the_run_partly_failed_with_one_line_per_reason(
+    fake_account, channel, make_item, link
+):
+    account = fake_account()
+    state = channel(account)
+    item = make_item(on_hand=3)
+    for sku in ("CH-R1", "CH-R2", "CH-R3", "CH-R4", "CH-OK"):
+        link(account, sku, item)
+    for sku in ("CH-R1", "CH-R2", "CH-R3", "CH-R4"):
+        state.stock_errors[sku] = ("Amazon answered patchListingsItem with 503 (an error)", True)
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert run.status == "partial"
+    assert run.errors == [
+        "stock: 4 listings (CH-R1, CH-R2, CH-R3, ...): Amazon answered patchListingsItem with 503 (an error); "
+        "the quantities are sent again in the next run"
+    ]
+    assert (run.stock_updates_confirmed, run.stock_update_errors) == (1, 4)
+    assert ListingPushMarker.objects.filter(account=account).count() == 4
+
+    state.stock_errors.clear()
+    again = engine.sync_account(account, trigger="cli")
+
+    assert (again.status, again.stock_updates_sent) == ("ok", 4)
+    assert state.quantities == dict.fromkeys(("CH-R1", "CH-R2", "CH-R3", "CH-R4", "CH-OK"), 3)
+
+
+def test_a_feed_that_failed_as_a_whole_is_sent_again_by_the_next_run(fake_account, channel, make_item, link):
+    account = fake_account()
+    state = channel(account)
+    state.stock_mode = "feed"
+    state.feed_error = "feed FEED-1 ended FATAL"
+    listing = link(account, "CH-FATAL", make_item(on_hand=6))
+
+    first = engine.sync_account(account, trigger="cli")  # sends the feed, then collects its failure
+
+    listing.refresh_from_db()
+    assert (listing.status, listing.last_error) == ("error", "feed FEED-1 ended FATAL")
+    assert first.errors == [
+        "stock: CH-FATAL: feed FEED-1 ended FATAL; the quantity is sent again in the next run"
+    ]
+    assert ChannelWrite.objects.get(kind="stock").status == "error"
+    assert not PendingSubmission.objects.exists()
+
+    state.feed_error = ""
+    engine.sync_account(account, trigger="cli")
+
+    assert len(state.stock_calls) == 2
+    listing.refresh_from_db()
+    assert (listing.status, listing.last_confirmed_quantity) == ("confirmed", 6)
 
 
 # --- with the hooks: stock reaches channels without any manual step --------------------------------------

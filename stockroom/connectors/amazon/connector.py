@@ -66,7 +66,12 @@ SECONDARY_MAX_REPORTS = 24
 CHECK_MAX_PAGES = 3
 RDT_BATCH = 25  # report documents per Restricted Data Token
 DOCUMENT_MAX_WAIT = 5.0  # getReportDocument allows one call a minute after its burst: stop, don't wait
-PATCH_THRESHOLD = 10
+# Stock: patchListingsItem shows a quantity within seconds but costs one call per SKU (5 a second);
+# a JSON_LISTINGS_FEED takes up to 25,000 SKUs in three calls but Amazon processes it in minutes. By
+# default a push is patched when its SKUs can all be patched within PATCH_WINDOW_SECONDS at the rate
+# the limiter allows now, and sent as a feed otherwise; the ``patch_threshold`` option fixes the number
+# instead (0: always a feed).
+PATCH_WINDOW_SECONDS = 20.0  # about 100 SKUs: the tens a push after an order download brings
 PAGE_SIZE = 100
 SPOOL_BYTES = 8 * 1024 * 1024  # a report document bigger than this is spooled to disk
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -83,6 +88,7 @@ def _now() -> datetime:
 
 class AmazonConnector:
     channel = "amazon"
+    max_stock_batch = mapping.FEED_MAX_MESSAGES  # one JSON_LISTINGS_FEED per push_stock call
 
     def __init__(
         self, config: AccountConfig, *, http: httpx.Client | None = None, clock: Clock | None = None
@@ -533,7 +539,7 @@ class AmazonConnector:
 
     # ------------------------------------------------------------------ stock
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
-        """Up to ``PATCH_THRESHOLD`` SKUs: ``patchListingsItem`` each (confirmed/error now). More: one
+        """Up to ``patch_limit()`` SKUs: ``patchListingsItem`` each (confirmed/error now). More: one
         ``JSON_LISTINGS_FEED`` per 25,000 SKUs, outcomes "pending" with
         ``submission_ref = "<feedId>/<messageId>/<SKU>"`` — pass these refs to ``collect_stock_results``.
         FBA listings (``fulfilled_by_channel``) are never sent: Amazon owns their quantity.
@@ -557,12 +563,27 @@ class AmazonConnector:
                 merchant.append(update)
         if not merchant:
             return outcomes
-        threshold = int(self.options.get("patch_threshold") or PATCH_THRESHOLD)
-        if len(merchant) <= threshold:
+        if len(merchant) <= self.patch_limit():
             return outcomes + self._patch(merchant)
         for n in range(0, len(merchant), mapping.FEED_MAX_MESSAGES):
             outcomes += self._submit_feed(merchant[n : n + mapping.FEED_MAX_MESSAGES])
         return outcomes
+
+    def patch_limit(self) -> int:
+        """The most SKUs one push sends by ``patchListingsItem``; more go in a feed.
+
+        The account's ``patch_threshold`` when set (0: never patch, always a feed); otherwise as many
+        as the patch rate limit lets through within ``PATCH_WINDOW_SECONDS`` from now, so a push
+        never waits long for patches and never outruns Amazon's limit.
+        """
+        configured = self.options.get("patch_threshold")
+        if configured is not None and str(configured).strip() != "":
+            return int(configured)
+        try:
+            client = self.client
+        except ChannelError:
+            return 0  # no credentials: each SKU is refused alike, by patch or by feed
+        return client.capacity("patchListingsItem", within=PATCH_WINDOW_SECONDS)
 
     def _patch(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
         return _write_each(updates, lambda u: u.channel_sku, self._patch_one)
@@ -682,11 +703,7 @@ class AmazonConnector:
             reason = "; ".join(
                 str(i.get("message", "")) for i in report.get("issues", [])[:3] if isinstance(i, dict)
             )
-        text = (
-            f"feed {feed_id} ended {status}"
-            + (f": {reason}" if reason else "")
-            + "; the quantities will be sent again"
-        )
+        text = f"feed {feed_id} ended {status}" + (f": {reason}" if reason else "")
         return [WriteOutcome(sku, "error", text, ref, retryable=True) for _, sku, ref in messages]
 
     # ------------------------------------------------------------------ listings
