@@ -53,6 +53,7 @@ from stockroom.channels.contracts import (
     WriteOutcome,
 )
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
+from stockroom.core.bulk import commit_without_waiting_for_disk
 from stockroom.core.errors import StockroomError
 from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.selectors import available_to_sell_many
@@ -477,6 +478,9 @@ def import_new_orders(current: _Pass, orders: Sequence[ChannelOrder]) -> set[str
         return set()
     try:
         with transaction.atomic():  # the orders, their issues resolved and the run's counts: one commit
+            # a page lost in a crash is read again: the cursor moves (an ordinary, flushed commit,
+            # which makes every page before it durable) only after the run's last page is stored
+            commit_without_waiting_for_disk()
             created = import_new_channel_orders(account=current.account, orders=orders)
             if created:
                 current.resolve_order_issues(created)
