@@ -18,7 +18,7 @@ from stockroom.core.errors import NotFound
 
 def linked_stock_items(account: ChannelAccount, channel_skus) -> dict[str, int | None]:
     """channel SKU -> linked stock item id (None when the listing exists but is unlinked)."""
-    rows = Listing.objects.filter(account=account, channel_sku__in=list(channel_skus)).values_list(
+    rows = Listing.objects.filter(account=account, channel_sku__any=list(channel_skus)).values_list(
         "channel_sku", "stock_item_id"
     )
     return dict(rows)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import F
 
 from stockroom.core.errors import InvalidQuantity
-from stockroom.inventory.locks import levels_for_update
+from stockroom.inventory.locks import free_for_update, levels_for_update
 from stockroom.inventory.models import Location, MovementReason, StockLevel, StockMovement
 from stockroom.inventory.outbox import mark_items_changed
 
@@ -28,12 +28,11 @@ def allocate(*, location: Location, wanted: dict[int, int]) -> dict[int, int]:
     wanted = _check(wanted)
     if not wanted:
         return {}
-    levels = levels_for_update(wanted, location)
+    levels = free_for_update(wanted, location)
     granted: dict[int, int] = {}
     for item_id in sorted(wanted):
-        level = levels[item_id]
-        granted[item_id] = min(wanted[item_id], max(level.on_hand - level.allocated, 0))
-    _add_allocated({levels[i].pk: q for i, q in granted.items() if q})
+        granted[item_id] = min(wanted[item_id], max(levels[item_id][1], 0))
+    _add_allocated({levels[i][0]: q for i, q in granted.items() if q})
     mark_items_changed([i for i, q in granted.items() if q])
     return granted
 

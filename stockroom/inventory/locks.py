@@ -21,9 +21,26 @@ def ensure_levels(item_ids: Iterable[int], location: Location) -> None:
         StockLevel.objects.bulk_create(missing, ignore_conflicts=True)
 
 
+def _locked(ids: list[int], location: Location):
+    return StockLevel.objects.select_for_update().filter(item_id__any=ids, location=location).order_by("pk")
+
+
 def levels_for_update(item_ids: Iterable[int], location: Location) -> dict[int, StockLevel]:
     """Lock the levels of ``item_ids`` at ``location`` (creating missing ones), in pk order."""
     ids = sorted(set(item_ids))
-    ensure_levels(ids, location)
-    levels = StockLevel.objects.select_for_update().filter(item_id__in=ids, location=location).order_by("pk")
-    return {level.item_id: level for level in levels}
+    levels = {level.item_id: level for level in _locked(ids, location)}
+    if len(levels) < len(ids):  # some are missing: make them, then lock all (the held ones again)
+        ensure_levels(ids, location)
+        levels = {level.item_id: level for level in _locked(ids, location)}
+    return levels
+
+
+def free_for_update(item_ids: Iterable[int], location: Location) -> dict[int, tuple[int, int]]:
+    """``levels_for_update`` without model instances: ``{item id: (level pk, on_hand - allocated)}``."""
+    ids = sorted(set(item_ids))
+    fields = ("item_id", "pk", "on_hand", "allocated")
+    rows = list(_locked(ids, location).values_list(*fields))
+    if len(rows) < len(ids):
+        ensure_levels(ids, location)
+        rows = list(_locked(ids, location).values_list(*fields))
+    return {item_id: (pk, on_hand - allocated) for item_id, pk, on_hand, allocated in rows}

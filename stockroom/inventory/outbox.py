@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from stockroom.core.bulk import insert_new
+from stockroom.core.bulk import insert_new, unsaved
 from stockroom.core.hooks import after_commit
 from stockroom.inventory.models import PendingStockPush
 
@@ -18,5 +18,5 @@ def mark_items_changed(item_ids: Iterable[int]) -> None:
     if not ids:
         return
     now = timezone.now()
-    insert_new([PendingStockPush(item_id=i, changed_at=now) for i in ids], keys=False)
+    insert_new([unsaved(PendingStockPush, item_id=i, changed_at=now) for i in ids], keys=False)
     after_commit("stock_changed", item_ids=ids)

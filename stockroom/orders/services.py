@@ -19,7 +19,7 @@ from stockroom.catalog.models import StockItem
 from stockroom.channels import selectors as channel_selectors
 from stockroom.channels.contracts import ChannelOrder, ChannelOrderStatus
 from stockroom.channels.models import ChannelAccount
-from stockroom.core.bulk import insert_new
+from stockroom.core.bulk import insert_new, unsaved
 from stockroom.core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from stockroom.core.hooks import after_commit
 from stockroom.core.quantities import parse_money, parse_quantity
@@ -256,7 +256,7 @@ def import_new_channel_orders(
 
 def _create_page(account: ChannelAccount, candidates: dict[str, ChannelOrder]) -> dict[str, ImportResult]:
     known = set(
-        Order.objects.filter(account=account, external_order_id__in=list(candidates)).values_list(
+        Order.objects.filter(account=account, external_order_id__any=list(candidates)).values_list(
             "external_order_id", flat=True
         )
     )
@@ -294,7 +294,7 @@ def _create_page(account: ChannelAccount, candidates: dict[str, ChannelOrder]) -
     insert_new([line for lines in lines_of for line in lines], keys=False)
     insert_new(
         [
-            OrderEvent(order=order, kind="imported", message=_imported_message(account, order))
+            unsaved(OrderEvent, order=order, kind="imported", message=_imported_message(account, order))
             for order in orders
         ],
         keys=False,
@@ -322,7 +322,8 @@ def _address_fields(data: ChannelOrder) -> dict:
 def _order_from_channel(account: ChannelAccount, data: ChannelOrder, location) -> Order:
     """An unsaved order for ``data`` (the fields every import path sets alike)."""
     status = STATUS_FROM_CHANNEL[data.status]
-    return Order(
+    return unsaved(
+        Order,
         account=account,
         source=account.channel,
         external_order_id=data.external_order_id,
@@ -348,7 +349,8 @@ def _order_from_channel(account: ChannelAccount, data: ChannelOrder, location) -
 
 def _lines_from_channel(order: Order, lines, links: dict[str, int | None]) -> list[OrderLine]:
     return [
-        OrderLine(
+        unsaved(
+            OrderLine,
             order=order,
             external_line_id=line.external_line_id[:100],
             channel_sku=line.channel_sku[:200],

@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from stockroom.channels.models import ChannelAccount
-from stockroom.core.bulk import insert_new
+from stockroom.core.bulk import insert_new, unsaved
 from stockroom.inventory.locks import default_location
 from stockroom.orders.models import Order
 from stockroom.orders.pipeline import OrderStatus
@@ -102,3 +102,31 @@ def test_the_insert_shows_in_djangos_query_log():
 
     statements = [query["sql"].split(" ")[0] for query in captured.captured_queries]
     assert statements == (["SELECT", "COPY"] if connection.vendor == "postgresql" else ["INSERT"])
+
+
+def test_unsaved_builds_the_instance_the_constructor_builds():
+    account = _account(7)
+    account.save()
+    location = default_location()
+    values = {
+        "source": "amazon",
+        "external_order_id": "202-7",
+        "status": OrderStatus.PENDING,
+        "total": Decimal("4.50"),
+        "purchased_at": datetime(2026, 11, 20, 10, 30, tzinfo=UTC),
+    }
+
+    fast = unsaved(Order, account=account, location_id=location.pk, **values)
+    slow = Order(account=account, location=location, **values)
+
+    fields = Order._meta.concrete_fields
+    assert [getattr(fast, f.attname) for f in fields] == [getattr(slow, f.attname) for f in fields]
+    assert fast.account is account  # cached, as the constructor caches it: no query
+    assert fast._state.adding and fast.pk is None
+    fast.save(force_insert=True)
+    assert Order.objects.get(pk=fast.pk).location_id == location.pk
+
+
+def test_unsaved_refuses_a_field_the_model_does_not_have():
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        unsaved(Order, colour="red")

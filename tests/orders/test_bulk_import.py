@@ -1,6 +1,8 @@
 """A page of new channel orders is created in one go, with the same result as importing them one by one."""
 
 from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -34,15 +36,21 @@ def _snapshot(account):
     ]
 
 
-def test_a_page_is_created_exactly_as_one_by_one_import_would(
-    make_item, make_account, link, make_channel_order
-):
+def _two_accounts(make_item, make_account, link):
+    """A mug (4) and a cup (10), and two accounts listing them (and an unlinked listing)."""
     mug, cup = make_item("MUG", on_hand=4), make_item("CUP", on_hand=10)
     one_by_one, bulk = make_account("One"), make_account("Bulk")
     for account in (one_by_one, bulk):
         link(account, "AMZ-MUG", mug)
         link(account, "AMZ-CUP", cup)
         link(account, "AMZ-NEW", None)
+    return mug, cup, one_by_one, bulk
+
+
+def test_a_page_is_created_exactly_as_one_by_one_import_would(
+    make_item, make_account, link, make_channel_order
+):
+    mug, cup, one_by_one, bulk = _two_accounts(make_item, make_account, link)
     page = [
         make_channel_order("202-0000001-0000001", lines=[("AMZ-MUG", 3), ("AMZ-CUP", 1)]),
         make_channel_order("202-0000002-0000002", lines=[("AMZ-MUG", 3)], status=ChannelOrderStatus.PENDING),
@@ -71,6 +79,61 @@ def test_a_page_is_created_exactly_as_one_by_one_import_would(
     assert (second.status, second.allocation_state) == ("pending", "partial")
     assert StockLevel.objects.get(item=mug).allocated == 8
     assert StockLevel.objects.get(item=cup).allocated == 6
+
+
+def _rows(account):
+    """Every column of the account's orders, lines and events, minus keys and clock times."""
+    skip = {"id", "account", "created_at", "updated_at", "order"}
+
+    def row(obj):
+        values = {f.name: f.value_from_object(obj) for f in obj._meta.concrete_fields if f.name not in skip}
+        return {k: v.replace(account.name, "ACCOUNT") if isinstance(v, str) else v for k, v in values.items()}
+
+    orders = Order.objects.filter(account=account).order_by("external_order_id")
+    return [
+        (
+            row(order),
+            [row(line) for line in order.lines.order_by("external_line_id")],
+            [row(event) for event in order.events.order_by("id")],
+        )
+        for order in orders
+    ]
+
+
+def test_a_page_writes_every_column_as_one_by_one_import_does(
+    make_item, make_account, link, make_channel_order
+):
+    mug, cup, one_by_one, bulk = _two_accounts(make_item, make_account, link)
+    page = [
+        make_channel_order(
+            "202-0000001-0000001",
+            lines=[("AMZ-MUG", 3), ("AMZ-CUP", 1)],
+            buyer_email="ann@example.com",
+            channel_shipping_service="Std UK",
+            dispatch_by=datetime(2026, 11, 22, 18, 0, tzinfo=UTC),
+            subtotal=Decimal("19.98"),
+            shipping_total=Decimal("2.50"),
+            tax_total=Decimal("3.33"),
+        ),
+        make_channel_order("202-0000002-0000002", lines=[("AMZ-MUG", 3)], status=ChannelOrderStatus.PENDING),
+        make_channel_order("202-0000003-0000003", lines=[("AMZ-NEW", 1), ("AMZ-CUP", 2)]),
+        make_channel_order("202-0000004-0000004", lines=[("AMZ-MUG", 5)], fulfilled_by_channel=True),
+        make_channel_order("202-0000005-0000005", lines=[("AMZ-UNKNOWN", 1)], buyer_name="B" * 400),
+    ]
+    PendingStockPush.objects.all().delete()  # the opening stock's own announcements
+    for data in page:
+        services.import_channel_order(account=one_by_one, data=data)
+    announced_one_by_one = set(PendingStockPush.objects.values_list("item_id", flat=True))
+    PendingStockPush.objects.all().delete()
+    StockLevel.objects.filter(item=mug).update(on_hand=8)  # both accounts see 4 mugs and 10 cups
+    StockLevel.objects.filter(item=cup).update(on_hand=20)
+
+    services.import_new_channel_orders(account=bulk, orders=page)
+
+    assert Order.objects.filter(account=bulk).count() == len(page)
+    assert _rows(bulk) == _rows(one_by_one)
+    announced = set(PendingStockPush.objects.values_list("item_id", flat=True))
+    assert announced == announced_one_by_one == {mug.pk, cup.pk}
 
 
 def test_orders_it_does_not_take_are_left_for_one_by_one_import(
