@@ -255,7 +255,7 @@ OPTION_HELP = {
     "patch_threshold": (
         "Stock updates: up to this many changed listings are sent one by one (shown within seconds), "
         "more in one listings feed (shown after Amazon processes it, minutes); 0 = always a feed; "
-        "empty = automatic (as many as Amazon's rate limit lets through within 20 seconds, about 100)."
+        "empty = automatic (as many as Amazon's rate limit lets through within 60 seconds, about 300)."
     ),
 }
 PATCH_THRESHOLD_MAX = 1000  # 1,000 patches take over 3 minutes at Amazon's 5 a second: a feed is quicker

@@ -1196,17 +1196,27 @@ STEP_FUNCTIONS = {
 # --- the stock-change fast path -------------------------------------------------------------------------
 
 
+def accounts_to_push() -> list[ChannelAccount]:
+    """Fan the stock-change outbox out to listings; the accounts that now have listings to push."""
+    if not PendingStockPush.objects.exists() and not ListingPushMarker.objects.exists():
+        return []
+    fan_out_stock_changes()
+    return accounts_with_stock_changes()
+
+
+def push_account_stock(account: ChannelAccount) -> SyncRun | None:
+    """Push one account's changed listings now (stock and results steps); None when it is busy."""
+    return sync_account(account, trigger=SyncTrigger.STOCK_CHANGE, steps=("stock",))
+
+
 def push_changed_stock() -> tuple[list[SyncRun], list[ChannelAccount]]:
     """Fan the outbox out and push every account with changed listings now (stock and results steps).
 
     Returns the runs made and the accounts skipped because another worker held them.
     """
-    if not PendingStockPush.objects.exists() and not ListingPushMarker.objects.exists():
-        return [], []
-    fan_out_stock_changes()
     runs, busy = [], []
-    for account in accounts_with_stock_changes():
-        run = sync_account(account, trigger=SyncTrigger.STOCK_CHANGE, steps=("stock",))
+    for account in accounts_to_push():
+        run = push_account_stock(account)
         if run is None:
             busy.append(account)
         else:

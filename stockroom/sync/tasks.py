@@ -71,14 +71,29 @@ def enqueue_shipments(order_id=None, account_id=None, **_) -> None:
 
 @db_task()
 def push_stock_task() -> int:
-    """Push changed quantities of every account with changed listings. Returns runs made."""
-    if not HUEY.immediate:
-        HUEY.get(PUSH_FLAG)  # pop the flag first: a change from now on schedules another push
-    runs, busy = engine.push_changed_stock()
-    if busy and not HUEY.immediate:
-        # the holder may have passed its stock step already: look again shortly
+    """Push changed quantities of every account with changed listings: one task per account, so the
+    worker's threads push the accounts side by side (each has its own rate limits at the channel).
+    Returns the accounts handed out (in-process: the runs made)."""
+    if HUEY.immediate:
+        runs, _ = engine.push_changed_stock()
+        return len(runs)
+    HUEY.get(PUSH_FLAG)  # pop the flag first: a change from now on schedules another push
+    accounts = engine.accounts_to_push()
+    for account in accounts:
+        push_account_stock_task(account.pk)
+    return len(accounts)
+
+
+@db_task()
+def push_account_stock_task(account_id: int) -> int | None:
+    account = ChannelAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return None
+    run = engine.push_account_stock(account)
+    if run is None:  # busy: the holder may have passed its stock step already, look again shortly
         schedule_stock_push()
-    return len(runs)
+        return None
+    return run.pk
 
 
 @db_task()

@@ -135,12 +135,12 @@ def test_by_default_a_push_is_patched_while_the_patch_rate_allows_and_sent_as_a_
     con = connector(amazon)  # fake clock: the rate limiter's waits take no time
 
     # a fresh account may patch its burst (5, one kept in hand) plus what 5 a second refills within
-    # the window (20 s)
-    assert con.patch_limit() == 104
-    patched = con.push_stock([StockUpdate(f"SKU-{n}", 1) for n in range(104)])
-    # the burst is spent: 100 now fit the window, so 101 go in a feed
-    fed = con.push_stock([StockUpdate(f"SKU-{n}", 2) for n in range(101)])
+    # the window (60 s)
+    assert con.patch_limit() == 304
+    patched = con.push_stock([StockUpdate(f"SKU-{n}", 1) for n in range(304)])
+    # the burst is spent: 300 now fit the window, so 301 go in a feed
+    fed = con.push_stock([StockUpdate(f"SKU-{n}", 2) for n in range(301)])
 
     assert {o.status for o in patched} == {"confirmed"}
     assert {o.status for o in fed} == {"pending"}
-    assert (calls.count("patchListingsItem"), calls.count("createFeed")) == (104, 1)
+    assert (calls.count("patchListingsItem"), calls.count("createFeed")) == (304, 1)

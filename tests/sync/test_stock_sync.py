@@ -393,3 +393,32 @@ def test_stock_changes_without_accounts_do_no_channel_work(make_item):
     assert not PendingStockPush.objects.exists()  # drained by the immediate push, nothing to send
     assert not ListingPushMarker.objects.exists()
     assert Listing.objects.count() == 0
+
+
+def test_a_queued_push_hands_each_changed_account_to_its_own_task(
+    fake_account, channel, make_item, link, monkeypatch
+):
+    # with a real queue (not in-process), the accounts are pushed side by side by the worker's threads
+    from huey.contrib.djhuey import HUEY
+
+    from stockroom.sync import tasks
+
+    first, second, idle = fake_account("Shop A"), fake_account("Shop B"), fake_account("Shop C")
+    item = make_item("SIDE-1", on_hand=4)
+    link(first, "A-1", item)
+    link(second, "B-1", item)
+    link(idle, "C-1", make_item("OTHER", on_hand=1), status="confirmed", last_confirmed_quantity=1)
+    engine.push_changed_stock()
+    adjust_stock(item=item, delta=-1, reason="sold in the shop")
+    handed: list[int] = []
+    real_task = tasks.push_account_stock_task
+    monkeypatch.setattr(HUEY, "immediate", False)
+    monkeypatch.setattr(HUEY, "get", lambda *a, **k: None)  # the burst flag lives in the real queue
+    monkeypatch.setattr(tasks, "push_account_stock_task", handed.append)
+
+    assert tasks.push_stock_task.call_local() == 2
+
+    assert sorted(handed) == sorted([first.pk, second.pk])
+    runs = [real_task.call_local(pk) for pk in handed]  # what each worker thread then does
+    assert all(runs)
+    assert channel(first).quantities == {"A-1": 3} and channel(second).quantities == {"B-1": 3}

@@ -71,7 +71,9 @@ DOCUMENT_MAX_WAIT = 5.0  # getReportDocument allows one call a minute after its 
 # default a push is patched when its SKUs can all be patched within PATCH_WINDOW_SECONDS at the rate
 # the limiter allows now, and sent as a feed otherwise; the ``patch_threshold`` option fixes the number
 # instead (0: always a feed).
-PATCH_WINDOW_SECONDS = 20.0  # about 100 SKUs: the tens a push after an order download brings
+# 60 s, about 300 SKUs: whatever patches within a minute shows sooner than a feed, which Amazon takes
+# minutes to process (the simulator about 90 s); a push after an order download brings tens to hundreds
+PATCH_WINDOW_SECONDS = 60.0
 PAGE_SIZE = 100
 SPOOL_BYTES = 8 * 1024 * 1024  # a report document bigger than this is spooled to disk
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
