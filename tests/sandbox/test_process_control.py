@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from stockroom.sandbox.amazon.cli import build_parser, main
+from stockroom.sandbox.amazon.cli import build_parser, listening_socket, main
 from stockroom.sandbox.amazon.process import SimulatorError, SimulatorProcess
 
 from .conftest import HTTP, SELLER, UK, place
@@ -161,3 +161,21 @@ def test_place_orders_already_shipped_or_cancelled(api, control, listing):
     assert got["OrderStatus"] == "Shipped" and got["NumberOfItemsShipped"] == 2
     with pytest.raises(SimulatorError):
         place(control, status="Delivered")
+
+
+def test_the_server_socket_sends_small_responses_at_once():
+    # Nagle's algorithm off (inherited by accepted connections): with it on, every response on a
+    # kept-alive connection waited 40 ms for the client's delayed ACK
+    import socket
+
+    sock = listening_socket("127.0.0.1", 0)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        sock.listen()
+        client = socket.create_connection(sock.getsockname())
+        accepted, _ = sock.accept()
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        accepted.close()
+        client.close()
+    finally:
+        sock.close()
