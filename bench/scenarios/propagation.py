@@ -69,6 +69,16 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
+def _quantity_at(timeline: list[tuple[float, int]], when: float, start: int) -> int:
+    """What a listing showed at ``when``: its last change at or before then (history is in time order)."""
+    shown = start
+    for at, quantity in timeline:
+        if at > when:
+            break
+        shown = quantity
+    return shown
+
+
 def _settled(sellers_orders: int) -> bool:
     from stockroom.inventory.models import PendingStockPush
     from stockroom.orders.models import Order
@@ -204,14 +214,12 @@ def run(size: dict, repeat: int, *, sim) -> dict:
             for seller in sellers:
                 if seller == seller_of_account[order.account_id]:
                     continue
-                shown = [
-                    _parse_time(h["at"]) - clock_offset
-                    for h in history[seller].get(sku, [])
-                    if h["quantity"] <= available and _parse_time(h["at"]) - clock_offset >= entered - 0.5
+                timeline = [
+                    (_parse_time(h["at"]) - clock_offset, h["quantity"]) for h in history[seller].get(sku, [])
                 ]
-                initial_ok = start_quantity[sku] <= available
-                if initial_ok:
-                    continue
+                if _quantity_at(timeline, entered, start_quantity[sku]) <= available:
+                    continue  # the listing already showed no more than is left (e.g. 0 after an earlier order)
+                shown = [at for at, quantity in timeline if quantity <= available and at >= entered - 0.5]
                 if not shown:
                     worst = None
                     break
