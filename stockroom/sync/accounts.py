@@ -31,7 +31,8 @@ from stockroom.core.crypto import mask_secret
 from stockroom.core.errors import InvalidInput, StockroomError
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
 from stockroom.orders.services import release_held_shipments
-from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
+from stockroom.sync import selectors
+from stockroom.sync.models import LISTINGS_STEP, SyncRun, SyncRunStatus, SyncTrigger
 from stockroom.sync.registry import CHANNEL_NAMES, connector_for
 
 logger = logging.getLogger(__name__)
@@ -470,22 +471,6 @@ def import_listings(account: ChannelAccount, *, progress=None) -> channel_servic
 
 
 LISTINGS_PROGRESS_EVERY = 100
-LISTINGS_STEP = "listings"
-# a listings import still "running" after this long lost its worker (a restart): it may be started again
-LISTINGS_IMPORT_ABANDONED_AFTER = timedelta(minutes=30)
-
-
-def running_listings_import(account: ChannelAccount) -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(
-            account=account,
-            steps=LISTINGS_STEP,
-            status=SyncRunStatus.RUNNING,
-            started_at__gt=timezone.now() - LISTINGS_IMPORT_ABANDONED_AFTER,
-        )
-        .order_by("-started_at")
-        .first()
-    )
 
 
 def start_listings_import(
@@ -494,7 +479,7 @@ def start_listings_import(
     """Record a listings import as a sync run (steps "listings") for the worker to carry out: reading a
     large catalogue takes minutes at the channel's rate. Returns (run, started); an import of the
     account already running is returned instead of starting a second."""
-    running = running_listings_import(account)
+    running = selectors.running_listings_import(account)
     if running is not None:
         return running, False
     SyncRun.objects.filter(account=account, steps=LISTINGS_STEP, status=SyncRunStatus.RUNNING).update(

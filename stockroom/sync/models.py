@@ -3,6 +3,8 @@
 Nothing here talks to a channel; ``stockroom.sync.engine`` does, through the connector registry.
 """
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import Q
 
@@ -24,6 +26,11 @@ class SyncRunStatus(models.TextChoices):
     PARTIAL = "partial", "Partly failed"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
+
+
+LISTINGS_STEP = "listings"  # the step of a sync run that imports an account's listings
+# a listings import still "running" after this long lost its worker (a restart): it may be started again
+LISTINGS_IMPORT_ABANDONED_AFTER = timedelta(minutes=30)
 
 
 class SyncRun(models.Model):

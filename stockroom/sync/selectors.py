@@ -12,7 +12,15 @@ from django.utils import timezone
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
 from stockroom.core.errors import NotFound
 from stockroom.orders.models import Order, OrderLine
-from stockroom.sync.models import ChannelWrite, IssueStatus, SyncIssue, SyncRun, SyncRunStatus
+from stockroom.sync.models import (
+    LISTINGS_IMPORT_ABANDONED_AFTER,
+    LISTINGS_STEP,
+    ChannelWrite,
+    IssueStatus,
+    SyncIssue,
+    SyncRun,
+    SyncRunStatus,
+)
 
 
 def run_list(*, account_id: int | None = None, status: str = "") -> QuerySet[SyncRun]:
@@ -150,4 +158,18 @@ def listings_import_run(account, run_id) -> SyncRun | None:
     """One of the account's listings imports (a sync run whose step is "listings"), or None."""
     if not str(run_id or "").isdigit():
         return None
-    return SyncRun.objects.filter(pk=int(run_id), account=account, steps="listings").first()
+    return SyncRun.objects.filter(pk=int(run_id), account=account, steps=LISTINGS_STEP).first()
+
+
+def running_listings_import(account) -> SyncRun | None:
+    """The account's listings import still running (one older than the abandon limit lost its worker)."""
+    return (
+        SyncRun.objects.filter(
+            account=account,
+            steps=LISTINGS_STEP,
+            status=SyncRunStatus.RUNNING,
+            started_at__gt=timezone.now() - LISTINGS_IMPORT_ABANDONED_AFTER,
+        )
+        .order_by("-started_at")
+        .first()
+    )

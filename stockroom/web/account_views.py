@@ -290,7 +290,7 @@ def _listings_page(request, account):
     if not overview:
         run = sync_selectors.listings_import_run(
             account, request.GET.get("import")
-        ) or accounts.running_listings_import(account)
+        ) or sync_selectors.running_listings_import(account)
     return render(
         request,
         "web/accounts/listings.html",
