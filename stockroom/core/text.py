@@ -1,0 +1,70 @@
+"""Text as Stockroom stores it: one normal form on SQLite and PostgreSQL alike.
+
+Three kinds of text, three rules:
+
+- **free text** from channels and people (buyer names, addresses, titles): NFC, and every control
+  character removed (NUL, C0, DEL, C1, including ANSI escape introducers), so nothing a database
+  refuses or a terminal interprets is ever stored. Tabs and line breaks become one space.
+- **identifiers** (SKUs, order ids, account names): NFC, and *refused* when they contain a control,
+  format (zero-width, bidi override), private-use, unassigned or surrogate character, or leading or
+  trailing white space: an identifier that looks like another must not sit beside it.
+- **keys** for case-insensitive uniqueness: ``identity_key`` folds compatibility forms (a no-break
+  space is a space, full-width letters are letters) and case, so ``ÄPFEL`` and ``äpfel`` are one SKU.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Unicode general categories never allowed in an identifier.
+_FORBIDDEN_IDENTIFIER_CATEGORIES = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character (zero-width or direction override)",
+    "Co": "a private-use character",
+    "Cn": "an unassigned character",
+    "Cs": "a lone surrogate",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+
+_LINE_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
+
+
+def clean_text(value: str | None) -> str:
+    """Free text as stored: NFC, no control or lone-surrogate characters, line breaks as one space."""
+    if not value:
+        return ""
+    value = _LINE_BREAKS.sub(" ", value)
+    value = "".join(
+        ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cs") and ch not in "\u200b\ufeff"
+    )
+    return unicodedata.normalize("NFC", value)
+
+
+def identifier_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an identifier, in words a seller understands; None when it can."""
+    if value != value.strip():
+        return "starts or ends with white space"
+    for ch in value:
+        category = unicodedata.category(ch)
+        reason = _FORBIDDEN_IDENTIFIER_CATEGORIES.get(category)
+        if reason:
+            return f"contains {reason} (U+{ord(ch):04X})"
+        if category == "Zs" and ch != " ":
+            return f"contains a special space (U+{ord(ch):04X}); use an ordinary space"
+    return None
+
+
+def clean_identifier(value: str) -> str:
+    """The identifier in NFC; raises ValueError with the reason when it cannot be one."""
+    value = unicodedata.normalize("NFC", value)
+    problem = identifier_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def identity_key(value: str) -> str:
+    """The key two identifiers share when a person would call them the same (case, width, spaces)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold()).strip()
