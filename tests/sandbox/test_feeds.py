@@ -1,12 +1,13 @@
 """Feeds API: documents, JSON_LISTINGS_FEED, fulfillment feeds (XML and flat file), removed feed types."""
 
 import json
+from datetime import datetime, timedelta
 
 import jsonschema
 from lxml import etree
 
 from .conformance import amazon_dir
-from .conftest import HTTP, SELLER, UK, place
+from .conftest import HTTP, SELLER, UK, place, sim_now
 
 FEEDS = "/feeds/2021-06-30"
 
@@ -109,6 +110,28 @@ def test_json_listings_feed_processing_report(api, control, listing):
     (ours,) = control.feeds(SELLER)
     assert json.loads(ours["document"])["messages"][0]["sku"] == "SKU-1"
     assert ours["status"] == "DONE" and ours["feed_type"] == "JSON_LISTINGS_FEED"
+
+
+def test_a_feed_quantity_shows_at_processing_end_plus_the_delay_whenever_the_next_request_comes(
+    api, control, listing
+):
+    feed_id = _submit(
+        api, "JSON_LISTINGS_FEED", _listings_feed([_qty_message(1, "SKU-1", 7)]), "application/json"
+    )
+    submitted = datetime.fromisoformat(sim_now(control))
+    # queue (30 s) + processing (60 s) + propagation (120 s) in one jump: no request in between
+    control.advance_clock(30 + 60 + 120)
+    seen = control.get_listing(SELLER, "SKU-1")
+    assert (seen["quantity"], seen["pending_quantity"], seen["pending_updates"]) == (7, None, [])
+    feed = api.get(f"{FEEDS}/feeds/{feed_id}").json()
+    end = datetime.fromisoformat(feed["processingEndTime"])
+    assert end == submitted + timedelta(seconds=90)
+    assert seen["history"][-1] == {
+        "at": (end + timedelta(seconds=120)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "quantity": 7,
+        "previous": 10,
+        "source": f"feed:{feed_id}",
+    }
 
 
 def test_synthetic_sample_feed_is_accepted(api, control, seller):

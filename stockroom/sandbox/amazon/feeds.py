@@ -95,7 +95,7 @@ def step_feed(store: Store, feed_id: str, due: float) -> None:
             return
     ftype = feed["feedType"]
     if ftype == "JSON_LISTINGS_FEED":
-        status, content, ctype = process_json_listings(store, feed, data)
+        status, content, ctype = process_json_listings(store, feed, data, due)
     elif ftype == "POST_ORDER_FULFILLMENT_DATA":
         status, content, ctype = process_xml_fulfillment(store, feed, data, due)
     elif ftype == "POST_FLAT_FILE_FULFILLMENT_DATA":
@@ -133,7 +133,7 @@ def _json_report(
     return json.dumps(report, indent=2).encode("utf-8")
 
 
-def process_json_listings(store: Store, feed: dict, data: bytes) -> tuple[str, bytes | None, str]:
+def process_json_listings(store: Store, feed: dict, data: bytes, at: float) -> tuple[str, bytes | None, str]:
     ctype = "application/json"
     try:
         doc = json.loads(data.decode("utf-8"))
@@ -215,7 +215,7 @@ def process_json_listings(store: Store, feed: dict, data: bytes) -> tuple[str, b
                     entry["attributeName"] = issue["attributeNames"][0]
                 issues.append(entry)
             continue
-        apply_changes(store, seller_id, listing, quantity, others, f"feed:{feed['feedId']}")
+        apply_changes(store, seller_id, listing, quantity, others, f"feed:{feed['feedId']}", at=at)
         accepted += 1
     return "DONE", _json_report(store, feed, issues, len(doc["messages"]), accepted, invalid), ctype
 

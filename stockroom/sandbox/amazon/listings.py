@@ -94,14 +94,25 @@ def evaluate_patches(
 
 
 def apply_changes(
-    store: Store, seller_id: str, listing: dict, quantity: int | None, others: dict, source: str
+    store: Store,
+    seller_id: str,
+    listing: dict,
+    quantity: int | None,
+    others: dict,
+    source: str,
+    *,
+    at: float | None = None,
 ) -> None:
+    """Apply accepted changes as of `at` (default now): a feed's changes count from its processingEndTime,
+    so its quantity becomes visible at processingEndTime + the propagation delay, whenever the next
+    request comes."""
+    at = store.now() if at is None else at
     for name, value in others.items():
         if value is None:
             listing["attributes"].pop(name, None)
         else:
             listing["attributes"][name] = value
     if others:
-        listing["last_updated"] = store.now()
+        listing["last_updated"] = at
     if quantity is not None:
-        store.queue_listing_update(seller_id, listing, quantity, source)
+        store.queue_listing_update(seller_id, listing, quantity, source, at=at)

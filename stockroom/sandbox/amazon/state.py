@@ -339,9 +339,12 @@ class Store:
         listing["last_updated"] = at
         listing["history"].append({"at": at, "quantity": quantity, "previous": previous, "source": source})
 
-    def queue_listing_update(self, seller_id: str, listing: dict, quantity: int | None, source: str) -> None:
-        """A seller-submitted quantity (patch or feed): becomes visible after the propagation delay."""
-        apply_at = self.now() + self.settings["listing_update_delay_seconds"]
+    def queue_listing_update(
+        self, seller_id: str, listing: dict, quantity: int | None, source: str, *, at: float | None = None
+    ) -> None:
+        """A seller-submitted quantity (patch or feed), accepted at `at` (default now): becomes visible
+        after the propagation delay counted from then."""
+        apply_at = (self.now() if at is None else at) + self.settings["listing_update_delay_seconds"]
         listing["pending_updates"].append({"apply_at": apply_at, "quantity": quantity, "source": source})
         self._schedule(apply_at, "listing", f"{seller_id}|{listing['sku']}")
 
