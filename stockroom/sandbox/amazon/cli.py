@@ -6,10 +6,11 @@ import argparse
 import os
 import signal
 import socket
+import sys
 import threading
 
 from .clock import SimClock
-from .state import Store
+from .state import StateFileError, Store
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
 
     store = Store(seed=args.seed, clock=SimClock(args.time_scale))
     if args.state and os.path.exists(args.state):
-        store.load(args.state)
+        try:
+            store.load(args.state)
+        except StateFileError as err:
+            print(f"cannot load the state file: {err}", file=sys.stderr)
+            return 2
     app = create_app(store, state_file=args.state)
     config = uvicorn.Config(
         app,

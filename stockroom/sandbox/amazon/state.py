@@ -13,6 +13,7 @@ import os
 import random
 import threading
 import uuid
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .clock import SimClock
@@ -24,6 +25,9 @@ from .tables import (
     ORDER_ID_PREFIXES,
     REGIONS,
 )
+
+MAX_AMOUNT = Decimal("99999999.99")  # a price or amount the control API accepts (per unit)
+MAX_QUANTITY = 1_000_000_000  # a listing quantity or an order line's quantity
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     # all durations are simulated seconds
@@ -58,6 +62,10 @@ class ApiError(Exception):
         if self.details is not None:
             err["details"] = self.details
         return {"errors": [err]}
+
+
+class StateFileError(Exception):
+    """A state file the simulator cannot load (named with the entity at fault)."""
 
 
 class ControlError(Exception):
@@ -127,6 +135,7 @@ class Store:
     def load(self, path: str) -> None:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
+        _check_amounts(path, data["state"])
         self.s = data["state"]
         for key, default in DEFAULT_SETTINGS.items():
             self.s["settings"].setdefault(key, default)
@@ -295,9 +304,8 @@ class Store:
             raise ControlError(400, "sku is required")
         if sku in self.s["listings"][seller_id]:
             raise ControlError(409, f"listing {sku} already exists")
-        quantity = data.get("quantity", 0)
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-            raise ControlError(400, "quantity must be an integer >= 0")
+        quantity = _quantity(data.get("quantity", 0), "quantity", 0)
+        price = _money(data.get("price", "10.00"), "price")
         channel = data.get("fulfillment_channel", "DEFAULT")
         if channel != "DEFAULT" and channel not in FBA_CHANNELS:
             raise ControlError(400, f"fulfillment_channel must be DEFAULT or one of {sorted(FBA_CHANNELS)}")
@@ -316,7 +324,7 @@ class Store:
             "title": data.get("title") or f"Product {sku}",
             "fulfillment_channel": channel,
             "quantity": quantity,
-            "price": str(data.get("price", "10.00")),
+            "price": price,
             "condition_type": data.get("condition_type", "new_new"),
             "marketplaces": list(marketplaces),
             "created_at": now,
@@ -390,14 +398,25 @@ class Store:
         listings = self.s["listings"][seller_id]
         channels = set()
         wanted: dict[str, int] = {}
-        for item in items:
+        amounts: list[dict[str, str]] = []  # checked before anything is drawn from the RNGs or stored
+        for n, item in enumerate(items):
             sku = item.get("sku") if isinstance(item, dict) else None
             if sku not in listings:
                 raise ControlError(400, f"unknown sku {sku!r}")
-            qty = item.get("quantity", 1)
-            if not isinstance(qty, int) or isinstance(qty, bool) or qty < 1:
-                raise ControlError(400, "item quantity must be an integer >= 1")
+            qty = _quantity(item.get("quantity", 1), f"items[{n}].quantity", 1)
             wanted[sku] = wanted.get(sku, 0) + qty
+            amounts.append(
+                {
+                    name: _money(item.get(name, default), f"items[{n}].{name}")
+                    for name, default in (
+                        ("unit_price", listings[sku]["price"]),
+                        ("shipping_price", "0.00"),
+                        ("item_tax", "0.00"),
+                        ("shipping_tax", "0.00"),
+                        ("promotion_discount", "0.00"),
+                    )
+                }
+            )
             channels.add("MFN" if listings[sku]["fulfillment_channel"] == "DEFAULT" else "AFN")
         if len(channels) > 1:
             raise ControlError(400, "an order cannot mix merchant-fulfilled and FBA listings")
@@ -437,7 +456,7 @@ class Store:
         currency = data.get("currency") or market.currency
         order_id = self.new_order_id(mp)
         order_items = []
-        for item in items:
+        for item, item_amounts in zip(items, amounts, strict=True):
             listing = listings[item["sku"]]
             order_items.append(
                 {
@@ -447,11 +466,7 @@ class Store:
                     "title": item.get("title") or listing["title"],
                     "quantity": item.get("quantity", 1),
                     "quantity_shipped": 0,
-                    "unit_price": _money(item.get("unit_price", listing["price"])),
-                    "shipping_price": _money(item.get("shipping_price", "0.00")),
-                    "item_tax": _money(item.get("item_tax", "0.00")),
-                    "shipping_tax": _money(item.get("shipping_tax", "0.00")),
-                    "promotion_discount": _money(item.get("promotion_discount", "0.00")),
+                    **item_amounts,
                 }
             )
         address = dict(data.get("address") or {})
@@ -725,11 +740,38 @@ def _rng_state(r: random.Random) -> list:
     return [version, list(internal), gauss]
 
 
-def _money(value: Any) -> str:
+def _money(value: Any, name: str = "amount") -> str:
+    """A price given to the control API, as the 2-decimal string the simulator stores. Refused (400) unless
+    it is a finite number between 0 and MAX_AMOUNT, so that every stored order can be rendered."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ControlError(400, f"{name} must be a number or a decimal string, not {value!r}")
     try:
-        return f"{float(value):.2f}"
-    except (TypeError, ValueError) as exc:
-        raise ControlError(400, f"not a price: {value!r}") from exc
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ControlError(400, f"{name} is not a number: {value!r}") from None
+    if not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT:
+        raise ControlError(400, f"{name} must be a finite amount between 0 and {MAX_AMOUNT}, not {value!r}")
+    return str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+AMOUNT_FIELDS = ("unit_price", "shipping_price", "item_tax", "shipping_tax", "promotion_discount")
+
+
+def _check_amounts(path: str, state: dict) -> None:
+    """Refuse a state file (e.g. saved by an older simulator) holding an amount no order could carry."""
+    for order_id, order in state.get("orders", {}).items():
+        for n, item in enumerate(order["items"]):
+            for name in AMOUNT_FIELDS:
+                try:
+                    _money(item[name], f"items[{n}].{name}")
+                except ControlError as err:
+                    raise StateFileError(f"{path}: order {order_id} {err.message}") from None
+
+
+def _quantity(value: Any, name: str, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_QUANTITY:
+        raise ControlError(400, f"{name} must be an integer between {minimum} and {MAX_QUANTITY}")
+    return value
 
 
 def _ship_service_level(market, level: str | None) -> str:
