@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..common.clock import iso, parse_iso
 from . import feeds as feeds_mod
 from . import reports as reports_mod
-from .clock import iso, parse_iso
 from .listings import apply_changes, evaluate_patches
 from .render import STATUS_FROM_2026, listing_item, order_2026, v0_address_payload, v0_order, v0_order_items
 from .state import ApiError, ControlError, Store

@@ -1,19 +1,19 @@
-"""The simulator's own control API under /_sim/ (JSON; not part of Amazon's API)."""
+"""The Amazon simulator's control API under /_sim/ (JSON; not part of Amazon's API): sellers, listings,
+orders, feeds and reports, on top of the routes every simulator has (``sandbox.common.control``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..common.clock import iso
+from ..common.control import PREFIX, base_routes, control_endpoint
 from . import feeds as feeds_mod
 from . import reports as reports_mod
-from .clock import iso
-from .state import DEFAULT_SETTINGS, ControlError, Store
+from .state import ControlError, Store, check_quantity
 
 
 def seller_view(seller: dict) -> dict:
@@ -96,35 +96,14 @@ def feed_control_view(store: Store, feed: dict) -> dict:
     }
 
 
-def _ok(body: Any, status: int = 200) -> Response:
-    return JSONResponse(body, status_code=status)
+def check_settings(body: dict) -> None:
+    if "report_compression" in body and body["report_compression"] not in (None, "GZIP"):
+        raise ControlError(400, "report_compression must be null or GZIP")
 
 
 def control_routes(store: Store) -> list[Route]:
     def wrap(fn: Callable[..., Any], *, json_body: bool = False):
-        async def endpoint(request: Request) -> Response:
-            body: Any = None
-            if json_body:
-                raw = await request.body()
-                if raw:
-                    try:
-                        body = json.loads(raw)
-                    except json.JSONDecodeError:
-                        return _ok({"error": "body is not valid JSON"}, 400)
-                body = {} if body is None else body
-                if not isinstance(body, dict):
-                    return _ok({"error": "body must be a JSON object"}, 400)
-            with store.lock:
-                store.tick()
-                try:
-                    result = fn(request, body) if json_body else fn(request)
-                except ControlError as err:
-                    return _ok({"error": err.message}, err.status)
-            if isinstance(result, Response):
-                return result
-            return _ok(*result) if isinstance(result, tuple) else _ok(result)
-
-        return endpoint
+        return control_endpoint(store, fn, json_body=json_body)
 
     def _order(request: Request) -> dict:
         store.seller(request.path_params["seller_id"])
@@ -139,15 +118,6 @@ def control_routes(store: Store) -> list[Route]:
         if listing is None:
             raise ControlError(404, "unknown sku")
         return listing
-
-    def health(request):
-        return {
-            "status": "ok",
-            "now": iso(store.now()),
-            "time_scale": store.clock.time_scale,
-            "clock_offset_seconds": store.clock.offset,
-            "seed": store.s["seed"],
-        }
 
     def create_seller(request, body):
         return seller_view(store.create_seller(body)), 201
@@ -171,9 +141,7 @@ def control_routes(store: Store) -> list[Route]:
 
     def set_listing_quantity(request, body):
         listing = _listing(request)
-        qty = body.get("quantity")
-        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
-            raise ControlError(400, "quantity must be an integer >= 0")
+        qty = check_quantity(body.get("quantity"), "quantity", 0)
         store.set_listing_quantity(
             request.path_params["seller_id"], listing, qty, body.get("source") or "control:set", store.now()
         )
@@ -240,72 +208,9 @@ def control_routes(store: Store) -> list[Route]:
         )
         return {"reports": [reports_mod.report_view(r) for r in reports]}
 
-    def stats(request):
-        return {"sellers": store.s["stats"]}
-
-    def add_fault(request, body):
-        return store.add_fault(body), 201
-
-    def list_faults(request):
-        return {"faults": store.s["faults"]}
-
-    def clear_faults(request):
-        store.s["faults"] = []
-        return {"faults": []}
-
-    def clock(request, body):
-        seconds = body.get("advance_seconds", 0)
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-            raise ControlError(400, "advance_seconds must be a number >= 0")
-        if "frozen" in body:
-            if not isinstance(body["frozen"], bool):
-                raise ControlError(400, "frozen must be true or false")
-            if body["frozen"]:
-                store.clock.freeze()
-            else:
-                store.clock.unfreeze()
-        store.clock.advance(float(seconds))
-        store.tick()
-        return get_clock(request)
-
-    def get_clock(request):
-        return {
-            "now": iso(store.now()),
-            "offset_seconds": store.clock.offset,
-            "time_scale": store.clock.time_scale,
-            "frozen": store.clock.frozen,
-        }
-
-    def reset(request, body):
-        seed = body.get("seed")
-        if seed is not None and not isinstance(seed, int):
-            raise ControlError(400, "seed must be an integer")
-        store.reset(seed)
-        return {"status": "reset", "seed": store.s["seed"]}
-
-    def get_config(request):
-        return store.settings
-
-    def set_config(request, body):
-        unknown = set(body) - set(DEFAULT_SETTINGS)
-        if unknown:
-            raise ControlError(400, f"unknown settings {sorted(unknown)}")
-        if "report_compression" in body and body["report_compression"] not in (None, "GZIP"):
-            raise ControlError(400, "report_compression must be null or GZIP")
-        store.settings.update(body)
-        return store.settings
-
-    def save(request, body):
-        path = body.get("path") or request.app.state.state_file
-        if not path:
-            raise ControlError(400, "no state file configured; pass path")
-        store.save(path)
-        return {"saved": path}
-
-    p = "/_sim"
+    p = PREFIX
     s = p + "/sellers/{seller_id}"
     return [
-        Route(p + "/health", wrap(health), methods=["GET"]),
         Route(p + "/sellers", wrap(create_seller, json_body=True), methods=["POST"]),
         Route(p + "/sellers", wrap(list_sellers), methods=["GET"]),
         Route(s, wrap(get_seller), methods=["GET"]),
@@ -320,14 +225,5 @@ def control_routes(store: Store) -> list[Route]:
         Route(s + "/orders/{order_id}/cancel", wrap(cancel_order, json_body=True), methods=["POST"]),
         Route(s + "/feeds", wrap(list_feeds), methods=["GET"]),
         Route(s + "/reports", wrap(list_reports), methods=["GET"]),
-        Route(p + "/stats", wrap(stats), methods=["GET"]),
-        Route(p + "/faults", wrap(add_fault, json_body=True), methods=["POST"]),
-        Route(p + "/faults", wrap(list_faults), methods=["GET"]),
-        Route(p + "/faults", wrap(clear_faults), methods=["DELETE"]),
-        Route(p + "/clock", wrap(clock, json_body=True), methods=["POST"]),
-        Route(p + "/clock", wrap(get_clock), methods=["GET"]),
-        Route(p + "/reset", wrap(reset, json_body=True), methods=["POST"]),
-        Route(p + "/config", wrap(get_config), methods=["GET"]),
-        Route(p + "/config", wrap(set_config, json_body=True), methods=["POST"]),
-        Route(p + "/save", wrap(save, json_body=True), methods=["POST"]),
+        *base_routes(store, accounts="sellers", check_settings=check_settings),
     ]

@@ -13,7 +13,7 @@ import defusedxml.ElementTree as DET
 import jsonschema
 from lxml import etree
 
-from .clock import iso, parse_iso
+from ..common.clock import iso, parse_iso
 from .listings import apply_changes, evaluate_patches
 from .listings_feed_schema import LISTINGS_FEED_SCHEMA
 from .tables import CARRIER_CODES, FEED_TYPES_REMOVED

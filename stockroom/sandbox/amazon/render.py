@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .clock import iso
+from ..common.clock import iso
 from .tables import MARKETPLACES
 
 STATUS_2026 = {

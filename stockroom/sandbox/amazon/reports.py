@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from .clock import iso, iso_offset
+from ..common.clock import iso, iso_offset
 from .render import item_totals
 from .tables import EXCLUSIVE_SCHEDULE_GROUP, MARKETPLACES, SCHEDULE_PERIODS
 

@@ -7,16 +7,12 @@ quantities, feed/report processing, scheduled reports).
 
 from __future__ import annotations
 
-import heapq
-import json
-import os
-import random
-import threading
 import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from .clock import SimClock
+from ..common.errors import ControlError, StateFileError
+from ..common.store import BaseStore
 from .tables import (
     DEFAULT_ORDER_ID_PREFIXES,
     FBA_CHANNELS,
@@ -25,6 +21,8 @@ from .tables import (
     ORDER_ID_PREFIXES,
     REGIONS,
 )
+
+__all__ = ["ApiError", "ControlError", "StateFileError", "Store"]
 
 MAX_AMOUNT = Decimal("99999999.99")  # a price or amount the control API accepts (per unit)
 MAX_QUANTITY = 1_000_000_000  # a listing quantity or an order line's quantity
@@ -64,114 +62,48 @@ class ApiError(Exception):
         return {"errors": [err]}
 
 
-class StateFileError(Exception):
-    """A state file the simulator cannot load (named with the entity at fault)."""
+# operations a fault may target besides the SP-API operations
+EXTRA_FAULT_OPERATIONS = {
+    "placeOrder",
+    "downloadReportDocument",
+    "downloadFeedDocument",
+    "createFeed",
+    "createReport",
+}
 
 
-class ControlError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class Store(BaseStore):
+    DEFAULT_SETTINGS = DEFAULT_SETTINGS
+    FAULT_KINDS = BaseStore.FAULT_KINDS | {"truncated_document", "false_gzip", "late_order", "fatal"}
+    SPECIAL_FAULT_KINDS = frozenset({"late_order", "truncated_document", "false_gzip", "fatal"})
 
-
-def _new_state(seed: int) -> dict:
-    return {
-        "seed": seed,
-        "settings": dict(DEFAULT_SETTINGS),
-        "sellers": {},  # seller_id -> seller
-        "listings": {},  # seller_id -> {sku -> listing}
-        "orders": {},  # order_id -> order
-        "order_index": {},  # seller_id -> [order_id] in placement order
-        "tokens": {},  # access token / RDT -> token info
-        "feeds": {},  # feed_id -> feed
-        "feed_documents": {},  # document id -> doc
-        "reports": {},  # report_id -> report
-        "report_documents": {},  # document id -> doc
-        "schedules": {},  # schedule_id -> schedule
-        "page_tokens": {},  # token -> {kind, seller_id, ids, offset, expires, extra}
-        "faults": [],
-        "stats": {},  # seller_id -> op -> {calls, throttled, faults}
-        "buckets": {},  # "seller|op" -> [tokens, last_refill]
-        "submissions": 0,
-        "fault_seq": 0,
-    }
-
-
-class Store:
-    def __init__(self, *, seed: int = 1, clock: SimClock | None = None) -> None:
-        self.lock = threading.RLock()
-        self.clock = clock or SimClock()
-        self.reset(seed)
-
-    # ------------------------------------------------------------------ lifecycle / persistence
-    def reset(self, seed: int | None = None) -> None:
-        seed = self.s["seed"] if seed is None and hasattr(self, "s") else (1 if seed is None else seed)
-        self.s = _new_state(seed)
-        self.rng = random.Random(seed)  # entity ids and generated data
-        self.fault_rng = random.Random(seed * 7919 + 1)  # probabilistic faults
-        self.token_rng = random.Random(seed * 104729 + 2)  # tokens, submission ids
-        self.events: list = []
-        self._event_seq = 0
-        self.version = getattr(self, "version", 0) + 1  # monotonic across resets
-        self.clock.reset_offset()
-
-    def dump(self) -> dict:
-        return {
-            "version": 1,
-            "state": self.s,
-            "clock_offset": self.clock.offset,
-            "saved_at": self.now(),
-            "rng_state": [_rng_state(r) for r in (self.rng, self.fault_rng, self.token_rng)],
+    def new_state(self, seed: int) -> dict:
+        return super().new_state(seed) | {
+            "sellers": {},  # seller_id -> seller
+            "listings": {},  # seller_id -> {sku -> listing}
+            "orders": {},  # order_id -> order
+            "order_index": {},  # seller_id -> [order_id] in placement order
+            "tokens": {},  # access token / RDT -> token info
+            "feeds": {},  # feed_id -> feed
+            "feed_documents": {},  # document id -> doc
+            "reports": {},  # report_id -> report
+            "report_documents": {},  # document id -> doc
+            "schedules": {},  # schedule_id -> schedule
+            "page_tokens": {},  # token -> {kind, seller_id, ids, offset, expires, extra}
+            "submissions": 0,
         }
 
-    def save(self, path: str) -> None:
-        data = json.dumps(self.dump())
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+    def check_state(self, path: str, state: dict) -> None:
+        _check_amounts(path, state)
 
-    def load(self, path: str) -> None:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        _check_amounts(path, data["state"])
-        self.s = data["state"]
-        for key, default in DEFAULT_SETTINGS.items():
-            self.s["settings"].setdefault(key, default)
-        # simulated time never goes backwards across a restart (at time scale > 1 it ran ahead of real time)
-        offset = float(data.get("clock_offset", 0.0))
-        self.clock.offset = 0.0
-        saved_at = data.get("saved_at")
-        if saved_at is not None:
-            offset = max(offset, float(saved_at) - self.clock.now())
-        self.clock.offset = offset
-        states = data.get("rng_state")
-        if states:
-            for r, st in zip((self.rng, self.fault_rng, self.token_rng), states, strict=True):
-                r.setstate((st[0], tuple(st[1]), st[2]))
-        self._rebuild_events()
+    def fault_operations(self) -> set[str]:
+        return set(OPERATIONS_BY_NAME) | EXTRA_FAULT_OPERATIONS
 
-    # ------------------------------------------------------------------ helpers
-    @property
-    def settings(self) -> dict:
-        return self.s["settings"]
+    def rate_limit(self, operation: str) -> tuple[float, int]:
+        op = OPERATIONS_BY_NAME[operation]
+        return op.rate, op.burst
 
-    def now(self) -> float:
-        return self.clock.now()
-
-    def _digits(self, n: int) -> str:
-        return "".join(str(self.rng.randrange(10)) for _ in range(n))
-
-    def _uuid(self, rng: random.Random | None = None) -> str:
-        return str(uuid.UUID(int=(rng or self.rng).getrandbits(128), version=4))
-
-    def _schedule(self, due: float, kind: str, key: str) -> None:
-        self._event_seq += 1
-        heapq.heappush(self.events, (due, self._event_seq, kind, key))
-
-    def _rebuild_events(self) -> None:
-        self.events = []
+    def rebuild_events(self) -> None:
         for order in self.s["orders"].values():
             if order["status"] == "Pending":
                 self._schedule(order["pending_until"], "order", order["order_id"])
@@ -190,26 +122,20 @@ class Store:
         for sched in self.s["schedules"].values():
             self._schedule(sched["_next_at"], "schedule", sched["reportScheduleId"])
 
-    def tick(self) -> None:
-        """Apply every transition that is due on the simulated clock (called at the start of every request)."""
+    def apply_event(self, kind: str, key: str, due: float, now: float) -> None:
         from . import feeds as feeds_mod
-
-        self.version += 1  # every request may change state: the autosaver writes only when this moved
         from . import reports as reports_mod
 
-        now = self.now()
-        while self.events and self.events[0][0] <= now:
-            due, _seq, kind, key = heapq.heappop(self.events)
-            if kind == "order":
-                self._order_due(key, due)
-            elif kind == "listing":
-                self._listing_due(key, now)
-            elif kind == "feed":
-                feeds_mod.step_feed(self, key, due)
-            elif kind == "report":
-                reports_mod.step_report(self, key, due)
-            elif kind == "schedule":
-                reports_mod.fire_schedule(self, key, due, now)
+        if kind == "order":
+            self._order_due(key, due)
+        elif kind == "listing":
+            self._listing_due(key, now)
+        elif kind == "feed":
+            feeds_mod.step_feed(self, key, due)
+        elif kind == "report":
+            reports_mod.step_report(self, key, due)
+        elif kind == "schedule":
+            reports_mod.fire_schedule(self, key, due, now)
 
     # ------------------------------------------------------------------ sellers
     def create_seller(self, data: dict) -> dict:
@@ -304,7 +230,7 @@ class Store:
             raise ControlError(400, "sku is required")
         if sku in self.s["listings"][seller_id]:
             raise ControlError(409, f"listing {sku} already exists")
-        quantity = _quantity(data.get("quantity", 0), "quantity", 0)
+        quantity = check_quantity(data.get("quantity", 0), "quantity", 0)
         price = _money(data.get("price", "10.00"), "price")
         channel = data.get("fulfillment_channel", "DEFAULT")
         if channel != "DEFAULT" and channel not in FBA_CHANNELS:
@@ -384,7 +310,7 @@ class Store:
                 return oid
 
     def place_order(self, seller_id: str, data: dict) -> dict:
-        from .clock import parse_iso
+        from ..common.clock import parse_iso
 
         seller = self.seller(seller_id)
         mp = data.get("marketplace_id")
@@ -403,7 +329,7 @@ class Store:
             sku = item.get("sku") if isinstance(item, dict) else None
             if sku not in listings:
                 raise ControlError(400, f"unknown sku {sku!r}")
-            qty = _quantity(item.get("quantity", 1), f"items[{n}].quantity", 1)
+            qty = check_quantity(item.get("quantity", 1), f"items[{n}].quantity", 1)
             wanted[sku] = wanted.get(sku, 0) + qty
             amounts.append(
                 {
@@ -642,103 +568,6 @@ class Store:
     def seller_orders(self, seller_id: str) -> list[dict]:
         return [self.s["orders"][oid] for oid in self.s["order_index"].get(seller_id, [])]
 
-    # ------------------------------------------------------------------ faults & stats & rate limits
-    def add_fault(self, data: dict) -> dict:
-        kinds = {
-            "http_500",
-            "http_503",
-            "slow",
-            "timeout",
-            "truncated_document",
-            "false_gzip",
-            "late_order",
-            "fatal",
-        }
-        kind = data.get("kind")
-        if kind not in kinds:
-            raise ControlError(400, f"kind must be one of {sorted(kinds)}")
-        operation = data.get("operation", "*")
-        valid_ops = set(OPERATIONS_BY_NAME) | {
-            "*",
-            "placeOrder",
-            "downloadReportDocument",
-            "downloadFeedDocument",
-            "createFeed",
-            "createReport",
-        }
-        if operation not in valid_ops:
-            raise ControlError(400, f"unknown operation {operation!r}")
-        count = data.get("count")
-        probability = data.get("probability")
-        if count is None and probability is None:
-            count = 1
-        if probability is not None and not (0 <= float(probability) <= 1):
-            raise ControlError(400, "probability must be between 0 and 1")
-        self.s["fault_seq"] += 1
-        fault = {
-            "id": self.s["fault_seq"],
-            "operation": operation,
-            "kind": kind,
-            "count": count,
-            "probability": None if probability is None else float(probability),
-            "seller_id": data.get("seller_id"),
-            "delay_seconds": data.get("delay_seconds"),
-            "served": 0,
-        }
-        self.s["faults"].append(fault)
-        return fault
-
-    def take_fault(
-        self, operation: str, seller_id: str | None, kinds: tuple[str, ...] | None = None
-    ) -> dict | None:
-        for fault in self.s["faults"]:
-            if fault["operation"] not in ("*", operation):
-                continue
-            if kinds is not None and fault["kind"] not in kinds:
-                continue
-            if kinds is None and fault["kind"] in ("late_order", "truncated_document", "false_gzip", "fatal"):
-                continue  # these only apply where they make sense
-            if fault["seller_id"] and fault["seller_id"] != seller_id:
-                continue
-            if fault["count"] is not None:
-                if fault["count"] <= 0:
-                    continue
-                if fault["probability"] is not None and self.fault_rng.random() >= fault["probability"]:
-                    continue
-                fault["count"] -= 1
-            elif self.fault_rng.random() >= fault["probability"]:
-                continue
-            fault["served"] += 1
-            return fault
-        return None
-
-    def stat(self, seller_id: str | None, operation: str, field: str) -> None:
-        per = self.s["stats"].setdefault(seller_id or "-", {})
-        entry = per.setdefault(operation, {"calls": 0, "throttled": 0, "faults": 0})
-        entry[field] += 1
-
-    def take_token(self, seller_id: str, operation: str) -> bool:
-        """Token bucket (rate per simulated second, capacity = burst). False when empty."""
-        if not self.settings["rate_limits_enabled"]:
-            return True
-        op = OPERATIONS_BY_NAME[operation]
-        key = f"{seller_id}|{operation}"
-        now = self.now()
-        bucket = self.s["buckets"].get(key)
-        if bucket is None:
-            bucket = [float(op.burst), now]
-        tokens = min(float(op.burst), bucket[0] + max(0.0, now - bucket[1]) * op.rate)
-        if tokens >= 1.0:
-            self.s["buckets"][key] = [tokens - 1.0, now]
-            return True
-        self.s["buckets"][key] = [tokens, now]
-        return False
-
-
-def _rng_state(r: random.Random) -> list:
-    version, internal, gauss = r.getstate()
-    return [version, list(internal), gauss]
-
 
 def _money(value: Any, name: str = "amount") -> str:
     """A price given to the control API, as the 2-decimal string the simulator stores. Refused (400) unless
@@ -768,7 +597,7 @@ def _check_amounts(path: str, state: dict) -> None:
                     raise StateFileError(f"{path}: order {order_id} {err.message}") from None
 
 
-def _quantity(value: Any, name: str, minimum: int) -> int:
+def check_quantity(value: Any, name: str, minimum: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_QUANTITY:
         raise ControlError(400, f"{name} must be an integer between {minimum} and {MAX_QUANTITY}")
     return value
