@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 
+from starlette.responses import Response
+
 from .errors import ControlError
 
 # Kinds every simulator understands at the HTTP layer (see `gateway_page` and the endpoints' fault handling).
@@ -25,6 +27,11 @@ GATEWAY_PAGES = {
 def gateway_page(status: int) -> str:
     title = GATEWAY_PAGES[status]
     return f"<html>\n<head><title>{title}</title></head>\n<body>\n<center><h1>{title}</h1></center>\n</body>\n</html>\n"
+
+
+def gateway_error(status: int, headers: dict | None = None) -> Response:
+    """An injected http_500 / http_503 / timeout (504) answer: the gateway's HTML page."""
+    return Response(gateway_page(status), status_code=status, media_type="text/html", headers=headers)
 
 
 def add_fault(state: dict, data: dict, *, kinds: frozenset[str], operations: set[str]) -> dict:
