@@ -1,4 +1,10 @@
-"""Shared fixtures and factories for the whole suite."""
+"""Shared fixtures and factories for the whole suite.
+
+Simulators: every test that talks to a channel simulator uses the fixtures of the simulators' pytest
+plugin (``amazon_simulator``, ``amazon_sim``, ``simulator_options``: see stockroom/sandbox/pytest_plugin.py),
+also under the short names ``sim`` and ``control``.
+Users: ``make_user`` (tests/factories.py). The official channel contracts: tests/reference.py.
+"""
 
 import itertools
 from datetime import UTC, datetime, timedelta
@@ -12,8 +18,24 @@ from stockroom.catalog.services import create_stock_item
 from stockroom.channels.contracts import Address, ChannelOrder, ChannelOrderLine, ChannelOrderStatus
 from stockroom.channels.models import ChannelAccount, Listing
 from stockroom.inventory.services import adjust_stock
+from tests import reference
+from tests.factories import create_user
+
+pytest_plugins = ["stockroom.sandbox.pytest_plugin"]
 
 _seq = itertools.count(1)
+
+
+def pytest_sessionstart(session):
+    if reference.under_ci() and not reference.available():
+        pytest.exit(f"CI=true and the conformance tests cannot run: {reference.missing()}", returncode=1)
+
+
+def pytest_runtest_setup(item):
+    """Conformance tests compare with the official channel contracts: skipped with the reason when they are
+    not found, a failure under CI=true."""
+    if item.get_closest_marker("conformance") is not None:
+        reference.require()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -26,6 +48,24 @@ def pytest_collection_modifyitems(config, items):
 def on_postgres(db):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: run the suite with DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def sim(amazon_simulator):
+    """The running Amazon simulator (the plugin's ``amazon_simulator``), by the short name tests use."""
+    return amazon_simulator
+
+
+@pytest.fixture
+def control(amazon_sim):
+    """Its control API, reset before the test (the plugin's ``amazon_sim``)."""
+    return amazon_sim
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user(username=None, *, role="Warehouse staff", password=PASSWORD, **fields)``."""
+    return create_user
 
 
 @pytest.fixture

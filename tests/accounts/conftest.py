@@ -2,6 +2,7 @@ import pytest
 
 from stockroom.sync import registry
 from tests.accounts import fake_connector
+from tests.factories import create_user
 
 FAKE_CONNECTOR = "tests.accounts.fake_connector.FakeConnector"
 
@@ -34,11 +35,9 @@ def fake_account(db, fake_channel):
 
 
 def _client_for(role: str, username: str):
-    from django.contrib.auth.models import Group, User
     from django.test import Client
 
-    user = User.objects.create_user(username, password="correct horse battery")
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user = create_user(username, role=role)
     client = Client()
     client.force_login(user)
     return client

@@ -10,24 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from stockroom.channels.models import ChannelAccount, Listing
-from stockroom.sandbox.amazon.process import SimulatorProcess
 from stockroom.sync import accounts
 
 UK, DE = "A1F83G8C2ARO7P", "A1PA6795UKMFR9"
 _sellers = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatorProcess(seed=11) as process:
-        yield process
-
-
-@pytest.fixture
-def control(sim):
-    with sim.control() as ctl:
-        ctl.reset()
-        yield ctl
 
 
 @pytest.fixture

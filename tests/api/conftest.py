@@ -1,18 +1,6 @@
 import pytest
-from django.contrib.auth.models import Group, User
 
 from stockroom.api.tokens import create_api_token
-
-
-@pytest.fixture
-def make_user(db):
-    def make(username: str = "staff", *, role: str | None = "Warehouse staff", **fields) -> User:
-        user = User.objects.create_user(username=username, password="not-used-here-1", **fields)
-        if role:
-            user.groups.add(Group.objects.get_or_create(name=role)[0])
-        return user
-
-    return make
 
 
 @pytest.fixture

@@ -28,9 +28,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from stockroom.sandbox.pytest_plugin import SimulatorOptions
 from stockroom.web.permissions import ADMINISTRATOR
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -101,10 +101,8 @@ def url(live_server):
 
 
 @pytest.fixture
-def browser_user(transactional_db):
-    user = User.objects.create_user("browser", password=BROWSER_PASSWORD)
-    user.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
-    return user
+def browser_user(transactional_db, make_user):
+    return make_user("browser", role=ADMINISTRATOR, password=BROWSER_PASSWORD)
 
 
 def _safe_name(nodeid: str) -> str:
@@ -181,9 +179,10 @@ def screen():
 
 # --- Amazon journeys: the SP-API simulator behind the live server ------------------------------------
 #
-# ``amazon_simulator`` runs ``stockroom.sandbox.amazon`` in a subprocess for the session at time
-# scale 60 (Amazon's two-minute order delay and listing propagation take seconds); ``amazon_sim`` is
-# its control API, reset before each test. ``amazon_account(name)`` makes a simulated seller and a
+# ``amazon_simulator`` (the simulators' pytest plugin, stockroom/sandbox/pytest_plugin.py) runs
+# ``stockroom.sandbox.amazon`` in a subprocess for the session at time scale 60 (Amazon's two-minute
+# order delay and listing propagation take seconds); ``amazon_sim`` is its control API, reset before
+# each test. ``amazon_account(name)`` makes a simulated seller and a
 # Stockroom account pointing at it (endpoint and token URL overrides), with stock updates on, a
 # first-run order window of the last hour and the shipping method "Royal Mail 48" mapped.
 
@@ -192,19 +191,10 @@ SIM_TIME_SCALE = 60.0
 _sim_sellers = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def amazon_simulator():
-    from stockroom.sandbox.amazon.process import SimulatorProcess
-
-    with SimulatorProcess(seed=5, time_scale=SIM_TIME_SCALE) as sim:
-        yield sim
-
-
 @pytest.fixture
-def amazon_sim(amazon_simulator):
-    with amazon_simulator.control() as ctl:
-        ctl.reset(seed=5)
-        yield ctl
+def simulator_options():
+    """``amazon_simulator`` and ``amazon_sim`` come from the simulators' pytest plugin."""
+    return SimulatorOptions(seed=5, time_scale=SIM_TIME_SCALE)
 
 
 @pytest.fixture

@@ -1,25 +1,39 @@
-"""Fixtures for the Amazon connector tests: Amazon's reference documents and a simulator over HTTP."""
+"""Fixtures for the Amazon connector tests: Amazon documents (our samples, or the official contracts for
+conformance tests) and a clock that never waits."""
 
+import copy
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = Path(os.environ.get("STOCKROOM_REFERENCE_DIR") or REPO_ROOT.parent / "shared" / "reference")
-AMAZON = REFERENCE / "amazon"
+from stockroom.sandbox.amazon.listings_feed_schema import LISTINGS_FEED_SCHEMA
+from tests import reference
+
+OUR_SAMPLES = "samples/synthetic/"  # where the official collection keeps the samples written for Stockroom
+# official documents the simulator carries a copy of (checked against the official ones by the
+# conformance tests in tests/sandbox/test_tables.py)
+CARRIED_BY_THE_SIMULATOR = {"schemas/feeds/listings-feed-schema-v2.json": LISTINGS_FEED_SCHEMA}
 
 
 def amazon_file(relative: str) -> Path:
-    path = AMAZON / relative
-    if not path.exists():
-        pytest.skip(f"Amazon reference data not found at {path} (set STOCKROOM_REFERENCE_DIR)")
-    return path
+    """A sample we wrote (``samples/synthetic/...``: tests/samples/amazon/), or a file of the official
+    contracts (models, schemas, Amazon's samples: the test is then a conformance test, skipped without them)."""
+    if relative.startswith(OUR_SAMPLES):
+        return reference.sample(relative.removeprefix(OUR_SAMPLES))
+    return reference.official(relative)
 
 
 def amazon_json(relative: str):
+    if relative in CARRIED_BY_THE_SIMULATOR:
+        return copy.deepcopy(CARRIED_BY_THE_SIMULATOR[relative])
     return json.loads(amazon_file(relative).read_text(encoding="utf-8"))
+
+
+def amazon_order() -> dict:
+    """An Orders API 2026-01-01 order (searchOrders/getOrder with BUYER, RECIPIENT, PROCEEDS, FULFILLMENT,
+    PACKAGES) that we wrote: tests/samples/amazon/searchOrders.order.json."""
+    return json.loads(reference.sample("searchOrders.order.json").read_text(encoding="utf-8"))
 
 
 def sandbox_examples(model: str, path: str, method: str = "get") -> list[dict]:

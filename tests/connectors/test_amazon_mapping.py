@@ -17,7 +17,7 @@ from stockroom.channels.contracts import (
 )
 from stockroom.connectors.amazon import mapping, schemas
 
-from .conftest import amazon_file, amazon_json, sandbox_examples
+from .conftest import amazon_file, amazon_json, amazon_order, sandbox_examples
 
 FLAT_SHIPPING = "samples/synthetic/GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING.example.tsv"
 FLAT_ALL = "samples/synthetic/GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL.example.tsv"
@@ -266,7 +266,7 @@ def test_sandbox_orders_map_exactly():
     ],
 )
 def test_fulfillment_status_mapping_never_crashes_on_new_values(amazon, ours):
-    raw = _all_sandbox_orders()[0] | {"fulfillment": {"fulfillmentStatus": amazon, "newField": {"x": 1}}}
+    raw = amazon_order() | {"fulfillment": {"fulfillmentStatus": amazon, "newField": {"x": 1}}}
 
     order = mapping.order_from_api(raw | {"brandNewDataset": [1, 2]})
 
@@ -274,7 +274,7 @@ def test_fulfillment_status_mapping_never_crashes_on_new_values(amazon, ours):
 
 
 def test_an_untranslatable_order_goes_to_failed_with_its_raw_json():
-    good = _all_sandbox_orders()[0]
+    good = amazon_order()
     bad = {k: v for k, v in good.items() if k != "createdTime"} | {"orderId": "026-BAD"}
 
     orders, failed = mapping.orders_from_api([bad, good])

@@ -18,25 +18,11 @@ from stockroom.channels.contracts import (
     WriteOutcome,
 )
 from stockroom.connectors.amazon.connector import AmazonConnector
-from stockroom.sandbox.amazon.process import SimulatorProcess
 
 from .conftest import FakeClock, amazon_json
 
 UK, DE = "A1F83G8C2ARO7P", "A1PA6795UKMFR9"
 _sellers = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatorProcess(seed=7) as process:
-        yield process
-
-
-@pytest.fixture
-def control(sim):
-    with sim.control() as ctl:
-        ctl.reset()
-        yield ctl
 
 
 @pytest.fixture

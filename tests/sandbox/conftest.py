@@ -1,11 +1,17 @@
+"""Fixtures of the simulator's own tests: the shared Amazon simulator (stockroom/sandbox/pytest_plugin.py) at
+time scale 60 with its clock frozen, so that tests move time only with ``advance_clock`` and never depend
+on machine speed; a seller, its listing and an SP-API client whose requests and responses are checked
+(conformance.py)."""
+
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from stockroom.sandbox.amazon.process import SimulatorControl, SimulatorProcess
+from stockroom.sandbox.amazon.process import SimulatorProcess
+from stockroom.sandbox.pytest_plugin import SimulatorOptions
 
-from .conformance import amazon_dir, check_request, check_response
+from .conformance import check_request, check_response
 
 UK = "A1F83G8C2ARO7P"
 DE = "A1PA6795UKMFR9"
@@ -16,32 +22,15 @@ REFRESH = "Atzr|sim-refresh"
 TIME_SCALE = 60.0
 
 
-def pytest_collection_modifyitems(config, items):
-    if not (amazon_dir() / "models").is_dir():
-        skip = pytest.mark.skip(reason=f"Amazon reference data not found at {amazon_dir()}")
-        for item in items:
-            if "tests/sandbox" in str(item.fspath):
-                item.add_marker(skip)
+@pytest.fixture
+def simulator_options() -> SimulatorOptions:
+    # test_process_control.py checks the running clock (it unfreezes it)
+    return SimulatorOptions(seed=1, time_scale=TIME_SCALE, frozen=True)
 
 
-@pytest.fixture(scope="session")
-def simulator():
-    with SimulatorProcess(seed=1, time_scale=TIME_SCALE) as sim:
-        yield sim
-
-
-@pytest.fixture(scope="session")
-def _control_session(simulator):
-    ctl = simulator.control()
-    yield ctl
-    ctl.close()
-
-
-@pytest.fixture()
-def control(_control_session) -> SimulatorControl:
-    _control_session.reset(seed=1)
-    _control_session.freeze_clock()  # tests move time explicitly; test_timescale.py checks the running clock
-    return _control_session
+@pytest.fixture
+def simulator(amazon_simulator) -> SimulatorProcess:
+    return amazon_simulator
 
 
 @pytest.fixture()
@@ -133,14 +122,15 @@ class Api:
 
 
 @pytest.fixture(scope="session")
-def _api_session(simulator):
-    client = Api(simulator.base_url, "")
+def _api_session():
+    client = Api("", "")
     yield client
     client.client.close()
 
 
 @pytest.fixture()
 def api(_api_session, simulator, seller) -> Api:
+    _api_session.base_url = _api_session.client.base_url = simulator.base_url
     _api_session.token = get_token(simulator.base_url)
     _api_session.client.headers["x-amz-access-token"] = _api_session.token
     _api_session.validate_requests = True

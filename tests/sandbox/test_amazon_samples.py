@@ -2,8 +2,12 @@
 
 import json
 
+import pytest
+
 from .conformance import amazon_dir
 from .conftest import SELLER, UK, place
+
+pytestmark = pytest.mark.conformance  # compares with the official contracts (tests/reference.py)
 
 
 def _paths(node, prefix=""):

@@ -1,6 +1,7 @@
 """Login with Amazon token endpoint and access-token checks."""
 
-from .conformance import amazon_dir
+from tests.reference import sample as our_sample
+
 from .conftest import CLIENT_ID, CLIENT_SECRET, HTTP, REFRESH, SELLER, get_token
 
 DENIED = "Access to requested resource is denied."
@@ -20,7 +21,7 @@ def test_refresh_token_grant_has_amazons_shape(simulator, seller):
     )
     assert resp.status_code == 200
     body = resp.json()
-    sample = (amazon_dir() / "samples/synthetic/lwa-token.refresh_token.response.json").read_text()
+    sample = our_sample("lwa-token.refresh_token.response.json").read_text()
     import json
 
     assert set(body) == set(json.loads(sample))
@@ -41,9 +42,7 @@ def test_invalid_grant_exactly_as_amazon(simulator, seller):
     assert resp.status_code == 400
     import json
 
-    expected = json.loads(
-        (amazon_dir() / "samples/synthetic/lwa-token.error.invalid_grant.response.json").read_text()
-    )
+    expected = json.loads(our_sample("lwa-token.error.invalid_grant.response.json").read_text())
     assert resp.json() == expected
 
 

@@ -3,10 +3,11 @@
 import json
 from datetime import datetime, timedelta
 
-import jsonschema
 from lxml import etree
 
-from .conformance import amazon_dir
+from tests.reference import sample as our_sample
+
+from .conformance import check_official_schema
 from .conftest import HTTP, SELLER, UK, place, sim_now
 
 FEEDS = "/feeds/2021-06-30"
@@ -82,10 +83,7 @@ def test_json_listings_feed_processing_report(api, control, listing):
     feed = _finish(api, control, feed_id)
     assert feed["processingStatus"] == "DONE"
     report = json.loads(_result(api, feed))
-    schema = json.loads(
-        (amazon_dir() / "schemas/feeds/listings-feed-processing-report-schema-v2.json").read_text()
-    )
-    jsonschema.Draft7Validator(schema).validate(report)
+    check_official_schema("schemas/feeds/listings-feed-processing-report-schema-v2.json", report)
     assert report["header"] == {"sellerId": SELLER, "version": "2.0", "feedId": feed_id}
     assert report["summary"] == {
         "errors": 3,
@@ -135,9 +133,7 @@ def test_a_feed_quantity_shows_at_processing_end_plus_the_delay_whenever_the_nex
 
 
 def test_synthetic_sample_feed_is_accepted(api, control, seller):
-    sample = json.loads(
-        (amazon_dir() / "samples/synthetic/JSON_LISTINGS_FEED.inventory-only.example.json").read_text()
-    )
+    sample = json.loads(our_sample("JSON_LISTINGS_FEED.inventory-only.example.json").read_text())
     sample["header"]["sellerId"] = SELLER
     for msg in sample["messages"]:
         control.create_listing(SELLER, msg["sku"], quantity=1)
@@ -173,7 +169,7 @@ def test_removed_feed_type_ends_fatal(api, control, listing):
 
 
 def _fulfillment_xml(order, second_order_id):
-    sample = (amazon_dir() / "samples/synthetic/POST_ORDER_FULFILLMENT_DATA.example.xml").read_bytes()
+    sample = our_sample("POST_ORDER_FULFILLMENT_DATA.example.xml").read_bytes()
     return (
         sample.replace(b"026-0000001-0000001", order["order_id"].encode())
         .replace(b"00000000000001", order["order_item_ids"][0].encode())
@@ -231,7 +227,7 @@ def test_xml_fulfillment_feed_confirms_shipments(api, control, listing):
 def test_flat_file_fulfillment_feed(api, control, listing):
     first = place(control, quantity=1)
     second = place(control, quantity=2)
-    sample = (amazon_dir() / "samples/synthetic/POST_FLAT_FILE_FULFILLMENT_DATA.example.tsv").read_text()
+    sample = our_sample("POST_FLAT_FILE_FULFILLMENT_DATA.example.tsv").read_text()
     text = (
         sample.replace("026-0000001-0000001", first["order_id"])
         .replace("00000000000001", first["order_item_ids"][0])

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from .conformance import amazon_dir
+from tests.reference import sample as our_sample
+
 from .conftest import HTTP, SELLER, UK, place
 
 
@@ -15,9 +16,7 @@ def test_token_bucket_burst_then_429(api, control):
     codes = [api.get("/sellers/v1/account").status_code for _ in range(16)]
     assert codes == [200] * 15 + [429]  # getAccount: burst 15
     throttled = api.get("/sellers/v1/account")
-    expected = json.loads(
-        (amazon_dir() / "samples/synthetic/error.429.QuotaExceeded.response.json").read_text()
-    )
+    expected = json.loads(our_sample("error.429.QuotaExceeded.response.json").read_text())
     assert throttled.json() == expected
     assert throttled.headers["x-amzn-RateLimit-Limit"] == "0.016"
     assert throttled.headers["x-amzn-RequestId"]

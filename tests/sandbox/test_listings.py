@@ -2,7 +2,8 @@
 
 import json
 
-from .conformance import amazon_dir
+from tests.reference import sample as our_sample
+
 from .conftest import SELLER, UK
 
 ITEM = f"/listings/2021-08-01/items/{SELLER}/SKU-1"
@@ -52,9 +53,7 @@ def test_get_listings_item(api, listing):
 
 
 def test_patch_quantity_appears_after_a_delay(api, control, listing):
-    sample = json.loads(
-        (amazon_dir() / "samples/synthetic/patchListingsItem.inventory-only.request.json").read_text()
-    )
+    sample = json.loads(our_sample("patchListingsItem.inventory-only.request.json").read_text())
     resp = api.patch(ITEM, params=MP, json=sample)
     assert resp.status_code == 200
     body = resp.json()

@@ -251,9 +251,9 @@ def test_confirm_shipment_partial_then_full(api, control, listing):
 def test_confirm_shipment_sample_request_validates(api, control, listing):
     import json
 
-    from .conformance import amazon_dir
+    from tests.reference import sample as our_sample
 
-    sample = json.loads((amazon_dir() / "samples/synthetic/confirmShipment.request.json").read_text())
+    sample = json.loads(our_sample("confirmShipment.request.json").read_text())
     order = place(control)
     sample["packageDetail"]["orderItems"][0]["orderItemId"] = order["order_item_ids"][0]
     resp = api.post(f"/orders/v0/orders/{order['order_id']}/shipmentConfirmation", json=sample)

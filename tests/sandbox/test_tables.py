@@ -1,12 +1,17 @@
-"""The simulator's static tables agree with Amazon's models and schemas."""
+"""The simulator's static tables, and the samples we wrote, agree with Amazon's models and schemas."""
 
 import json
 import re
 
+import pytest
+
 from stockroom.sandbox.amazon.listings_feed_schema import LISTINGS_FEED_SCHEMA
 from stockroom.sandbox.amazon.tables import OPERATIONS
+from tests.reference import sample as our_sample
 
-from .conformance import amazon_dir, load_model
+from .conformance import amazon_dir, load_model, validate_schema
+
+pytestmark = pytest.mark.conformance  # compares with the official contracts (tests/reference.py)
 
 RATE_ROW = re.compile(r"\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|")
 
@@ -52,3 +57,8 @@ def test_report_columns_match_report_columns_json():
     )
     seen = cols["GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING"]["columns_seen_in_public_files"]
     assert FLAT_SHIPPING_COLUMNS == [c for c in seen if not c.startswith("bill-")]
+
+
+def test_our_orders_api_sample_order_is_valid_under_the_model():
+    order = json.loads(our_sample("searchOrders.order.json").read_text())
+    validate_schema("orders_2026-01-01.json", {"$ref": "#/definitions/Order"}, order)

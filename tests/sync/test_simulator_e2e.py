@@ -16,7 +16,6 @@ from stockroom.connectors.amazon.connector import AmazonConnector
 from stockroom.inventory.services import adjust_stock
 from stockroom.orders import services as order_services
 from stockroom.orders.models import ChannelShipment, Order, OrderLine
-from stockroom.sandbox.amazon.process import SimulatorProcess
 from stockroom.sync import engine
 from stockroom.sync.models import ChannelWrite, SyncCursor
 from tests.sync.concurrency import runs_that_worked, sync_all_in_threads
@@ -25,19 +24,6 @@ UK = "A1F83G8C2ARO7P"
 _sellers = itertools.count(1)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatorProcess(seed=11) as process:
-        yield process
-
-
-@pytest.fixture
-def control(sim):
-    with sim.control() as ctl:
-        ctl.reset()
-        yield ctl
 
 
 @pytest.fixture

@@ -1,33 +1,17 @@
 """Fixtures for web tests: users in each role and logged-in clients.
 
-``make_user(role=...)`` creates an active user in the "Administrator" or "Warehouse staff" group
-(the groups come from the web app's data migration). Password for every user: ``PASSWORD``.
+Users come from the suite's one factory, ``make_user(role=...)`` (tests/factories.py): an active user in
+the "Administrator" or "Warehouse staff" group. Password for every user: ``PASSWORD``.
 """
 
-import itertools
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
 from stockroom.web.permissions import ADMINISTRATOR, WAREHOUSE_STAFF
-
-PASSWORD = "correct horse battery"
-_seq = itertools.count(1)
-
-
-@pytest.fixture
-def make_user(db):
-    def make(username: str | None = None, *, role: str | None = WAREHOUSE_STAFF, **fields) -> User:
-        user = User.objects.create_user(username or f"user{next(_seq)}", password=PASSWORD, **fields)
-        if role:
-            # get_or_create: a transactional test elsewhere may have flushed the migration's groups
-            user.groups.add(Group.objects.get_or_create(name=role)[0])
-        return user
-
-    return make
+from tests.factories import PASSWORD  # noqa: F401 (imported by web tests from here)
 
 
 @pytest.fixture

@@ -1,0 +1,97 @@
+"""pytest plugin shipped with the simulators: ``pytest_plugins = ["stockroom.sandbox.pytest_plugin"]``.
+
+It is the one way a test suite starts a simulator. Each simulator runs as a real server in a subprocess,
+started once per session and time scale on first use, and is reset before every test that asks for it.
+
+Fixtures:
+
+* ``simulator_options`` (function): ``SimulatorOptions(seed=1, time_scale=1.0, frozen=False)``. Override it
+  in a conftest or a test module to change the seed the simulator is reset with, the speed of its clock
+  (``time_scale=60``: a two-minute delay takes two seconds) or to freeze its clock for the test (it then
+  moves only with ``advance_clock``).
+* ``simulators`` (session): the running simulator processes, one per (channel, time scale), stopped at the
+  end of the session.
+* ``amazon_simulator`` (function): the running Amazon :class:`~stockroom.sandbox.amazon.process.SimulatorProcess`
+  for the options' time scale (``base_url``, ``token_url``).
+* ``amazon_sim`` (function): its :class:`~stockroom.sandbox.amazon.process.SimulatorControl`, reset with the
+  options' seed (clock frozen if asked) before the test.
+
+A new channel's simulator adds one line to ``CHANNELS`` and its two fixtures here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from .amazon.process import SimulatorControl
+from .amazon.process import SimulatorProcess as AmazonSimulatorProcess
+from .common.process import SimulatorProcess
+
+CHANNELS: dict[str, type[SimulatorProcess]] = {"amazon": AmazonSimulatorProcess}
+
+
+@dataclass(frozen=True)
+class SimulatorOptions:
+    seed: int = 1
+    time_scale: float = 1.0
+    frozen: bool = False
+
+
+class Simulators:
+    """Simulator processes of a test session, started on first use and kept for the session, each with one
+    control client (creating HTTP clients is slow)."""
+
+    def __init__(self) -> None:
+        self._running: dict[tuple[str, float], tuple[SimulatorProcess, object]] = {}
+
+    def _entry(self, channel: str, time_scale: float) -> tuple[SimulatorProcess, object]:
+        key = (channel, float(time_scale))
+        entry = self._running.get(key)
+        if entry is None or not entry[0].running:
+            process = CHANNELS[channel](time_scale=time_scale).start()
+            entry = self._running[key] = (process, process.control())
+        return entry
+
+    def get(self, channel: str, *, time_scale: float) -> SimulatorProcess:
+        return self._entry(channel, time_scale)[0]
+
+    def control(self, channel: str, *, time_scale: float):
+        return self._entry(channel, time_scale)[1]
+
+    def stop_all(self) -> None:
+        for process, control in self._running.values():
+            control.close()
+            process.stop()
+        self._running.clear()
+
+
+def reset_control(control, options: SimulatorOptions):
+    control.reset(seed=options.seed)
+    if options.frozen:
+        control.freeze_clock()
+    return control
+
+
+@pytest.fixture
+def simulator_options() -> SimulatorOptions:
+    return SimulatorOptions()
+
+
+@pytest.fixture(scope="session")
+def simulators():
+    running = Simulators()
+    yield running
+    running.stop_all()
+
+
+@pytest.fixture
+def amazon_simulator(simulators, simulator_options) -> AmazonSimulatorProcess:
+    return simulators.get("amazon", time_scale=simulator_options.time_scale)
+
+
+@pytest.fixture
+def amazon_sim(simulators, amazon_simulator, simulator_options) -> SimulatorControl:
+    control = simulators.control("amazon", time_scale=simulator_options.time_scale)
+    return reset_control(control, simulator_options)
