@@ -1,0 +1,128 @@
+"""The seller's safety options in the engine, channel-neutral (the fake channel): "Do not download
+orders prior to" keeps every order bought before the cut-off out of the book, and a released held
+confirmation is sent once while "Do not submit shipping data" holds new dispatches."""
+
+from datetime import UTC, datetime, timedelta
+
+from stockroom.channels.contracts import ChannelOrderStatus
+from stockroom.orders.models import Order
+from stockroom.sync import engine
+from stockroom.sync.management.commands.sync import run_as_dict, run_line
+from stockroom.sync.models import IssueStatus, SyncCursor, SyncIssue
+from tests.conftest import channel_order
+
+CUT_OFF = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+CUT_OFF_TEXT = "2026-11-20T12:00:00Z"
+
+
+def bought(minutes: float, order_id: str, **fields):
+    """An order bought ``minutes`` after the cut-off (negative: before it)."""
+    return channel_order(order_id, purchased_at=CUT_OFF + timedelta(minutes=minutes), **fields)
+
+
+def test_no_order_bought_before_the_cut_off_enters_the_book_whatever_its_later_updates(fake_account, channel):
+    account = fake_account(download_orders_since=CUT_OFF_TEXT)
+    state = channel(account)
+    state.add_order(bought(-3, "EARLY-3M"))
+    state.add_order(bought(-30, "PAID-LATER", status=ChannelOrderStatus.PENDING))
+    state.add_order(bought(0, "AT-CUT-OFF"))
+    state.add_order(bought(10, "AFTER"))
+
+    first = engine.sync_account(account, trigger="cli")
+    # the channel reports the early order paid after the cut-off: an update, still not wanted
+    state.add_order(bought(-30, "PAID-LATER", status=ChannelOrderStatus.UNSHIPPED))
+    state.add_order(bought(20, "LATER"))
+    second = engine.sync_account(account, trigger="cli")
+
+    assert sorted(Order.objects.values_list("external_order_id", flat=True)) == [
+        "AFTER",
+        "AT-CUT-OFF",
+        "LATER",
+    ]
+    assert (first.status, first.orders_in, first.orders_new, first.orders_skipped) == ("ok", 2, 2, 2)
+    assert first.message == (
+        "2 order(s) downloaded (2 new, 0 updated), 2 order(s) skipped, bought before 2026-11-20 12:00:00 "
+        'UTC ("Do not download orders prior to"): EARLY-3M, PAID-LATER, 0 confirmation(s) sent, '
+        "0 stock update(s) sent"
+    )
+    assert (second.orders_in, second.orders_new, second.orders_skipped) == (1, 1, 1)
+    assert "1 order(s) skipped, bought before 2026-11-20 12:00:00 UTC" in second.message
+    assert second.message.endswith(
+        '("Do not download orders prior to"): PAID-LATER, 0 confirmation(s) sent, 0 stock update(s) sent'
+    )
+    # the cursor moves past the skipped orders as past any other
+    assert SyncCursor.objects.get(account=account, stream="orders").value == "6"
+    assert run_as_dict(second)["orders_skipped"] == 1
+    assert run_line(second) == (
+        f"{account.name}: OK: 1 order(s) downloaded (1 new, 1 skipped (bought before the cut-off)), "
+        "0 confirmation(s) sent, 0 stock update(s) sent, 0 error(s)"
+    )
+    third = engine.sync_account(account, trigger="cli")
+    assert (third.orders_in, third.orders_skipped, third.message) == (
+        0,
+        0,
+        "0 order(s) downloaded (0 new, 0 updated), 0 confirmation(s) sent, 0 stock update(s) sent",
+    )
+
+
+def test_an_order_seen_twice_in_one_run_is_counted_once_and_the_summary_names_five(fake_account, channel):
+    account = fake_account(download_orders_since=CUT_OFF_TEXT)
+    state = channel(account)
+    state.page_size = 3
+    for n in range(7):
+        state.add_order(bought(-60 - n, f"OLD-{n}"))
+    state.add_order(bought(-60, "OLD-0", status=ChannelOrderStatus.CANCELLED))  # on a later page
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.orders_in, run.orders_skipped) == (0, 7)
+    assert (
+        '7 order(s) skipped, bought before 2026-11-20 12:00:00 UTC ("Do not download orders prior to"): '
+        "OLD-1, OLD-2, OLD-3, OLD-4, OLD-5, ..., 0 confirmation(s) sent"
+    ) in run.message
+    assert not Order.objects.exists()
+
+
+def test_an_order_already_in_the_book_keeps_being_updated_after_a_cut_off_is_set(fake_account, channel):
+    account = fake_account()
+    state = channel(account)
+    state.add_order(bought(-60, "KNOWN"))
+    engine.sync_account(account, trigger="cli")
+    account.options["download_orders_since"] = CUT_OFF_TEXT  # the fake channel has no option checks
+    account.save(update_fields=["options"])
+
+    state.add_order(bought(-60, "KNOWN", status=ChannelOrderStatus.CANCELLED))
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.orders_in, run.orders_updated, run.orders_skipped) == (1, 1, 0)
+    assert Order.objects.get(external_order_id="KNOWN").status == "cancelled"
+
+
+def test_a_skipped_order_resolves_its_open_import_issue(fake_account, channel):
+    account = fake_account(download_orders_since=CUT_OFF_TEXT)
+    engine.open_issue(
+        account=account,
+        kind="order",
+        external_ref="EARLY",
+        message="the order has no lines",
+        retry_action="reimport_order",
+    )
+    channel(account).add_order(bought(-5, "EARLY"))
+
+    run = engine.sync_account(account, trigger="cli")
+
+    issue = SyncIssue.objects.get(account=account, external_ref="EARLY")
+    assert (issue.status, issue.resolution) == (
+        IssueStatus.RESOLVED,
+        "bought before the account's cut-off: not imported",
+    )
+    assert (run.status, run.orders_skipped) == ("ok", 1)
+
+
+def test_without_a_cut_off_every_order_is_imported(fake_account, channel):
+    account = fake_account()
+    channel(account).add_order(bought(-60 * 24 * 365, "A-YEAR-AGO"))
+
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.orders_new, run.orders_skipped) == (1, 0)
