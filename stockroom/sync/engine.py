@@ -634,9 +634,13 @@ def _send_shipments(current: _Pass, **_) -> None:
     if not shipments:
         return
     if account.options.get("hold_shipping_data"):
+        # new dispatches stay held; a confirmation the seller released is sent (once: then it is sent)
         for shipment in shipments:
-            _hold_shipment(shipment)
-        return
+            if shipment.released_at is None:
+                _hold_shipment(shipment)
+        shipments = [shipment for shipment in shipments if shipment.released_at is not None]
+        if not shipments:
+            return
     current.progress("Sending shipping confirmations", total=len(shipments))
     mappings = {m.shipping_method.strip().lower(): m for m in account.shipping_mappings.all()}
     journal = {w.shipment_id: w for w in ChannelWrite.objects.filter(shipment__in=shipments)}

@@ -5,10 +5,11 @@ confirmation is sent once while "Do not submit shipping data" holds new dispatch
 from datetime import UTC, datetime, timedelta
 
 from stockroom.channels.contracts import ChannelOrderStatus
-from stockroom.orders.models import Order
-from stockroom.sync import engine
+from stockroom.orders import services as order_services
+from stockroom.orders.models import ChannelShipment, Order, OrderEvent
+from stockroom.sync import accounts, engine
 from stockroom.sync.management.commands.sync import run_as_dict, run_line
-from stockroom.sync.models import IssueStatus, SyncCursor, SyncIssue
+from stockroom.sync.models import ChannelWrite, IssueStatus, SyncCursor, SyncIssue
 from tests.conftest import channel_order
 
 CUT_OFF = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -126,3 +127,74 @@ def test_without_a_cut_off_every_order_is_imported(fake_account, channel):
     run = engine.sync_account(account, trigger="cli")
 
     assert (run.orders_new, run.orders_skipped) == (1, 0)
+
+
+# --- held shipping confirmations ------------------------------------------------------------------------
+
+
+def dispatch(account, channel, make_item, link, order_id):
+    link(account, f"CH-{order_id}", make_item(f"ITEM-{order_id}", on_hand=5))
+    channel(account).add_order(channel_order(order_id, lines=((f"CH-{order_id}", 1),)))
+    engine.sync_account(account, trigger="cli", steps=("orders",))
+    order = Order.objects.get(external_order_id=order_id)
+    order_services.process_order(
+        order_id=order.pk, tracking_number=f"T-{order_id}", shipping_method="Courier"
+    )
+    return order
+
+
+def shipment_history(order):
+    return [
+        message.split(":")[0]
+        for message in OrderEvent.objects.filter(order=order, kind="shipment").values_list(
+            "message", flat=True
+        )
+    ]
+
+
+def test_a_released_confirmation_is_sent_once_while_new_dispatches_stay_held(
+    fake_account, channel, make_item, link, mapping, settings
+):
+    settings.STOCKROOM_SYNC_HOOKS_ENABLED = False  # "the next sync" is this test's sync call
+    account = fake_account(hold_shipping_data=True)
+    mapping(account)
+    first = dispatch(account, channel, make_item, link, "HELD-1")
+    engine.sync_account(account, trigger="cli")
+    assert ChannelShipment.objects.get(order=first).status == "held"
+
+    assert accounts.release_held(account=account) == 1
+    second = dispatch(account, channel, make_item, link, "NEW-1")  # after the release: held
+    run = engine.sync_account(account, trigger="cli")
+    again = engine.sync_account(account, trigger="cli")
+
+    state = channel(account)
+    assert [s.external_order_id for s in state.shipments] == ["HELD-1"]
+    assert (run.confirmations_sent, again.confirmations_sent) == (1, 0)
+    assert ChannelShipment.objects.get(order=first).status == "sent"
+    assert ChannelShipment.objects.get(order=second).status == "held"
+    assert list(ChannelWrite.objects.filter(kind="shipment").values_list("key", "status")) == [
+        ("HELD-1", "confirmed")
+    ]
+    assert shipment_history(first) == [
+        "Shipping confirmation held",
+        "Held shipping confirmation released",
+        f"Shipping confirmation sent to {account.name}",
+    ]
+    assert shipment_history(second) == ["Shipping confirmation held"]
+    assert accounts.held_shipment_count(account) == 1
+
+
+def test_a_confirmation_pending_when_the_account_became_read_only_is_held_not_sent(
+    fake_account, channel, make_item, link, mapping, settings
+):
+    settings.STOCKROOM_SYNC_HOOKS_ENABLED = False
+    account = fake_account()
+    mapping(account)
+    order = dispatch(account, channel, make_item, link, "BEFORE")
+    account.options["hold_shipping_data"] = True
+    account.save(update_fields=["options"])
+
+    engine.sync_account(account, trigger="cli")
+
+    assert channel(account).shipments == []
+    assert ChannelShipment.objects.get(order=order).status == "held"
