@@ -4,12 +4,17 @@ confirmation is sent once while "Do not submit shipping data" holds new dispatch
 
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import reverse
+
 from stockroom.channels.contracts import ChannelOrderStatus
 from stockroom.orders import services as order_services
 from stockroom.orders.models import ChannelShipment, Order, OrderEvent
 from stockroom.sync import accounts, engine
 from stockroom.sync.management.commands.sync import run_as_dict, run_line
 from stockroom.sync.models import ChannelWrite, IssueStatus, SyncCursor, SyncIssue
+from stockroom.web.permissions import ADMINISTRATOR
 from tests.conftest import channel_order
 
 CUT_OFF = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -127,6 +132,28 @@ def test_without_a_cut_off_every_order_is_imported(fake_account, channel):
     run = engine.sync_account(account, trigger="cli")
 
     assert (run.orders_new, run.orders_skipped) == (1, 0)
+
+
+def test_the_run_history_shows_how_many_orders_were_skipped_and_why(fake_account, channel):
+    account = fake_account("Cut-off Shop", download_orders_since=CUT_OFF_TEXT)
+    channel(account).add_order(bought(-1, "EARLY-1"))
+    channel(account).add_order(bought(1, "LATE-1"))
+    run = engine.sync_account(account, trigger="cli")
+    user = User.objects.create_user("cut-off-admin", password="correct horse battery")
+    user.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    web = Client()
+    web.force_login(user)
+
+    history = web.get(reverse("sync_runs")).content.decode()
+    detail = web.get(reverse("sync_run", args=[run.pk])).content.decode()
+
+    counts = "1 order (1 new, 0 updated, <span "
+    assert counts in history and counts in detail
+    assert ">1 skipped (bought before the cut-off)</span>)" in history
+    assert (
+        "1 order(s) skipped, bought before 2026-11-20 12:00:00 UTC (&quot;Do not download orders prior "
+        "to&quot;): EARLY-1"
+    ) in detail
 
 
 # --- held shipping confirmations ------------------------------------------------------------------------
