@@ -94,6 +94,7 @@ SHIPMENT_BATCH = 50
 BULK_CHUNK = 1000  # rows per bulk statement
 FAN_OUT_BATCH = 5000
 SKIPPED_SHOWN = 5  # order ids a run's summary names when it skipped orders bought before the cut-off
+CUT_OFF_RESOLUTION = "bought before the account's cut-off: not imported"
 CHECKPOINT_SECONDS = 1.0
 # a scheduled or manual run finding its account busy (a stock push: seconds) waits this long for it
 LEASE_WAIT_SECONDS = 30.0
@@ -468,8 +469,17 @@ def within_cut_off(current: _Pass, orders: Sequence[ChannelOrder]) -> Sequence[C
             cut_off.isoformat(),
             ", ".join(new[:SKIPPED_SHOWN]),
         )
-        current.resolve_order_issues(new, resolution="bought before the account's cut-off: not imported")
+        current.resolve_order_issues(new, resolution=CUT_OFF_RESOLUTION)
     return [data for data in orders if data.external_order_id not in left_out]
+
+
+def left_out_by_cut_off(account: ChannelAccount, data: ChannelOrder) -> datetime | None:
+    """The account's cut-off if ``data`` was bought before it and is not in the book (so it may not
+    enter it: a retried import obeys the same rule as a download); else None."""
+    cut_off = orders_since(account)
+    if cut_off is None or _aware(data.purchased_at) >= cut_off:
+        return None
+    return None if orders_in_book(account=account, external_ids=[data.external_order_id]) else cut_off
 
 
 def _aware(moment: datetime) -> datetime:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from stockroom.channels.contracts import ChannelOrderStatus
 from stockroom.orders import services as order_services
 from stockroom.orders.models import ChannelShipment, Order, OrderEvent
-from stockroom.sync import accounts, engine
+from stockroom.sync import accounts, engine, services
 from stockroom.sync.management.commands.sync import run_as_dict, run_line
 from stockroom.sync.models import ChannelWrite, IssueStatus, SyncCursor, SyncIssue
 from stockroom.web.permissions import ADMINISTRATOR
@@ -123,6 +123,39 @@ def test_a_skipped_order_resolves_its_open_import_issue(fake_account, channel):
         "bought before the account's cut-off: not imported",
     )
     assert (run.status, run.orders_skipped) == ("ok", 1)
+
+
+def test_retrying_the_import_of_an_order_bought_before_the_cut_off_imports_nothing(fake_account):
+    account = fake_account(download_orders_since=CUT_OFF_TEXT)
+    issue = engine.open_issue(
+        account=account,
+        kind="order",
+        external_ref="EARLY",
+        message="internal error while importing",
+        raw_data=engine.order_to_raw(bought(-5, "EARLY")),
+        retry_action="reimport_order",
+    )
+
+    outcome = services.retry_issue(issue_id=issue.pk)
+
+    assert outcome == (
+        'order EARLY not imported: bought before 2026-11-20 12:00:00 UTC ("Do not download orders prior to")'
+    )
+    issue.refresh_from_db()
+    assert (issue.status, issue.resolution) == (
+        IssueStatus.RESOLVED,
+        "bought before the account's cut-off: not imported",
+    )
+    assert not Order.objects.exists()
+    late = engine.open_issue(
+        account=account,
+        kind="order",
+        external_ref="LATE",
+        message="internal error while importing",
+        raw_data=engine.order_to_raw(bought(5, "LATE")),
+        retry_action="reimport_order",
+    )
+    assert services.retry_issue(issue_id=late.pk) == "order LATE imported"
 
 
 def test_without_a_cut_off_every_order_is_imported(fake_account, channel):
