@@ -436,8 +436,8 @@ def skipped_before_cut_off(external_ids: Sequence[str], cut_off: datetime) -> st
     """What the seller reads about orders left out by "Do not download orders prior to"."""
     shown = ", ".join(external_ids[:SKIPPED_SHOWN]) + (", ..." if len(external_ids) > SKIPPED_SHOWN else "")
     return (
-        f"{len(external_ids)} order(s) skipped, bought before {cut_off:%Y-%m-%d %H:%M:%S} UTC "
-        f'("Do not download orders prior to"): {shown}'
+        f"{len(external_ids)} order(s) skipped as bought before {cut_off:%Y-%m-%d %H:%M:%S} UTC, "
+        f'"Do not download orders prior to" ({shown})'
     )
 
 

@@ -47,20 +47,20 @@ def test_no_order_bought_before_the_cut_off_enters_the_book_whatever_its_later_u
     ]
     assert (first.status, first.orders_in, first.orders_new, first.orders_skipped) == ("ok", 2, 2, 2)
     assert first.message == (
-        "2 order(s) downloaded (2 new, 0 updated), 2 order(s) skipped, bought before 2026-11-20 12:00:00 "
-        'UTC ("Do not download orders prior to"): EARLY-3M, PAID-LATER, 0 confirmation(s) sent, '
+        "2 order(s) downloaded (2 new, 0 updated), 2 order(s) skipped as bought before 2026-11-20 12:00:00 "
+        'UTC, "Do not download orders prior to" (EARLY-3M, PAID-LATER), 0 confirmation(s) sent, '
         "0 stock update(s) sent"
     )
     assert (second.orders_in, second.orders_new, second.orders_skipped) == (1, 1, 1)
-    assert "1 order(s) skipped, bought before 2026-11-20 12:00:00 UTC" in second.message
+    assert "1 order(s) skipped as bought before 2026-11-20 12:00:00 UTC" in second.message
     assert second.message.endswith(
-        '("Do not download orders prior to"): PAID-LATER, 0 confirmation(s) sent, 0 stock update(s) sent'
+        '"Do not download orders prior to" (PAID-LATER), 0 confirmation(s) sent, 0 stock update(s) sent'
     )
     # the cursor moves past the skipped orders as past any other
     assert SyncCursor.objects.get(account=account, stream="orders").value == "6"
     assert run_as_dict(second)["orders_skipped"] == 1
     assert run_line(second) == (
-        f"{account.name}: OK: 1 order(s) downloaded (1 new, 1 skipped (bought before the cut-off)), "
+        f"{account.name}: OK: 1 order(s) downloaded (1 new, 1 skipped as bought before the cut-off), "
         "0 confirmation(s) sent, 0 stock update(s) sent, 0 error(s)"
     )
     third = engine.sync_account(account, trigger="cli")
@@ -83,8 +83,8 @@ def test_an_order_seen_twice_in_one_run_is_counted_once_and_the_summary_names_fi
 
     assert (run.orders_in, run.orders_skipped) == (0, 7)
     assert (
-        '7 order(s) skipped, bought before 2026-11-20 12:00:00 UTC ("Do not download orders prior to"): '
-        "OLD-1, OLD-2, OLD-3, OLD-4, OLD-5, ..., 0 confirmation(s) sent"
+        '7 order(s) skipped as bought before 2026-11-20 12:00:00 UTC, "Do not download orders prior to" '
+        "(OLD-1, OLD-2, OLD-3, OLD-4, OLD-5, ...), 0 confirmation(s) sent"
     ) in run.message
     assert not Order.objects.exists()
 
@@ -182,10 +182,10 @@ def test_the_run_history_shows_how_many_orders_were_skipped_and_why(fake_account
 
     counts = "1 order (1 new, 0 updated, <span "
     assert counts in history and counts in detail
-    assert ">1 skipped (bought before the cut-off)</span>)" in history
+    assert ">1 skipped as bought before the cut-off</span>)" in history
     assert (
-        "1 order(s) skipped, bought before 2026-11-20 12:00:00 UTC (&quot;Do not download orders prior "
-        "to&quot;): EARLY-1"
+        "1 order(s) skipped as bought before 2026-11-20 12:00:00 UTC, &quot;Do not download orders prior "
+        "to&quot; (EARLY-1)"
     ) in detail
 
 

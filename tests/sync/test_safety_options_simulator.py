@@ -74,7 +74,7 @@ def sync(name: str) -> dict:
 
 def skipped_ids(run: dict) -> set[str]:
     """The order ids a run's summary names as skipped (bought before the cut-off)."""
-    found = re.search(r'\("Do not download orders prior to"\): (.*?), \d+ confirmation', run["message"])
+    found = re.search(r'"Do not download orders prior to" \((.*?)\), \d+ confirmation', run["message"])
     return set(found.group(1).split(", ")) if found else set()
 
 
@@ -176,8 +176,8 @@ def test_no_order_bought_before_the_cut_off_enters_the_book_from_any_order_sourc
     for run in runs:
         if run["orders_skipped"]:
             assert (
-                f"{run['orders_skipped']} order(s) skipped, bought before "
-                f'{cut_off:%Y-%m-%d %H:%M:%S} UTC ("Do not download orders prior to"): '
+                f"{run['orders_skipped']} order(s) skipped as bought before "
+                f'{cut_off:%Y-%m-%d %H:%M:%S} UTC, "Do not download orders prior to" ('
             ) in run["message"]
 
 

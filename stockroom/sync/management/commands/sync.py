@@ -42,7 +42,7 @@ def run_line(run: SyncRun) -> str:
         return f"{run.account.name}: skipped: {run.message}"
     if run.status == SyncRunStatus.FAILED and not run.orders_in:
         return f"{run.account.name}: FAILED: {run.message}"
-    skipped = f", {run.orders_skipped} skipped (bought before the cut-off)" if run.orders_skipped else ""
+    skipped = f", {run.orders_skipped} skipped as bought before the cut-off" if run.orders_skipped else ""
     return (
         f"{run.account.name}: {run.get_status_display()}: {run.orders_in} order(s) downloaded "
         f"({run.orders_new} new{skipped}), {run.confirmations_sent} confirmation(s) sent, "
