@@ -7,7 +7,8 @@
    transaction (``orders.services.import_new_channel_orders``, which allocates), every other order (known, shipped or cancelled on arrival, invalid, repeated) in one
    atomic block of its own through ``orders.services.import_channel_order``; a failing order becomes
    a ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances only after the
-   final page of the run has been stored.
+   final page of the run has been stored. An order bought before the account's cut-off ("Do not
+   download orders prior to") is left out, unless already in the book, and counted in the run.
 2. ``shipments``: send pending shipping confirmations (the ``orders.ChannelShipment`` outbox),
    journaled in ``ChannelWrite`` before sending; marked sent in the same transaction as the journal
    row is confirmed.
