@@ -172,6 +172,9 @@ class ChannelShipment(TimeStampedModel):
     last_error = models.TextField(blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # set when a held confirmation is released: the seller's decision to send this one, honoured by
+    # the next sync even while the account holds new dispatches ("Do not submit shipping data")
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["account", "status"], name="orders_shipment_acct_status")]

@@ -1,5 +1,6 @@
 """Order book reads: one filtered queryset for the web, API and CLI alike."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -9,6 +10,7 @@ from django.db.models.functions import Lower, TruncDate, Upper
 from django.utils import timezone
 
 from stockroom.catalog.models import StockItem
+from stockroom.channels.models import ChannelAccount
 from stockroom.orders.models import ChannelShipment, Order, OrderLine, ShipmentStatus
 from stockroom.orders.pipeline import HOLDS_STOCK, OrderStatus
 
@@ -161,3 +163,14 @@ def held_quantity_by_day(*, item_id: int, days: int) -> list[int]:
                 total += quantity
         held.append(total)
     return held
+
+
+def orders_in_book(*, account: ChannelAccount, external_ids: Sequence[str]) -> set[str]:
+    """Which of these external order ids of ``account`` are in the book (one query)."""
+    if not external_ids:
+        return set()
+    return set(
+        Order.objects.filter(account=account, external_order_id__in=list(external_ids)).values_list(
+            "external_order_id", flat=True
+        )
+    )

@@ -766,8 +766,9 @@ def allocate_waiting_orders(*, item_ids) -> int:
 def release_held_shipments(*, account: ChannelAccount, user=None) -> int:
     """Send the shipping confirmations an account held ("Do not submit shipping data").
 
-    Flips the account's HELD channel shipments to PENDING so the sync engine sends them, with their
-    original ship dates (which may be older than the channel accepts). Returns how many.
+    Flips the account's HELD channel shipments to PENDING and marks them released, so the next sync
+    sends each of them once, with its original ship date (which may be older than the channel
+    accepts), even while the account still holds new dispatches. Returns how many.
     """
     with transaction.atomic():
         held = list(
@@ -778,15 +779,16 @@ def release_held_shipments(*, account: ChannelAccount, user=None) -> int:
         )
         if not held:
             return 0
+        now = timezone.now()
         ChannelShipment.objects.filter(pk__in=[s.pk for s in held]).update(
-            status=ShipmentStatus.PENDING, updated_at=timezone.now()
+            status=ShipmentStatus.PENDING, released_at=now, updated_at=now
         )
         for shipment in held:
             record_event(
                 shipment.order,
                 "shipment",
-                "Held shipping confirmation released: it will be sent with the original ship date "
-                f"{shipment.shipped_at:%Y-%m-%d %H:%M} UTC",
+                "Held shipping confirmation released: the next sync sends it once, with the original "
+                f"ship date {shipment.shipped_at:%Y-%m-%d %H:%M} UTC",
                 user,
             )
         after_commit("order_dispatched", order_id=held[-1].order_id, account_id=account.pk)

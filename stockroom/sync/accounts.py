@@ -247,11 +247,13 @@ OPTION_HELP = {
     ),
     "hold_shipping_data": (
         "Do not submit shipping data: dispatches are recorded here but never sent to Amazon until "
-        "you release them."
+        "you release them; the next sync sends each released confirmation once, and dispatches made "
+        "after the release stay held."
     ),
     "download_orders_since": (
-        "Do not download orders prior to this time (UTC): yyyy-mm-dd hh:mm:ss or ISO 8601; empty = "
-        "Amazon's default window."
+        "Do not download orders prior to this time (UTC): yyyy-mm-dd hh:mm:ss or ISO 8601. No order "
+        "bought before it enters the book, whatever its later updates, from any order source; each "
+        "sync run says how many it skipped. Empty = no cut-off (the first sync reads the last 7 days)."
     ),
     "patch_threshold": (
         "Stock updates: up to this many changed listings are sent one by one (shown within seconds), "

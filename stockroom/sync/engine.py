@@ -7,7 +7,8 @@
    transaction (``orders.services.import_new_channel_orders``, which allocates), every other order (known, shipped or cancelled on arrival, invalid, repeated) in one
    atomic block of its own through ``orders.services.import_channel_order``; a failing order becomes
    a ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances only after the
-   final page of the run has been stored.
+   final page of the run has been stored. An order bought before the account's cut-off ("Do not
+   download orders prior to") is left out, unless already in the book, and counted in the run.
 2. ``shipments``: send pending shipping confirmations (the ``orders.ChannelShipment`` outbox),
    journaled in ``ChannelWrite`` before sending; marked sent in the same transaction as the journal
    row is confirmed.
@@ -29,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -58,6 +59,7 @@ from stockroom.core.errors import StockroomError
 from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.selectors import available_to_sell_many
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
+from stockroom.orders.selectors import orders_in_book
 from stockroom.orders.services import (
     allocate_waiting_orders,
     import_channel_order,
@@ -92,6 +94,8 @@ ORDERS_STREAM = "orders"
 SHIPMENT_BATCH = 50
 BULK_CHUNK = 1000  # rows per bulk statement
 FAN_OUT_BATCH = 5000
+SKIPPED_SHOWN = 5  # order ids a run's summary names when it skipped orders bought before the cut-off
+CUT_OFF_RESOLUTION = "bought before the account's cut-off: not imported"
 CHECKPOINT_SECONDS = 1.0
 # a scheduled or manual run finding its account busy (a stock push: seconds) waits this long for it
 LEASE_WAIT_SECONDS = 30.0
@@ -116,6 +120,8 @@ class _Pass:
         self.orders_downloaded = False
         self.issues = 0
         self.open_order_issues: set[str] = set()  # external refs; read when the orders step starts
+        self.cut_off: datetime | None = None  # "Do not download orders prior to", read by the orders step
+        self.skipped: dict[str, None] = {}  # orders bought before the cut-off, in the order met
         self.checkpointed = float("-inf")
 
     def count(self, **increments: int) -> None:
@@ -160,7 +166,9 @@ class _Pass:
             self.open_order_issues.add(issue.external_ref)
         return issue
 
-    def resolve_order_issues(self, external_ids: Iterable[str]) -> None:
+    def resolve_order_issues(
+        self, external_ids: Iterable[str], *, resolution: str = "imported on a later run"
+    ) -> None:
         """Resolve the open issues of orders now imported; no query when none of them has one."""
         refs = {ref[:200] for ref in external_ids} & self.open_order_issues
         if refs:
@@ -168,7 +176,7 @@ class _Pass:
                 account=self.account,
                 kind=IssueKind.ORDER,
                 external_ref=sorted(refs),
-                resolution="imported on a later run",
+                resolution=resolution,
             )
             self.open_order_issues -= refs
 
@@ -334,7 +342,12 @@ def sync_account(
         # an error recorded without failing its step (a record the channel will get again) still needs
         # the seller's attention: the run is not OK
         partial = failed_steps > 0 or current.issues > 0 or bool(current.run.errors)
-        return _finish(run, failed=failed, partial=partial, message=fatal or _summary(run))
+        return _finish(
+            run,
+            failed=failed,
+            partial=partial,
+            message=fatal or _summary(run, current.skipped, current.cut_off),
+        )
 
 
 @contextmanager
@@ -367,12 +380,14 @@ def _skipped_run(account, trigger, steps, message) -> SyncRun:
     )
 
 
-def _summary(run: SyncRun) -> str:
+def _summary(run: SyncRun, skipped: Sequence[str] = (), cut_off: datetime | None = None) -> str:
     parts = [
         f"{run.orders_in} order(s) downloaded ({run.orders_new} new, {run.orders_updated} updated)",
         f"{run.confirmations_sent} confirmation(s) sent",
         f"{run.stock_updates_sent} stock update(s) sent",
     ]
+    if skipped and cut_off is not None:
+        parts.insert(1, skipped_before_cut_off(list(skipped), cut_off))
     errors = run.order_errors + run.confirmations_failed + run.stock_update_errors + len(run.errors)
     if errors:
         parts.append(f"{errors} error(s)")
@@ -418,8 +433,63 @@ def order_from_raw(raw: str) -> ChannelOrder:
     return ChannelOrder(**order)
 
 
+def skipped_before_cut_off(external_ids: Sequence[str], cut_off: datetime) -> str:
+    """What the seller reads about orders left out by "Do not download orders prior to"."""
+    shown = ", ".join(external_ids[:SKIPPED_SHOWN]) + (", ..." if len(external_ids) > SKIPPED_SHOWN else "")
+    return (
+        f"{len(external_ids)} order(s) skipped as bought before {cut_off:%Y-%m-%d %H:%M:%S} UTC, "
+        f'"Do not download orders prior to" ({shown})'
+    )
+
+
+def within_cut_off(current: _Pass, orders: Sequence[ChannelOrder]) -> Sequence[ChannelOrder]:
+    """The orders of a page that may be stored: no order bought before the account's cut-off enters
+    the book, whatever its later updates (payment, shipping, cancellation), from any order source.
+
+    Orders already in the book (imported before the cut-off was set) keep being updated. Each order
+    left out is counted once per run, named in the run's summary and logged; an open issue of it is
+    resolved (it is not wanted).
+    """
+    cut_off = current.cut_off
+    if cut_off is None:
+        return orders
+    early = [data.external_order_id for data in orders if _aware(data.purchased_at) < cut_off]
+    if not early:
+        return orders
+    left_out = set(early) - orders_in_book(account=current.account, external_ids=early)
+    if not left_out:
+        return orders
+    new = [ref for ref in dict.fromkeys(early) if ref in left_out and ref not in current.skipped]
+    if new:
+        current.skipped.update(dict.fromkeys(new))
+        current.count(orders_skipped=len(new))
+        logger.info(
+            "account %s: %d order(s) bought before the cut-off %s not imported: %s",
+            current.account.pk,
+            len(new),
+            cut_off.isoformat(),
+            ", ".join(new[:SKIPPED_SHOWN]),
+        )
+        current.resolve_order_issues(new, resolution=CUT_OFF_RESOLUTION)
+    return [data for data in orders if data.external_order_id not in left_out]
+
+
+def left_out_by_cut_off(account: ChannelAccount, data: ChannelOrder) -> datetime | None:
+    """The account's cut-off if ``data`` was bought before it and is not in the book (so it may not
+    enter it: a retried import obeys the same rule as a download); else None."""
+    cut_off = orders_since(account)
+    if cut_off is None or _aware(data.purchased_at) >= cut_off:
+        return None
+    return None if orders_in_book(account=account, external_ids=[data.external_order_id]) else cut_off
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if timezone.is_naive(moment) else moment
+
+
 def _download_orders(current: _Pass, **_) -> None:
     account = current.account
+    current.cut_off = orders_since(account)
     stored = SyncCursor.objects.filter(account=account, stream=ORDERS_STREAM).first()
     in_doubt = _in_doubt_shipments(account)
     current.open_order_issues = set(
@@ -430,14 +500,14 @@ def _download_orders(current: _Pass, **_) -> None:
     current.progress("Downloading orders")
     final_cursor: str | None = None
     finished = False
-    pages = current.connector.fetch_orders(
-        cursor=stored.value if stored else None, since=None if stored else orders_since(account)
-    )
+    # the cut-off goes with the cursor: a connector may narrow its requests with it (the engine filters)
+    pages = current.connector.fetch_orders(cursor=stored.value if stored else None, since=current.cut_off)
     # the next page is fetched while this one is stored
     with stock_pushes_deferred(), closing(read_ahead(pages)) as pages:
         for page in pages:
-            created = import_new_orders(current, page.orders)
-            for data in page.orders:
+            orders = within_cut_off(current, page.orders)
+            created = import_new_orders(current, orders)
+            for data in orders:
                 if data.external_order_id not in created:
                     import_order(current, data)
                 if data.external_order_id in in_doubt and data.status in (
@@ -575,9 +645,13 @@ def _send_shipments(current: _Pass, **_) -> None:
     if not shipments:
         return
     if account.options.get("hold_shipping_data"):
+        # new dispatches stay held; a confirmation the seller released is sent (once: then it is sent)
         for shipment in shipments:
-            _hold_shipment(shipment)
-        return
+            if shipment.released_at is None:
+                _hold_shipment(shipment)
+        shipments = [shipment for shipment in shipments if shipment.released_at is not None]
+        if not shipments:
+            return
     current.progress("Sending shipping confirmations", total=len(shipments))
     mappings = {m.shipping_method.strip().lower(): m for m in account.shipping_mappings.all()}
     journal = {w.shipment_id: w for w in ChannelWrite.objects.filter(shipment__in=shipments)}

@@ -46,6 +46,9 @@ class SyncRun(models.Model):
     orders_new = models.PositiveIntegerField(default=0)
     orders_updated = models.PositiveIntegerField(default=0)
     order_errors = models.PositiveIntegerField(default=0)
+    # orders the channel gave that were bought before the account's cut-off ("Do not download orders
+    # prior to"): not imported
+    orders_skipped = models.PositiveIntegerField(default=0)
     confirmations_sent = models.PositiveIntegerField(default=0)
     confirmations_failed = models.PositiveIntegerField(default=0)
     stock_updates_sent = models.PositiveIntegerField(default=0)

@@ -65,6 +65,18 @@ def retry_issue(*, issue_id: int, user=None) -> str:
             raise InvalidInput(
                 f"the stored order cannot be read again ({error}); synchronise the account"
             ) from error
+        cut_off = engine.left_out_by_cut_off(account, data)
+        if cut_off is not None:
+            engine.resolve_issues(
+                account=account,
+                kind=issue.kind,
+                external_ref=issue.external_ref,
+                resolution=engine.CUT_OFF_RESOLUTION,
+            )
+            return (
+                f"order {data.external_order_id} not imported: bought before {cut_off:%Y-%m-%d %H:%M:%S} UTC "
+                '("Do not download orders prior to")'
+            )
         try:
             with transaction.atomic():
                 result = import_channel_order(account=account, data=data)

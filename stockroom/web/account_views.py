@@ -259,7 +259,9 @@ def account_release_held(request, account_id: int):
     if released:
         messages.warning(request, accounts.RELEASE_WARNING)
         messages.success(
-            request, f"{released} held shipping confirmation(s) released; the next sync sends them."
+            request,
+            f"{released} held shipping confirmation(s) released; the next sync sends each once "
+            "(later dispatches stay held).",
         )
     else:
         messages.info(request, "No held shipping confirmations to release.")

@@ -72,7 +72,7 @@ def test_release_held_shipments_flips_held_to_pending_and_records_events(
         OrderEvent.objects.filter(order_id=order_id, kind="shipment")
         .last()
         .message.startswith(
-            "Held shipping confirmation released: it will be sent with the original ship date"
+            "Held shipping confirmation released: the next sync sends it once, with the original ship date"
         )
     )
     assert accounts.release_held(account=account) == 0

@@ -266,7 +266,8 @@ class AmazonConnector:
                 last_updated_after=mapping.iso_z(after),
                 pagination_token=token,
             )
-            count += len(resp.orders)
+            # an order bought before the cut-off is never imported, whatever its later updates
+            count += sum(1 for raw in resp.orders if _bought_since(raw, since))
             pages += 1
             token = resp.pagination.next_token if resp.pagination else None
             if not token:
@@ -276,7 +277,11 @@ class AmazonConnector:
 
     # ------------------------------------------------------------------ orders
     def fetch_orders(self, *, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
-        """Pages of orders changed since ``cursor`` (or ``since``).
+        """Pages of orders changed since ``cursor`` (or, on a first run, since ``since``).
+
+        ``since`` is the account's cut-off ("Do not download orders prior to"), given on every run:
+        orders bought before it may still come (the engine leaves them out), but a secondary
+        integration does not read reports created before it.
 
         ``next_cursor`` is set on the last page only (``done=True``); intermediate pages have
         ``done=False`` and no cursor, so the engine advances only after every page is stored.
@@ -405,7 +410,9 @@ class AmazonConnector:
         plan: list[tuple[object | None, str | None]] = []
         final_cursor = None
         if secondary:
-            reports = self._list_reports(report_type, _now() - SECONDARY_LOOKBACK)
+            # a report created before the cut-off holds only orders bought before it: not wanted
+            cut_off = self._start(None, since, lookback=SECONDARY_LOOKBACK)
+            reports = self._list_reports(report_type, max(_now() - SECONDARY_LOOKBACK, cut_off))
             done = [r for r in reports if r.processing_status == "DONE" and r.report_document_id]
             done = done[-SECONDARY_MAX_REPORTS:][::-1]  # newest first: a run cut short has read the newest
             plan = [(r, None) for r in done]
@@ -767,6 +774,19 @@ def _write_each(items, key_of, send) -> list[WriteOutcome]:
                 refused = exc
         outcomes.append(WriteOutcome(key_of(item), "error", refused.message, retryable=True))
     return outcomes
+
+
+def _bought_since(raw: dict, since: datetime | None) -> bool:
+    """Whether a raw searchOrders order was bought at or after ``since`` (unreadable: counted)."""
+    if since is None:
+        return True
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    try:
+        bought = mapping.parse_time(raw.get("createdTime"), field="createdTime")
+    except (mapping.MappingError, AttributeError):
+        return True
+    return bought is None or bought >= since
 
 
 def _duplicate_package(message: str, ref: str) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
+import textwrap
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -112,12 +114,25 @@ class Command(BaseCommand):
             ("check", "check the account's credentials with the channel"),
             ("enable", "enable synchronisation"),
             ("disable", "disable synchronisation"),
-            ("release-held", "send the shipping confirmations this account held"),
+            (
+                "release-held",
+                "send the shipping confirmations this account held: the next sync sends each once "
+                "(with its original ship date); later dispatches stay held",
+            ),
         ):
             one = sub.add_parser(action, help=text)
             one.add_argument("name")
             add_json_flag(one)
-        setter = sub.add_parser("set", help="set an option: " + ", ".join(accounts.AMAZON_OPTION_DEFAULTS))
+        setter = sub.add_parser(
+            "set",
+            help="set an option: " + ", ".join(accounts.AMAZON_OPTION_DEFAULTS),
+            description="Set one option of an account. Options:\n"
+            + "\n".join(
+                textwrap.fill(f"{name}: {text}", width=100, initial_indent="  ", subsequent_indent="    ")
+                for name, text in accounts.OPTION_HELP.items()
+            ),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         setter.add_argument("name")
         setter.add_argument("option")
         setter.add_argument("value")
@@ -283,5 +298,6 @@ class Command(BaseCommand):
                 "released": released,
                 "warning": accounts.RELEASE_WARNING if released else "",
             },
-            f"{account.name}: {released} held shipping confirmation(s) released; the next sync sends them",
+            f"{account.name}: {released} held shipping confirmation(s) released; the next sync sends each "
+            "once (later dispatches stay held)",
         )

@@ -25,6 +25,7 @@ def run_as_dict(run: SyncRun) -> dict:
         "orders_new": run.orders_new,
         "orders_updated": run.orders_updated,
         "order_errors": run.order_errors,
+        "orders_skipped": run.orders_skipped,
         "confirmations_sent": run.confirmations_sent,
         "confirmations_failed": run.confirmations_failed,
         "stock_updates_sent": run.stock_updates_sent,
@@ -41,9 +42,10 @@ def run_line(run: SyncRun) -> str:
         return f"{run.account.name}: skipped: {run.message}"
     if run.status == SyncRunStatus.FAILED and not run.orders_in:
         return f"{run.account.name}: FAILED: {run.message}"
+    skipped = f", {run.orders_skipped} skipped as bought before the cut-off" if run.orders_skipped else ""
     return (
         f"{run.account.name}: {run.get_status_display()}: {run.orders_in} order(s) downloaded "
-        f"({run.orders_new} new), {run.confirmations_sent} confirmation(s) sent, "
+        f"({run.orders_new} new{skipped}), {run.confirmations_sent} confirmation(s) sent, "
         f"{run.stock_updates_sent} stock update(s) sent, {errors} error(s)"
     )
 
