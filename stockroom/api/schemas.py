@@ -128,8 +128,15 @@ class OrderDetailOut(OrderSummaryOut):
 
 
 class ProcessIn(Schema):
-    tracking_number: str = Field("", max_length=100)
-    shipping_method: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(
+        "", max_length=100, description="required when the order's channel needs one (e.g. Amazon)"
+    )
+    shipping_method: str = Field(
+        "",
+        max_length=100,
+        description="an active shipping method; empty: the default the order's account sets for the "
+        "service its buyer chose",
+    )
     shipped_at: datetime | None = Field(None, description="ISO 8601 with a time zone; default now")
 
 

@@ -161,3 +161,14 @@ def held_quantity_by_day(*, item_id: int, days: int) -> list[int]:
                 total += quantity
         held.append(total)
     return held
+
+
+def buyer_services(account_id: int, *, recent: int = 2000) -> list[str]:
+    """The services buyers chose on the account's latest ``recent`` orders, for the default-method form."""
+    services = (
+        Order.objects.filter(account_id=account_id)
+        .exclude(channel_shipping_service="")
+        .order_by("-purchased_at")
+        .values_list("channel_shipping_service", flat=True)[:recent]
+    )
+    return sorted(set(services), key=str.lower)

@@ -627,7 +627,7 @@ def _send_shipments(current: _Pass, **_) -> None:
             if not current.orders_downloaded or (write.last_attempt_at and write.last_attempt_at > cutoff):
                 continue
         mapping = mappings.get(shipment.shipping_method.strip().lower())
-        if mapping is None:
+        if mapping is None and not shipment.carrier_code:
             _fail_shipment(
                 current,
                 shipment,
@@ -642,14 +642,19 @@ def _send_shipments(current: _Pass, **_) -> None:
 
 
 def _confirmation(shipment: ChannelShipment, mapping) -> ShipmentConfirmation:
+    """The confirmation to send: the carrier set on the shipment (a correction), else the mapping's."""
     order = shipment.order
+    if shipment.carrier_code:
+        carrier_code, carrier_name = shipment.carrier_code, shipment.carrier_name
+    else:
+        carrier_code, carrier_name = mapping.carrier_code, mapping.carrier_name
     return ShipmentConfirmation(
         external_order_id=order.external_order_id,
         marketplace=order.marketplace,
         package_reference=shipment.package_reference or str(order.pk),
-        carrier_code=mapping.carrier_code,
-        carrier_name=mapping.carrier_name,
-        ship_method=mapping.ship_method,
+        carrier_code=carrier_code,
+        carrier_name=carrier_name,
+        ship_method=mapping.ship_method if mapping else "",
         tracking_number=shipment.tracking_number,
         shipped_at=shipment.shipped_at,
         lines=tuple(ShipmentLine(line["external_line_id"], int(line["quantity"])) for line in shipment.lines),

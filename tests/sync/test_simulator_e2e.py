@@ -15,7 +15,7 @@ from stockroom.channels.models import ChannelAccount, ShippingMethodMapping
 from stockroom.connectors.amazon.connector import AmazonConnector
 from stockroom.inventory.services import adjust_stock
 from stockroom.orders import services as order_services
-from stockroom.orders.models import ChannelShipment, Order, OrderLine
+from stockroom.orders.models import ChannelShipment, Order, OrderLine, ShippingMethod
 from stockroom.sandbox.amazon.process import SimulatorProcess
 from stockroom.sync import engine
 from stockroom.sync.models import ChannelWrite, SyncCursor
@@ -55,6 +55,7 @@ def amazon_account(sim, control):
             endpoint=sim.base_url,
             token_url=sim.token_url,
         )
+        ShippingMethod.objects.get_or_create(name="Courier")
         ShippingMethodMapping.objects.create(
             account=account, shipping_method="Courier", carrier_code="Royal Mail", ship_method="Tracked 48"
         )
