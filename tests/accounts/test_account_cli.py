@@ -355,3 +355,32 @@ def test_edit_changes_only_what_is_given_and_reads_a_new_token_from_stdin(db):
     assert new_token not in out + err
     with pytest.raises(CommandError, match="marketplace US belongs to the NA region, not EU"):
         run("account", "edit", "Shop", "--marketplaces", "US")
+
+
+def test_shipping_defaults_per_buyers_service_and_processing_with_them(
+    make_account, make_item, link, make_channel_order
+):
+    account = make_account("Shop")
+    run("shipping", "add-method", "Tracked 48")
+    with pytest.raises(CommandError, match="there is no shipping method named 'Courier': add it first"):
+        run("shipping", "default", "Shop", "Expedited", "Courier")
+    out, _ = run("shipping", "default", "Shop", "Expedited", "tracked 48", "--json")
+    assert json.loads(out) == {
+        "account": "Shop",
+        "channel_service": "Expedited",
+        "shipping_method": "Tracked 48",
+    }
+    assert run("shipping", "defaults", "Shop")[0].strip() == "Expedited                      Tracked 48"
+    link(account, "AMZ-1", make_item(on_hand=1))
+    data = make_channel_order(
+        "202-0000001-0000009", lines=(("AMZ-1", 1),), channel_shipping_service="expedited"
+    )
+    import_channel_order(account=account, data=data)
+
+    out, _ = run("orders", "process", "202-0000001-0000009", "--tracking", "RM1")
+
+    assert out.strip() == "Processed order 202-0000001-0000009: Tracked 48, tracking RM1"
+    run("shipping", "no-default", "Shop", "EXPEDITED")
+    assert run("shipping", "defaults", "Shop", "--json")[0].strip() == "[]"
+    with pytest.raises(CommandError, match="account Shop has no default for the buyer's service 'Expedited'"):
+        run("shipping", "no-default", "Shop", "Expedited")

@@ -63,8 +63,16 @@ class Command(BaseCommand):
 
         process = sub.add_parser("process", help="dispatch an order with a tracking number and method")
         process.add_argument("order", help="external order id (e.g. 202-1234567-1234567) or Stockroom's id")
-        process.add_argument("--tracking", default="", help="tracking number")
-        process.add_argument("--method", required=True, help="shipping method")
+        process.add_argument(
+            "--tracking",
+            default="",
+            help="tracking number (required where the channel needs one, e.g. Amazon)",
+        )
+        process.add_argument(
+            "--method",
+            default="",
+            help="shipping method (default: the account's default for the service the buyer chose)",
+        )
         add_json_flag(process)
 
     @stockroom_errors
