@@ -71,3 +71,41 @@ def test_without_a_method_the_default_for_the_buyers_service_is_used(api, order_
         "pending",
     )
     assert ChannelShipment.objects.get().shipping_method == "Royal Mail 48"
+
+
+def test_a_refused_confirmation_is_corrected_once(api, order_id):
+    from tests.web.conftest import failed_shipment
+
+    failed_shipment(Order.objects.get(pk=order_id), last_error="refused")
+    path = f"/api/orders/{order_id}/shipment/correct"
+
+    missing = api.post(path, {"shipping_method": "Courier"})
+    corrected = api.post(
+        path,
+        {
+            "tracking_number": "RM1",
+            "shipping_method": "Courier",
+            "carrier_code": "Other",
+            "carrier_name": "Owl Post",
+        },
+    )
+    again = api.post(path, {"tracking_number": "RM2"})
+
+    assert (missing.status_code, missing.json()["message"]) == (
+        400,
+        "order 202-0000001-0000001 needs a tracking number: UK shop (Amazon) refuses a shipping confirmation "
+        "without one",
+    )
+    assert corrected.status_code == 200
+    shipment = corrected.json()["shipment"]
+    assert (shipment["status"], shipment["tracking_number"], shipment["shipping_method"]) == (
+        "pending",
+        "RM1",
+        "Courier",
+    )
+    assert (shipment["carrier_code"], shipment["carrier_name"]) == ("Other", "Owl Post")
+    assert again.status_code == 409
+    assert again.json()["message"] == (
+        "the shipping confirmation of order 202-0000001-0000001 is waiting to send: only a refused confirmation "
+        "can be corrected"
+    )
