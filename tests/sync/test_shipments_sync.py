@@ -317,3 +317,25 @@ def test_a_refused_confirmation_corrected_is_sent_again_exactly_once_through_the
     )
     issue.refresh_from_db()
     assert (issue.status, issue.resolution) == ("resolved", "sent")
+
+
+def test_a_corrected_carrier_is_sent_even_for_a_method_the_account_has_not_mapped(
+    fake_account, channel, make_item, link
+):
+    account = fake_account()
+    state = channel(account)
+    order = dispatched_order(account, channel, make_item, link, method="Courier")
+    engine.sync_account(account, trigger="cli")
+    assert ChannelShipment.objects.get(order=order).last_error.startswith(
+        "shipping method 'Courier' has no mapping"
+    )
+
+    accounts.correct_refused_shipment(
+        order_id=order.pk, tracking_number="TRK2", shipping_method="Courier", carrier_code="Royal Mail"
+    )
+    engine.sync_account(account, trigger="cli")
+
+    assert [(s.tracking_number, s.carrier_code, s.carrier_name, s.ship_method) for s in state.shipments] == [
+        ("TRK2", "Royal Mail", "", "")
+    ]
+    assert ChannelShipment.objects.get(order=order).status == "sent"
