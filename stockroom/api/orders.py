@@ -7,10 +7,18 @@ from ninja import Query, Router
 
 from stockroom.api.auth import staff_auth
 from stockroom.api.pagination import decode_cursor, encode_cursor
-from stockroom.api.schemas import ErrorOut, OrderDetailOut, OrderFilters, OrderPageOut, ProcessIn
+from stockroom.api.schemas import (
+    ErrorOut,
+    OrderDetailOut,
+    OrderFilters,
+    OrderPageOut,
+    ProcessIn,
+    ShipmentCorrectionIn,
+)
 from stockroom.core.errors import NotFound
 from stockroom.orders import selectors, services
 from stockroom.orders.models import Order
+from stockroom.sync import accounts
 
 router = Router(tags=["orders"], auth=staff_auth)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -68,4 +76,16 @@ def process_order(request, order_id: int, body: ProcessIn):
         shipped_at=body.shipped_at,
         user=request.auth.user,
     )
+    return _detail(order_id)
+
+
+@router.post(
+    "/orders/{int:order_id}/shipment/correct",
+    response={200: OrderDetailOut, **ERRORS},
+    summary="Correct a refused shipping confirmation and send it again",
+    description="Only a confirmation the channel refused (shipment status error) can be corrected; it is "
+    "queued once and sent by the sync engine. A second correction is a 409 while it waits or once sent.",
+)
+def correct_shipment(request, order_id: int, body: ShipmentCorrectionIn):
+    accounts.correct_refused_shipment(order_id=order_id, user=request.auth.user, **body.model_dump())
     return _detail(order_id)

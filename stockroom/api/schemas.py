@@ -88,6 +88,8 @@ class ShipmentOut(Schema):
     status: str
     shipping_method: str
     tracking_number: str
+    carrier_code: str = Field(description="set by a correction; empty: the carrier mapped for the method")
+    carrier_name: str
     shipped_at: datetime
     attempts: int
     last_error: str
@@ -128,9 +130,25 @@ class OrderDetailOut(OrderSummaryOut):
 
 
 class ProcessIn(Schema):
-    tracking_number: str = Field("", max_length=100)
-    shipping_method: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(
+        "", max_length=100, description="required when the order's channel needs one (e.g. Amazon)"
+    )
+    shipping_method: str = Field(
+        "",
+        max_length=100,
+        description="an active shipping method; empty: the default the order's account sets for the "
+        "service its buyer chose",
+    )
     shipped_at: datetime | None = Field(None, description="ISO 8601 with a time zone; default now")
+
+
+class ShipmentCorrectionIn(Schema):
+    tracking_number: str = Field("", max_length=100)
+    shipping_method: str = Field("", max_length=100, description="empty: keep the confirmation's method")
+    carrier_code: str = Field(
+        "", max_length=100, description="one of the channel's carrier codes; empty: the method's mapping"
+    )
+    carrier_name: str = Field("", max_length=100, description="the carrier's name, for carrier code Other")
 
 
 class StockFilters(Schema):

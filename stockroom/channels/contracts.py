@@ -108,6 +108,16 @@ class ChannelListing:
     marketplace: str = ""
 
 
+@dataclass(frozen=True)
+class ChannelCapabilities:
+    """Small facts a connector declares about its channel that the domain must honour.
+
+    The domain reads them through ``stockroom.channels.capabilities`` (never from a connector)."""
+
+    # the channel refuses a shipping confirmation without a tracking number (e.g. Amazon's confirmShipment)
+    requires_tracking_number: bool = False
+
+
 # --- what the sync engine gives a connector, and what it gets back -----------------------------------
 
 
@@ -204,6 +214,7 @@ class ChannelConnector(Protocol):
     # The most stock updates one ``push_stock`` call takes at once (e.g. the messages one bulk
     # submission holds); the engine sends changed listings in batches of at most this many.
     max_stock_batch: int
+    capabilities: ChannelCapabilities  # declared facts about the channel (a class attribute)
 
     def check(self, *, orders_since: datetime | None) -> CheckResult: ...
 

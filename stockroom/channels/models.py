@@ -114,3 +114,23 @@ class ShippingMethodMapping(models.Model):
             models.UniqueConstraint(fields=["account", "shipping_method"], name="channels_mapping_unique"),
             models.CheckConstraint(condition=~Q(carrier_code=""), name="channels_mapping_carrier_required"),
         ]
+
+
+class ShippingServiceDefault(models.Model):
+    """The internal shipping method an account's orders get by default when their buyer chose
+    ``channel_service`` (the order's ``channel_shipping_service``, compared case-insensitively)."""
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="shipping_defaults")
+    channel_service = models.CharField(max_length=100)
+    shipping_method = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["account_id", "channel_service"]
+        constraints = [
+            models.UniqueConstraint(
+                "account", Lower("channel_service"), name="channels_service_default_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_service} -> {self.shipping_method}"

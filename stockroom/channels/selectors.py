@@ -12,6 +12,7 @@ from stockroom.channels.models import (
     ListingStatus,
     ListingStatusLog,
     ShippingMethodMapping,
+    ShippingServiceDefault,
 )
 from stockroom.core.errors import NotFound
 
@@ -180,3 +181,8 @@ def attention_counts() -> dict:
         "listing_error_accounts": sorted(set(errors.values_list("account_id", flat=True).distinct())),
         "accounts_failing": ChannelAccount.objects.filter(enabled=True, last_check_ok=False).count(),
     }
+
+
+def shipping_defaults(account: ChannelAccount) -> QuerySet[ShippingServiceDefault]:
+    """The account's default method per buyer's service."""
+    return ShippingServiceDefault.objects.filter(account=account).order_by("channel_service")

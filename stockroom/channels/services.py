@@ -15,7 +15,13 @@ from django.utils import timezone
 from stockroom.catalog.models import StockItem
 from stockroom.channels import selectors
 from stockroom.channels.contracts import ChannelListing
-from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ShippingMethodMapping
+from stockroom.channels.models import (
+    ChannelAccount,
+    Listing,
+    ListingStatus,
+    ShippingMethodMapping,
+    ShippingServiceDefault,
+)
 from stockroom.core.errors import Conflict, InvalidInput, NotFound
 from stockroom.orders.models import ShippingMethod
 from stockroom.orders.services import relink_order_lines
@@ -362,15 +368,13 @@ def map_shipping_method(
     carrier_name: str = "",
     ship_method: str = "",
 ) -> ShippingMethodMapping:
-    """Say how an internal shipping method is named to this account (created if it is new)."""
+    """Say how an internal shipping method (one of the existing methods) is named to this account."""
     name = clean_text(shipping_method, field="shipping method", max_length=100)
     carrier_code = clean_text(carrier_code, field="carrier code", max_length=100)
     carrier_name = clean_text(carrier_name, field="carrier name", max_length=100, required=False)
     ship_method = clean_text(ship_method, field="ship method", max_length=100, required=False)
+    method = _existing_method(name)
     with transaction.atomic():
-        method = ShippingMethod.objects.filter(name__iexact=name).first()
-        if method is None:
-            method = ShippingMethod.objects.create(name=name)
         mapping, _ = ShippingMethodMapping.objects.update_or_create(
             account=account,
             shipping_method=method.name,
@@ -385,3 +389,57 @@ def delete_shipping_mapping(*, account: ChannelAccount, shipping_method: str) ->
     ).delete()
     if not deleted:
         raise NotFound(f"account {account.name} has no mapping for shipping method {shipping_method!r}")
+
+
+def _existing_method(name: str) -> ShippingMethod:
+    method = ShippingMethod.objects.filter(name__iexact=" ".join(name.split())).first()
+    if method is None:
+        known = ", ".join(ShippingMethod.objects.values_list("name", flat=True))
+        raise InvalidInput(
+            f"there is no shipping method named {name!r}: add it first (Shipping methods, or "
+            "`stockroom shipping add-method`)"
+            + (f" (methods: {known})" if known else ""),
+            field="shipping_method",
+        )
+    return method
+
+
+# --- default method per buyer's service ------------------------------------------------------------------
+
+
+def set_shipping_default(
+    *, account: ChannelAccount, channel_service: str, shipping_method: str
+) -> ShippingServiceDefault:
+    """Orders of ``account`` whose buyer chose ``channel_service`` get ``shipping_method`` by default
+    (batch processing, or processing without a method). Replaces the service's earlier default."""
+    service = clean_text(channel_service, field="buyer's service", max_length=100)
+    method = _existing_method(clean_text(shipping_method, field="shipping method", max_length=100))
+    if not method.active:
+        raise InvalidInput(
+            f"shipping method {method.name} is no longer offered: offer it again first", field="shipping_method"
+        )
+    with transaction.atomic():
+        default = (
+            ShippingServiceDefault.objects.select_for_update()
+            .filter(account=account, channel_service__iexact=service)
+            .first()
+        )
+        if default is None:
+            try:
+                with transaction.atomic():
+                    return ShippingServiceDefault.objects.create(
+                        account=account, channel_service=service, shipping_method=method.name
+                    )
+            except IntegrityError:
+                raise Conflict(f"a default for {service!r} was just set by someone else; reload") from None
+        default.channel_service, default.shipping_method = service, method.name
+        default.save(update_fields=["channel_service", "shipping_method"])
+        return default
+
+
+def delete_shipping_default(*, account: ChannelAccount, channel_service: str) -> None:
+    deleted, _ = ShippingServiceDefault.objects.filter(
+        account=account, channel_service__iexact=(channel_service or "").strip()
+    ).delete()
+    if not deleted:
+        raise NotFound(f"account {account.name} has no default for the buyer's service {channel_service!r}")

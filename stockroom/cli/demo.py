@@ -158,7 +158,7 @@ def seed_stockroom(base_url: str) -> None:
     from stockroom.catalog.models import StockItem
     from stockroom.catalog.services import create_stock_item
     from stockroom.channels.models import ChannelAccount
-    from stockroom.channels.services import link_identical_skus
+    from stockroom.channels.services import link_identical_skus, set_shipping_default
     from stockroom.inventory.services import adjust_stock
     from stockroom.orders.models import ShippingMethod
     from stockroom.sync import accounts
@@ -197,6 +197,12 @@ def seed_stockroom(base_url: str) -> None:
                 carrier_name=carrier_name,
                 ship_method=ship_method,
             )
+        # demo buyers choose Amazon's Standard service: batch processing uses this method for them
+        set_shipping_default(
+            account=account,
+            channel_service="Standard",
+            shipping_method=SHIPPING[0][0] if seller.region == "eu" else SHIPPING[1][0],
+        )
 
 
 class OrderGenerator(threading.Thread):

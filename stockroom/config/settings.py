@@ -212,6 +212,9 @@ STOCKROOM_HOOKS = {
 
 # The stock_changed / order_dispatched hooks enqueue sync work (off only in the test settings).
 STOCKROOM_SYNC_HOOKS_ENABLED = True
+# What each channel's connector declares (e.g. a tracking number is required), read by the domain
+# through stockroom.channels.capabilities.
+STOCKROOM_CHANNEL_CAPABILITIES = "stockroom.sync.registry.channel_capabilities"
 # Extra channel connectors (channel key -> dotted path), merged over stockroom.sync.registry.CONNECTORS.
 STOCKROOM_CONNECTORS: dict[str, str] = {}
 # A stock change is pushed this many seconds later, so a burst of changes makes one update per listing.

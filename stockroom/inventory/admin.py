@@ -8,20 +8,26 @@ class LocationAdmin(admin.ModelAdmin):
     list_display = ["name", "is_default", "feeds_channels"]
 
 
-@admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
-    list_display = ["item", "location", "on_hand", "allocated"]
-    search_fields = ["item__sku"]
-    readonly_fields = ["item", "location", "on_hand", "allocated"]  # change stock through the services only
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never written: stock changes only through the services, which append to the ledger."""
 
-
-@admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "item", "location", "quantity", "on_hand_after", "reason", "user"]
-    search_fields = ["item__sku", "reference"]
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ["item", "location", "on_hand", "allocated"]
+    search_fields = ["item__sku"]
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "item", "location", "quantity", "on_hand_after", "reason", "user"]
+    search_fields = ["item__sku", "reference"]

@@ -166,6 +166,9 @@ class ChannelShipment(TimeStampedModel):
     package_reference = models.CharField(max_length=40)
     shipping_method = models.CharField(max_length=100)
     tracking_number = models.CharField(max_length=100)
+    # set when a refused confirmation was corrected with another carrier than the method's mapping
+    carrier_code = models.CharField(max_length=100, blank=True)
+    carrier_name = models.CharField(max_length=100, blank=True)
     shipped_at = models.DateTimeField()
     lines = models.JSONField(default=list)  # [{"external_line_id": ..., "quantity": ...}]
     attempts = models.PositiveIntegerField(default=0)

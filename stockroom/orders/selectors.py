@@ -174,3 +174,14 @@ def orders_in_book(*, account: ChannelAccount, external_ids: Sequence[str]) -> s
             "external_order_id", flat=True
         )
     )
+
+
+def buyer_services(account_id: int, *, recent: int = 2000) -> list[str]:
+    """The services buyers chose on the account's latest ``recent`` orders, for the default-method form."""
+    services = (
+        Order.objects.filter(account_id=account_id)
+        .exclude(channel_shipping_service="")
+        .order_by("-purchased_at")
+        .values_list("channel_shipping_service", flat=True)[:recent]
+    )
+    return sorted(set(services), key=str.lower)

@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from stockroom.catalog.models import StockItem
 from stockroom.channels import selectors as channel_selectors
+from stockroom.channels.capabilities import capabilities_of
 from stockroom.channels.contracts import ChannelOrder, ChannelOrderStatus
-from stockroom.channels.models import ChannelAccount
+from stockroom.channels.models import ChannelAccount, ShippingServiceDefault
 from stockroom.core.bulk import insert_new, unsaved
 from stockroom.core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from stockroom.core.hooks import after_commit
@@ -529,23 +530,90 @@ def allocate_order(*, order_id: int) -> Order:
         return order
 
 
+def shipping_method_named(name: str) -> ShippingMethod:
+    """The active internal shipping method called ``name`` (case-insensitively), else a clear error."""
+    name = " ".join((name or "").split())
+    method = ShippingMethod.objects.filter(name__iexact=name).first() if name else None
+    if method is None:
+        offered = ", ".join(ShippingMethod.objects.filter(active=True).values_list("name", flat=True))
+        raise InvalidInput(
+            f"unknown shipping method {name[:100]!r}: "
+            + (
+                f"choose one of {offered}"
+                if offered
+                else "an administrator adds methods under Shipping methods"
+            ),
+            field="shipping_method",
+        )
+    if not method.active:
+        raise InvalidInput(
+            f"shipping method {method.name} is no longer offered: choose an active one, or an administrator "
+            "can offer it again under Shipping methods",
+            field="shipping_method",
+        )
+    return method
+
+
+def default_shipping_method(order: Order) -> str:
+    """The method set on the order's account for the service its buyer chose; "" when none is set."""
+    if not order.account_id or not order.channel_shipping_service:
+        return ""
+    default = ShippingServiceDefault.objects.filter(
+        account_id=order.account_id, channel_service__iexact=order.channel_shipping_service
+    ).first()
+    return default.shipping_method if default else ""
+
+
+def _method_for(order: Order, shipping_method: str) -> ShippingMethod:
+    """The method given, else the default for the buyer's service; exists and is active, or an error."""
+    if shipping_method:
+        return shipping_method_named(shipping_method)
+    default = default_shipping_method(order)
+    if default:
+        return shipping_method_named(default)
+    service = order.channel_shipping_service
+    raise InvalidInput(
+        f"order {order.external_order_id}: choose a shipping method"
+        + (
+            f"; {order.account.name} has no default for the buyer's service {service!r} "
+            "(set one under the account's shipping methods)"
+            if service and order.account_id
+            else " (no default applies: the channel did not say which service the buyer chose)"
+        ),
+        field="shipping_method",
+    )
+
+
+def _check_tracking(order: Order, tracking_number: str) -> None:
+    """Refuse an empty tracking number when the order's channel needs one to confirm the shipment."""
+    if tracking_number or not order.account_id:
+        return
+    if capabilities_of(order.account.channel).requires_tracking_number:
+        raise InvalidInput(
+            f"order {order.external_order_id} needs a tracking number: {order.account.name} "
+            f"({order.account.channel.capitalize()}) refuses a shipping confirmation without one",
+            field="tracking_number",
+        )
+
+
 def process_order(
     *,
     order_id: int,
     tracking_number: str,
-    shipping_method: str,
+    shipping_method: str = "",
     shipped_at: datetime | None = None,
     user=None,
 ) -> Order:
     """Dispatch: consume the allocation, write the ledger, queue the channel's shipping confirmation.
 
-    The confirmation goes to the ``ChannelShipment`` outbox in this same transaction, so it is sent
-    exactly once by the sync engine, or held when the account does not submit shipping data.
+    ``shipping_method`` "" uses the default the order's account sets for the buyer's chosen service.
+    The method must exist and be active; a channel that needs a tracking number (as its connector
+    declares) gets one, or nothing happens. The confirmation goes to the ``ChannelShipment`` outbox in
+    this same transaction, so it is sent exactly once by the sync engine, or held when the account
+    does not submit shipping data.
     """
     tracking_number = (tracking_number or "").strip()
     shipping_method = (shipping_method or "").strip()
-    if not shipping_method:
-        raise InvalidInput("a shipping method is required to process an order")
     if len(tracking_number) > 100:
         raise InvalidInput("tracking number is longer than 100 characters")
     shipped_at = shipped_at or timezone.now()
@@ -566,6 +634,8 @@ def process_order(
             raise TransitionNotAllowed(f"order {order.external_order_id} is on hold; release the hold first")
         if order.fulfilled_by_channel:
             raise TransitionNotAllowed(f"order {order.external_order_id} is fulfilled by the channel")
+        shipping_method = _method_for(order, shipping_method).name
+        _check_tracking(order, tracking_number)
         lines = list(order.lines.select_for_update().order_by("pk"))
         _allocate_lines(order, lines)
         short = [line for line in lines if line.stock_item_id and line.allocated_quantity < line.quantity]
@@ -623,9 +693,14 @@ class BatchOutcome:
 
 
 def process_orders(
-    *, items: list[tuple[int, str]], shipping_method: str, user=None, shipped_at: datetime | None = None
+    *,
+    items: list[tuple[int, str]],
+    shipping_method: str = "",
+    user=None,
+    shipped_at: datetime | None = None,
 ) -> list[BatchOutcome]:
-    """Process many orders (order id, tracking number) with one method; each stands alone."""
+    """Process many orders (order id, tracking number) with one method, or ("") each with the default
+    for its buyer's service; each stands alone: a refused order is reported and the others go on."""
     from stockroom.core.errors import StockroomError
 
     outcomes = []
@@ -638,10 +713,90 @@ def process_orders(
                 shipped_at=shipped_at,
                 user=user,
             )
-            outcomes.append(BatchOutcome(order_id, True, f"{order.external_order_id} processed"))
+            outcomes.append(
+                BatchOutcome(order_id, True, f"{order.external_order_id} processed ({order.shipping_method})")
+            )
         except StockroomError as error:
             outcomes.append(BatchOutcome(order_id, False, error.message))
     return outcomes
+
+
+def correct_refused_shipment(
+    *,
+    order_id: int,
+    tracking_number: str,
+    shipping_method: str,
+    carrier_code: str = "",
+    carrier_name: str = "",
+    user=None,
+) -> ChannelShipment:
+    """Mend a shipping confirmation the channel refused and queue it to be sent again, once.
+
+    Only a refused confirmation (status error) can be corrected: the row goes back to pending in the
+    same transaction as the correction, so a second submission (a double click, another user) finds it
+    pending and is refused, and the sync engine sends it once through the shipment's journal row, with
+    the same in-doubt handling as the first send. ``carrier_code`` (checked against the channel's
+    carriers by the sync layer) replaces the carrier of the method's mapping; "" keeps the mapping's.
+    """
+    tracking_number = (tracking_number or "").strip()
+    carrier_code = (carrier_code or "").strip()
+    carrier_name = (carrier_name or "").strip()
+    for label, value in (
+        ("tracking number", tracking_number),
+        ("carrier code", carrier_code),
+        ("carrier name", carrier_name),
+    ):
+        if len(value) > 100:
+            raise InvalidInput(f"{label} is longer than 100 characters")
+    with transaction.atomic():
+        order = _order_for_update(order_id)
+        shipment = ChannelShipment.objects.select_for_update().filter(order=order).first()
+        if shipment is None:
+            raise NotFound(f"order {order.external_order_id} has no shipping confirmation to correct")
+        if shipment.status != ShipmentStatus.ERROR:
+            raise Conflict(
+                f"the shipping confirmation of order {order.external_order_id} is "
+                f"{shipment.get_status_display().lower()}: only a refused confirmation can be corrected"
+            )
+        method = _method_for(order, (shipping_method or "").strip() or shipment.shipping_method).name
+        _check_tracking(order, tracking_number)
+        changes = [
+            f"{label} {old or '(none)'} → {new or '(none)'}"
+            for label, old, new in (
+                ("tracking", shipment.tracking_number, tracking_number),
+                ("method", shipment.shipping_method, method),
+                ("carrier", shipment.carrier_code or "as mapped", carrier_code or "as mapped"),
+            )
+            if old != new
+        ]
+        shipment.tracking_number = tracking_number
+        shipment.shipping_method = method
+        shipment.carrier_code = carrier_code
+        shipment.carrier_name = carrier_name if carrier_code else ""
+        shipment.status = ShipmentStatus.PENDING
+        shipment.save(
+            update_fields=[
+                "tracking_number",
+                "shipping_method",
+                "carrier_code",
+                "carrier_name",
+                "status",
+                "updated_at",
+            ]
+        )
+        order.tracking_number = tracking_number
+        order.shipping_method = method
+        order.save(update_fields=["tracking_number", "shipping_method", "updated_at"])
+        record_event(
+            order,
+            "shipment",
+            "Shipping confirmation corrected"
+            + (f" ({'; '.join(changes)})" if changes else " (unchanged)")
+            + ": it will be sent again",
+            user,
+        )
+        after_commit("order_dispatched", order_id=order.pk, account_id=order.account_id)
+        return shipment
 
 
 def cancel_order(*, order_id: int, user=None, reason: str = "") -> Order:

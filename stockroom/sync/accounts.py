@@ -29,7 +29,8 @@ from stockroom.connectors.amazon.marketplaces import (
 )
 from stockroom.core.crypto import mask_secret
 from stockroom.core.errors import InvalidInput, StockroomError
-from stockroom.orders.models import ChannelShipment, ShipmentStatus
+from stockroom.orders import services as order_services
+from stockroom.orders.models import ChannelShipment, Order, ShipmentStatus
 from stockroom.orders.services import release_held_shipments
 from stockroom.sync import selectors
 from stockroom.sync.models import LISTINGS_STEP, SyncRun, SyncRunStatus, SyncTrigger
@@ -541,6 +542,25 @@ def carrier_codes(channel: str) -> tuple[str, ...]:
     return AMAZON_CARRIER_CODES if channel == AMAZON else ()
 
 
+def _carrier(account: ChannelAccount, carrier_code, carrier_name, errors: list[str]) -> str:
+    """The channel's own spelling of ``carrier_code``; problems go to ``errors``."""
+    code = str(carrier_code or "").strip()
+    if account.channel != AMAZON:
+        return code
+    if not code:
+        errors.append("carrier code is required: pick one of Amazon's carrier codes, or Other")
+    elif code.lower() not in _CARRIERS_BY_LOWER:
+        errors.append(
+            f"{code[:60]!r} is not one of Amazon's carrier codes: pick one from the list, or Other "
+            "with the carrier's name"
+        )
+    else:
+        code = _CARRIERS_BY_LOWER[code.lower()]
+        if code == "Other" and not str(carrier_name or "").strip():
+            errors.append("carrier code Other needs the carrier's name (Amazon requires it)")
+    return code
+
+
 def map_shipping_method(
     *,
     account: ChannelAccount,
@@ -550,24 +570,12 @@ def map_shipping_method(
     ship_method: str = "",
 ):
     """Map an internal shipping method to the account's carrier code and ship method."""
-    code = str(carrier_code or "").strip()
     name = str(carrier_name or "").strip()
     method = str(ship_method or "").strip()
-    errors = []
-    if account.channel == AMAZON:
-        if not code:
-            errors.append("carrier code is required: pick one of Amazon's carrier codes, or Other")
-        elif code.lower() not in _CARRIERS_BY_LOWER:
-            errors.append(
-                f"{code[:60]!r} is not one of Amazon's carrier codes: pick one from the list, or Other "
-                "with the carrier's name"
-            )
-        else:
-            code = _CARRIERS_BY_LOWER[code.lower()]
-            if code == "Other" and not name:
-                errors.append("carrier code Other needs the carrier's name (Amazon requires it)")
-        if not method:
-            errors.append("ship method is required (e.g. Tracked 48, Standard, Express)")
+    errors: list[str] = []
+    code = _carrier(account, carrier_code, name, errors)
+    if account.channel == AMAZON and not method:
+        errors.append("ship method is required (e.g. Tracked 48, Standard, Express)")
     if not str(shipping_method or "").strip():
         errors.append("shipping method is required")
     if errors:
@@ -578,6 +586,21 @@ def map_shipping_method(
         carrier_code=code,
         carrier_name=name,
         ship_method=method,
+    )
+
+
+def correct_refused_shipment(*, order_id: int, carrier_code: str = "", carrier_name: str = "", **correction):
+    """``orders.services.correct_refused_shipment`` (``correction``: tracking number, shipping method,
+    user) with the carrier checked against the channel's carriers ("" keeps the mapping's carrier)."""
+    order = Order.objects.select_related("account").filter(pk=order_id).first()
+    code = str(carrier_code or "").strip()
+    if order is not None and order.account_id and code:
+        errors: list[str] = []
+        code = _carrier(order.account, code, carrier_name, errors)
+        if errors:
+            raise InvalidInput("; ".join(errors), errors=errors)
+    return order_services.correct_refused_shipment(
+        order_id=order_id, carrier_code=code, carrier_name=carrier_name if code else "", **correction
     )
 
 

@@ -100,6 +100,8 @@ CHECKPOINT_SECONDS = 1.0
 # a scheduled or manual run finding its account busy (a stock push: seconds) waits this long for it
 LEASE_WAIT_SECONDS = 30.0
 LEASE_POLL_SECONDS = 0.5
+# rounds of stock pushes that end ``sync_all`` (a round makes no new sales, so one is usually enough)
+FOLLOW_UP_ROUNDS = 3
 
 
 def _in_doubt_grace() -> timedelta:
@@ -245,7 +247,10 @@ def sync_all(
 
     ``on_account`` is told of each account before its run (the CLI prints a progress line). An account
     busy with a stock push is waited for (up to LEASE_WAIT_SECONDS), not skipped: skipping would put
-    its order download off by a whole sync interval.
+    its order download off by a whole sync interval. With the stock step, it ends by pushing every
+    account whose listings changed after its own pass (``_push_until_current``), so a sale imported
+    from the last account reaches the first in the same call, worker or not; those runs are returned
+    too.
     """
     runs = []
     for account in ChannelAccount.objects.filter(enabled=True).order_by("pk"):
@@ -264,6 +269,37 @@ def sync_all(
             continue
         if run is not None:
             runs.append(run)
+    if "stock" in steps:
+        runs.extend(_push_until_current(trigger=trigger))
+    return runs
+
+
+def _push_until_current(*, trigger: str) -> list[SyncRun]:
+    """After every account's pass: push the listings changed since their account's own stock step.
+
+    A sale imported from a later account changes the stock of listings on accounts synchronised
+    earlier in the same pass; without a worker nothing else would push them until the next sync. Each
+    round pushes every account with changed listings (steps stock); it ends when none is left, or when
+    a round sent nothing (what is left failed retryably and waits for the next run), at most
+    FOLLOW_UP_ROUNDS rounds.
+    """
+    runs: list[SyncRun] = []
+    for _ in range(FOLLOW_UP_ROUNDS):
+        accounts = accounts_to_push()
+        if not accounts:
+            break
+        sent = 0
+        for account in accounts:
+            try:
+                run = sync_account(account, trigger=trigger, steps=("stock",), lease_wait=LEASE_WAIT_SECONDS)
+            except Exception:  # noqa: BLE001 - recorded in the account's run; the next account goes on
+                logger.exception("stock push of account %s crashed", account.pk)
+                continue
+            if run is not None:
+                runs.append(run)
+                sent += run.stock_updates_sent
+        if not sent:
+            break
     return runs
 
 
@@ -665,7 +701,7 @@ def _send_shipments(current: _Pass, **_) -> None:
             if not current.orders_downloaded or (write.last_attempt_at and write.last_attempt_at > cutoff):
                 continue
         mapping = mappings.get(shipment.shipping_method.strip().lower())
-        if mapping is None:
+        if mapping is None and not shipment.carrier_code:
             _fail_shipment(
                 current,
                 shipment,
@@ -680,14 +716,19 @@ def _send_shipments(current: _Pass, **_) -> None:
 
 
 def _confirmation(shipment: ChannelShipment, mapping) -> ShipmentConfirmation:
+    """The confirmation to send: the carrier set on the shipment (a correction), else the mapping's."""
     order = shipment.order
+    if shipment.carrier_code:
+        carrier_code, carrier_name = shipment.carrier_code, shipment.carrier_name
+    else:
+        carrier_code, carrier_name = mapping.carrier_code, mapping.carrier_name
     return ShipmentConfirmation(
         external_order_id=order.external_order_id,
         marketplace=order.marketplace,
         package_reference=shipment.package_reference or str(order.pk),
-        carrier_code=mapping.carrier_code,
-        carrier_name=mapping.carrier_name,
-        ship_method=mapping.ship_method,
+        carrier_code=carrier_code,
+        carrier_name=carrier_name,
+        ship_method=mapping.ship_method if mapping else "",
         tracking_number=shipment.tracking_number,
         shipped_at=shipment.shipped_at,
         lines=tuple(ShipmentLine(line["external_line_id"], int(line["quantity"])) for line in shipment.lines),

@@ -9,7 +9,7 @@ explicit way to add a connector from outside the package, e.g. a test's fake con
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from stockroom.channels.contracts import AccountConfig, ChannelConnector
+from stockroom.channels.contracts import AccountConfig, ChannelCapabilities, ChannelConnector
 from stockroom.channels.models import ChannelAccount
 
 CONNECTORS: dict[str, str] = {
@@ -43,3 +43,15 @@ def connector_for(account: ChannelAccount) -> ChannelConnector:
     except KeyError:
         raise LookupError(f"no connector for channel {account.channel!r}") from None
     return import_string(dotted)(account_config(account))
+
+
+def channel_capabilities(channel: str) -> ChannelCapabilities:
+    """What the connector of ``channel`` declares (its class attribute ``capabilities``); nothing
+    special for a channel without a connector (manual orders) or a connector that declares nothing.
+
+    Named in ``settings.STOCKROOM_CHANNEL_CAPABILITIES``: the domain reads it through
+    ``stockroom.channels.capabilities`` without importing the sync layer."""
+    dotted = connectors().get(channel)
+    if dotted is None:
+        return ChannelCapabilities()
+    return getattr(import_string(dotted), "capabilities", None) or ChannelCapabilities()

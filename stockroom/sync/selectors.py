@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from statistics import median
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
@@ -65,7 +65,12 @@ def latest_runs() -> dict[int, SyncRun]:
 
 
 def issue_list(*, status: str = IssueStatus.OPEN, kind: str = "", account_id: int | None = None):
-    issues = SyncIssue.objects.select_related("account", "run")
+    """Issues, each with ``order_id``: the order an order or shipping-confirmation issue is about
+    (None when it is not in the book, or for other kinds)."""
+    order = Order.objects.filter(
+        account_id=OuterRef("account_id"), external_order_id=OuterRef("external_ref")
+    ).values("pk")[:1]
+    issues = SyncIssue.objects.select_related("account", "run").annotate(order_id=Subquery(order))
     if status:
         issues = issues.filter(status=status)
     if kind:

@@ -19,6 +19,8 @@ from stockroom.catalog.selectors import stock_item_by_sku
 from stockroom.channels import selectors, services
 from stockroom.channels.models import ListingStatus
 from stockroom.core.errors import NotFound, StockroomError
+from stockroom.orders import selectors as order_selectors
+from stockroom.orders.models import ShippingMethod
 from stockroom.sync import accounts
 from stockroom.sync import selectors as sync_selectors
 from stockroom.sync import tasks as sync_tasks
@@ -175,6 +177,9 @@ def _detail_context(account, **extra) -> dict:
         "order_sources": accounts.ORDER_SOURCES,
         "mappings": selectors.shipping_mappings(account),
         "carrier_codes": accounts.carrier_codes(account.channel),
+        "shipping_methods": ShippingMethod.objects.order_by("name"),
+        "service_defaults": selectors.shipping_defaults(account),
+        "buyer_services": order_selectors.buyer_services(account.pk),
         "release_warning": accounts.RELEASE_WARNING,
         **extra,
     }
@@ -249,6 +254,34 @@ def account_shipping(request, account_id: int):
         request, f"{mapping.shipping_method} is sent as {mapping.carrier_code}, {mapping.ship_method}."
     )
     return redirect(reverse("account_detail", args=[account.pk]) + "#shipping")
+
+
+@administrator_required
+@require_POST
+def account_shipping_default(request, account_id: int):
+    """Set or remove the default shipping method of a buyer's service for this account."""
+    account = _account(account_id)
+    values = {key: request.POST.get(key, "") for key in ("channel_service", "shipping_method")}
+    back = reverse("account_detail", args=[account.pk]) + "#service-defaults"
+    if request.POST.get("action") == "delete":
+        try:
+            services.delete_shipping_default(account=account, channel_service=values["channel_service"])
+        except StockroomError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Default for {values['channel_service']} removed.")
+        return redirect(back)
+    try:
+        default = services.set_shipping_default(account=account, **values)
+    except StockroomError as error:
+        context = _detail_context(account, default_error=error.message, default_values=values)
+        return render(request, "web/accounts/detail.html", context, status=400)
+    messages.success(
+        request,
+        f"Orders whose buyer chose {default.channel_service} are processed with {default.shipping_method} "
+        "unless another method is picked.",
+    )
+    return redirect(back)
 
 
 @administrator_required
@@ -445,6 +478,7 @@ urlpatterns = [
     path("<int:account_id>/check/", account_check, name="account_check"),
     path("<int:account_id>/options/", account_options, name="account_options"),
     path("<int:account_id>/shipping/", account_shipping, name="account_shipping"),
+    path("<int:account_id>/shipping/defaults/", account_shipping_default, name="account_shipping_default"),
     path("<int:account_id>/release-held/", account_release_held, name="account_release_held"),
     path("<int:account_id>/listings/", listing_list, name="listings"),
     path("<int:account_id>/listings/link/", listing_link, name="listing_link"),

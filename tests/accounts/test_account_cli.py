@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from stockroom.channels.models import ChannelAccount, Listing, ShippingMethodMapping
-from stockroom.orders.models import ChannelShipment, ShipmentStatus
+from stockroom.orders.models import ChannelShipment, ShipmentStatus, ShippingMethod
 from stockroom.orders.services import import_channel_order, process_order
 
 SECRET = "cli-secret-0123456789abcdefXYZ"
@@ -178,6 +178,7 @@ def test_release_held_prints_the_warning(make_account, make_item, link, make_cha
     account = make_account("Held", hold_shipping_data=True)
     link(account, "AMZ-1", make_item(on_hand=1))
     order_id = import_channel_order(account=account, data=make_channel_order(lines=(("AMZ-1", 1),))).order_id
+    ShippingMethod.objects.create(name="Post")
     process_order(order_id=order_id, tracking_number="T", shipping_method="Post")
 
     out, err = run("account", "release-held", "Held", "--json")
@@ -240,6 +241,9 @@ def test_listings_import(fake_account, fake_channel, make_item):
 
 def test_shipping_map_and_errors(make_account):
     make_account("Shop")
+    with pytest.raises(CommandError, match="there is no shipping method named 'Express': add it first"):
+        run("shipping", "map", "Shop", "Express", "--carrier-code", "DPD", "--ship-method", "Next Day")
+    assert json.loads(run("shipping", "add-method", "Express", "--json")[0]) == {"shipping_method": "Express"}
     out, _ = run(
         "shipping", "map", "Shop", "Express", "--carrier-code", "DPD", "--ship-method", "Next Day", "--json"
     )
@@ -312,6 +316,7 @@ def test_listings_unlink_and_ignore(make_account, make_item, link):
 
 def test_shipping_list_unmap_and_carriers(make_account):
     make_account("Shop")
+    run("shipping", "add-method", "Express")
     run("shipping", "map", "Shop", "Express", "--carrier-code", "dpd", "--ship-method", "Next Day")
     assert json.loads(run("shipping", "list", "Shop", "--json")[0]) == [
         {"shipping_method": "Express", "carrier_code": "DPD", "carrier_name": "", "ship_method": "Next Day"}
@@ -350,3 +355,32 @@ def test_edit_changes_only_what_is_given_and_reads_a_new_token_from_stdin(db):
     assert new_token not in out + err
     with pytest.raises(CommandError, match="marketplace US belongs to the NA region, not EU"):
         run("account", "edit", "Shop", "--marketplaces", "US")
+
+
+def test_shipping_defaults_per_buyers_service_and_processing_with_them(
+    make_account, make_item, link, make_channel_order
+):
+    account = make_account("Shop")
+    run("shipping", "add-method", "Tracked 48")
+    with pytest.raises(CommandError, match="there is no shipping method named 'Courier': add it first"):
+        run("shipping", "default", "Shop", "Expedited", "Courier")
+    out, _ = run("shipping", "default", "Shop", "Expedited", "tracked 48", "--json")
+    assert json.loads(out) == {
+        "account": "Shop",
+        "channel_service": "Expedited",
+        "shipping_method": "Tracked 48",
+    }
+    assert run("shipping", "defaults", "Shop")[0].strip() == "Expedited                      Tracked 48"
+    link(account, "AMZ-1", make_item(on_hand=1))
+    data = make_channel_order(
+        "202-0000001-0000009", lines=(("AMZ-1", 1),), channel_shipping_service="expedited"
+    )
+    import_channel_order(account=account, data=data)
+
+    out, _ = run("orders", "process", "202-0000001-0000009", "--tracking", "RM1")
+
+    assert out.strip() == "Processed order 202-0000001-0000009: Tracked 48, tracking RM1"
+    run("shipping", "no-default", "Shop", "EXPEDITED")
+    assert run("shipping", "defaults", "Shop", "--json")[0].strip() == "[]"
+    with pytest.raises(CommandError, match="account Shop has no default for the buyer's service 'Expedited'"):
+        run("shipping", "no-default", "Shop", "Expedited")

@@ -230,6 +230,7 @@ def _level(item):
 def test_relinking_moves_open_orders_to_the_new_item_and_offers_the_freed_stock_to_waiting_orders(
     make_account, make_item, make_channel_order
 ):
+    from stockroom.orders.models import ShippingMethod
     from stockroom.orders.services import process_order
 
     account = make_account()
@@ -239,6 +240,7 @@ def test_relinking_moves_open_orders_to_the_new_item_and_offers_the_freed_stock_
     dispatched = import_channel_order(
         account=account, data=make_channel_order("202-0000001-0000001", lines=(("AMZ-MUG", 1),))
     ).order_id
+    ShippingMethod.objects.create(name="Royal Mail")
     process_order(order_id=dispatched, tracking_number="T1", shipping_method="Royal Mail")
     mixed = import_channel_order(
         account=account,

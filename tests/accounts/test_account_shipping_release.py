@@ -11,8 +11,14 @@ from stockroom.orders.services import import_channel_order, process_order
 from stockroom.sync import accounts
 
 
-def test_mapping_creates_the_internal_method_and_normalises_the_carrier_code(make_account):
+def test_mapping_takes_an_existing_method_and_normalises_the_carrier_code(make_account):
     account = make_account()
+    with pytest.raises(InvalidInput, match="there is no shipping method named 'Tracked 48': add it first"):
+        accounts.map_shipping_method(
+            account=account, shipping_method="Tracked 48", carrier_code="Royal Mail", ship_method="Tracked 48"
+        )
+    assert not ShippingMethodMapping.objects.exists()
+    ShippingMethod.objects.create(name="Tracked 48")
     mapping = accounts.map_shipping_method(
         account=account, shipping_method="Tracked 48", carrier_code="royal mail", ship_method="Tracked 48"
     )
@@ -56,6 +62,7 @@ def test_release_held_shipments_flips_held_to_pending_and_records_events(
     make_account, make_item, link, make_channel_order
 ):
     account = make_account(hold_shipping_data=True)
+    ShippingMethod.objects.create(name="Tracked 48")
     link(account, "AMZ-1", make_item("ITEM-1", on_hand=5))
     order_id = import_channel_order(account=account, data=make_channel_order(lines=(("AMZ-1", 1),))).order_id
     process_order(order_id=order_id, tracking_number="TN1", shipping_method="Tracked 48")

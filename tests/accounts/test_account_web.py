@@ -3,8 +3,14 @@
 import pytest
 from django.urls import reverse
 
-from stockroom.channels.models import ChannelAccount, Listing, ListingStatusLog, ShippingMethodMapping
-from stockroom.orders.models import ChannelShipment, ShipmentStatus
+from stockroom.channels.models import (
+    ChannelAccount,
+    Listing,
+    ListingStatusLog,
+    ShippingMethodMapping,
+    ShippingServiceDefault,
+)
+from stockroom.orders.models import ChannelShipment, ShipmentStatus, ShippingMethod
 from stockroom.orders.services import import_channel_order, process_order
 
 SECRET = "web-secret-0123456789abcdefQRS"
@@ -195,7 +201,19 @@ def test_options_form_saves_and_reports_errors(administrator_client, make_accoun
 
 def test_shipping_mapping_form(administrator_client, make_account):
     account = make_account()
+    ShippingMethod.objects.bulk_create(
+        [ShippingMethod(name="Slow"), ShippingMethod(name="Old", active=False)]
+    )
+    detail = administrator_client.get(reverse("account_detail", args=[account.pk])).content.decode()
+    assert '<select id="id_shipping_method" name="shipping_method">' in detail
+    assert '<option value="Slow">Slow</option>' in detail
+    assert '<option value="Old">Old (not offered)</option>' in detail
     url = reverse("account_shipping", args=[account.pk])
+    unknown = administrator_client.post(
+        url, {"shipping_method": "Typo", "carrier_code": "Royal Mail", "ship_method": "Tracked 48"}
+    )
+    assert unknown.status_code == 400
+    assert "there is no shipping method named &#x27;Typo&#x27;: add it first" in unknown.content.decode()
     bad = administrator_client.post(
         url, {"shipping_method": "Slow", "carrier_code": "Other", "ship_method": "Boat"}
     )
@@ -394,6 +412,7 @@ def test_release_held_button_shows_the_warning(
     account = make_account(hold_shipping_data=True)
     link(account, "AMZ-1", make_item(on_hand=1))
     order_id = import_channel_order(account=account, data=make_channel_order(lines=(("AMZ-1", 1),))).order_id
+    ShippingMethod.objects.create(name="Post")
     process_order(order_id=order_id, tracking_number="T", shipping_method="Post")
     detail = administrator_client.get(reverse("account_detail", args=[account.pk])).content.decode()
     assert "1 dispatch recorded here but not sent" in detail and "original ship dates" in detail
@@ -440,3 +459,29 @@ def test_link_all_of_thousands_of_listings_posts_within_djangos_field_limit(
 
     assert response.status_code == 302
     assert Listing.objects.filter(account=account, stock_item__isnull=True).count() == 0
+
+
+def test_default_method_per_buyers_service_form(administrator_client, make_account, make_channel_order):
+    account = make_account()
+    ShippingMethod.objects.bulk_create(
+        [ShippingMethod(name="Tracked 48"), ShippingMethod(name="Old", active=False)]
+    )
+    import_channel_order(account=account, data=make_channel_order(channel_shipping_service="Expedited"))
+    detail = administrator_client.get(reverse("account_detail", args=[account.pk])).content.decode()
+    assert '<datalist id="buyer-services"><option value="Expedited"></datalist>' in detail
+    assert '<option value="Tracked 48">Tracked 48</option>' in detail.split('id="id_default_method"')[1]
+    assert "Old" not in detail.split('id="id_default_method"')[1].split("</select>")[0]
+    url = reverse("account_shipping_default", args=[account.pk])
+
+    inactive = administrator_client.post(url, {"channel_service": "Expedited", "shipping_method": "Old"})
+    saved = administrator_client.post(url, {"channel_service": "Expedited", "shipping_method": "Tracked 48"})
+    again = administrator_client.post(url, {"channel_service": "expedited", "shipping_method": "Tracked 48"})
+
+    assert inactive.status_code == 400
+    assert "shipping method Old is no longer offered" in inactive.content.decode()
+    assert (saved.status_code, again.status_code) == (302, 302)
+    assert list(ShippingServiceDefault.objects.values_list("channel_service", "shipping_method")) == [
+        ("expedited", "Tracked 48")
+    ]
+    administrator_client.post(url, {"channel_service": "EXPEDITED", "action": "delete"})
+    assert not ShippingServiceDefault.objects.exists()

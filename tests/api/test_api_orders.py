@@ -5,14 +5,18 @@ import pytest
 from stockroom.channels.contracts import ChannelOrderStatus
 from stockroom.inventory.models import StockLevel
 from stockroom.orders import services
-from stockroom.orders.models import ChannelShipment, Order
+from stockroom.orders.models import ChannelShipment, Order, ShippingMethod
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def shop(make_item, make_account, link, make_channel_order):
-    """An Amazon account with three orders of a linked mug (5 on hand), purchased a day apart."""
+    """An Amazon account with three orders of a linked mug (5 on hand), purchased a day apart, and the
+    shipping methods Courier and Royal Mail 2nd."""
+    ShippingMethod.objects.bulk_create(
+        [ShippingMethod(name="Courier"), ShippingMethod(name="Royal Mail 2nd")]
+    )
     item = make_item("MUG", on_hand=5)
     account = make_account("UK shop")
     link(account, "AMZ-MUG", item)
@@ -234,8 +238,13 @@ def test_processing_needs_a_method_and_an_aware_time(api, shop, make_account, ma
         f"/api/orders/{ids[0]}/process", {"shipping_method": "Courier", "shipped_at": "2026-11-24T09:30:00"}
     )
 
-    assert missing.status_code == 422
-    assert missing.json()["details"]["fields"] == [{"field": "shipping_method", "message": "Field required"}]
+    assert missing.status_code == 400
+    assert missing.json() == {
+        "error": "invalid_input",
+        "message": "order 202-0000001-0000001: choose a shipping method (no default applies: the channel "
+        "did not say which service the buyer chose)",
+        "details": {"field": "shipping_method"},
+    }
     assert naive.status_code == 400
     assert naive.json() == {"error": "invalid_input", "message": "ship date must be timezone-aware"}
     assert Order.objects.get(pk=ids[0]).status == "open"

@@ -323,7 +323,7 @@ def test_find_process_and_confirm_shipments_to_amazon(
 
     # when the seller maps the shipping method for the account
     page.goto(url(f"/accounts/{account.pk}/"))
-    page.get_by_label("Shipping method").fill("Royal Mail 48")
+    page.get_by_label("Shipping method").select_option("Royal Mail 48")
     page.get_by_label("Carrier code").select_option("Royal Mail")
     page.get_by_label("Ship method").fill("Tracked 48")
     page.get_by_role("button", name="Save mapping").click()
@@ -508,7 +508,7 @@ def test_sync_issue_for_an_unmapped_shipping_method_is_retried_and_resolved(
 
     # when they add the mapping and press Retry
     page.goto(url(f"/accounts/{account.pk}/"))
-    page.get_by_label("Shipping method").fill("DPD Next Day")
+    page.get_by_label("Shipping method").select_option("DPD Next Day")
     page.get_by_label("Carrier code").select_option("DPD")
     page.get_by_label("Ship method").fill("Next Day")
     page.get_by_role("button", name="Save mapping").click()

@@ -12,7 +12,7 @@ from stockroom.catalog.models import StockItem
 from stockroom.inventory.locks import default_location
 from stockroom.inventory.models import StockLevel, StockMovement
 from stockroom.orders import services
-from stockroom.orders.models import Order
+from stockroom.orders.models import Order, ShippingMethod
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,9 @@ def test_stock_errors_are_specific_and_change_nothing(make_item, args, message):
 
 @pytest.fixture
 def two_orders(make_item, make_account, link, make_channel_order):
+    ShippingMethod.objects.bulk_create(
+        [ShippingMethod(name=n) for n in ("Collection", "Courier", "Royal Mail")]
+    )
     item = make_item("MUG", on_hand=5)
     account = make_account("UK shop")
     link(account, "AMZ-MUG", item)
@@ -172,7 +175,18 @@ def test_orders_process_by_external_id_or_id(two_orders):
 
 def test_orders_process_errors(two_orders):
     first, _ = two_orders
-    run("orders", "process", str(first), "--method", "Courier")
+    with pytest.raises(
+        CommandError,
+        match="order 202-0000001-0000001 needs a tracking number: UK shop \\(Amazon\\) refuses a shipping "
+        "confirmation without one",
+    ):
+        run("orders", "process", str(first), "--method", "Courier")
+    with pytest.raises(
+        CommandError, match="unknown shipping method 'Pigeon': choose one of Collection, Courier"
+    ):
+        run("orders", "process", str(first), "--tracking", "RM1", "--method", "Pigeon")
+    assert Order.objects.get(pk=first).status == "open"
+    run("orders", "process", str(first), "--tracking", "RM1", "--method", "Courier")
 
     with pytest.raises(CommandError, match="no order with external order id or id 'NOPE'"):
         run("orders", "process", "NOPE", "--method", "Courier")

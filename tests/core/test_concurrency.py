@@ -9,7 +9,7 @@ from stockroom.catalog.models import StockItem
 from stockroom.inventory.models import StockLevel
 from stockroom.inventory.selectors import ledger_mismatches
 from stockroom.orders import services
-from stockroom.orders.models import Order
+from stockroom.orders.models import Order, ShippingMethod
 
 pytestmark = [pytest.mark.postgres]
 
@@ -60,6 +60,7 @@ def test_concurrent_orders_never_allocate_more_than_on_hand(on_postgres, make_it
 
 
 def test_concurrent_dispatch_and_adjustment_keep_the_ledger(on_postgres, make_item):
+    ShippingMethod.objects.create(name="Courier")
     item = make_item("BUSY", on_hand=20)
     orders = [
         services.create_manual_order(lines=[(item, 1, "1")], external_order_id=f"D-{n}") for n in range(8)

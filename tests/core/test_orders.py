@@ -8,7 +8,7 @@ from stockroom.inventory.models import StockLevel, StockMovement
 from stockroom.inventory.selectors import available_to_sell, ledger_mismatches
 from stockroom.inventory.services import adjust_stock, receive_stock
 from stockroom.orders import services
-from stockroom.orders.models import ChannelShipment, Order, OrderEvent, ShipmentStatus
+from stockroom.orders.models import ChannelShipment, Order, OrderEvent, ShipmentStatus, ShippingMethod
 from stockroom.orders.pipeline import AllocationState, OrderStatus
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +88,7 @@ def test_pending_reserves_stock_but_cannot_be_processed(make_item, make_account,
 def test_process_consumes_stock_writes_ledger_and_one_shipment_outbox_row(
     make_item, make_account, link, make_channel_order, django_user_model
 ):
+    ShippingMethod.objects.bulk_create([ShippingMethod(name="Royal Mail 24")])
     user = django_user_model.objects.create_user("packer", password="x" * 12)
     item = make_item("MUG", on_hand=5)
     account = make_account()
@@ -127,6 +128,7 @@ def test_process_consumes_stock_writes_ledger_and_one_shipment_outbox_row(
 
 
 def test_process_refuses_a_short_order_and_changes_nothing(make_item, make_account, link, make_channel_order):
+    ShippingMethod.objects.bulk_create([ShippingMethod(name="Courier")])
     item = make_item("MUG", on_hand=1)
     account = make_account()
     link(account, "AMZ-MUG", item)
@@ -146,6 +148,7 @@ def test_process_refuses_a_short_order_and_changes_nothing(make_item, make_accou
 def test_held_account_records_dispatch_without_queueing_a_send(
     make_item, make_account, link, make_channel_order
 ):
+    ShippingMethod.objects.bulk_create([ShippingMethod(name="Courier")])
     item = make_item("MUG", on_hand=2)
     account = make_account(hold_shipping_data=True)
     link(account, "AMZ-MUG", item)
@@ -267,6 +270,7 @@ def test_bad_channel_orders_are_refused_specifically(make_account, make_channel_
 
 
 def test_process_batch_reports_each_order(make_item):
+    ShippingMethod.objects.bulk_create([ShippingMethod(name="Courier")])
     item = make_item("MUG", on_hand=1)
     ok = services.create_manual_order(lines=[(item, 1, "1")])
     short = services.create_manual_order(lines=[(item, 1, "1")])

@@ -52,6 +52,29 @@ def test_cli_prints_a_line_per_account(fake_account, channel, make_item, link, c
     assert SyncRun.objects.get().trigger == "cli"
 
 
+def test_cli_ends_by_pushing_an_earlier_account_whose_listing_a_later_accounts_sale_changed(
+    fake_account, channel, make_item, link, capsys, settings
+):
+    settings.STOCKROOM_SYNC_HOOKS_ENABLED = False  # no worker
+    first, second = fake_account("Shop A"), fake_account("Shop B")
+    item = make_item(on_hand=3)
+    link(first, "CH-A", item)
+    link(second, "CH-B", item)
+    channel(second).add_order(channel_order("CLI-2", lines=(("CH-B", 1),)))
+
+    call_command("sync")
+
+    assert capsys.readouterr().out.splitlines() == [
+        "Shop A: synchronising ...",
+        "Shop B: synchronising ...",
+        "Shop A: OK: 0 order(s) downloaded (0 new), 0 confirmation(s) sent, 1 stock update(s) sent, 0 error(s)",
+        "Shop B: OK: 1 order(s) downloaded (1 new), 0 confirmation(s) sent, 1 stock update(s) sent, 0 error(s)",
+        "Shop A: OK: 1 stock update(s) sent after later accounts' orders, 0 error(s)",
+    ]
+    assert [(u.channel_sku, u.quantity) for u in channel(first).updates] == [("CH-A", 3), ("CH-A", 2)]
+    assert [(u.channel_sku, u.quantity) for u in channel(second).updates] == [("CH-B", 2)]
+
+
 def test_cli_json_and_non_zero_exit_when_an_account_failed(fake_account, make_account, channel, capsys):
     make_account("Broken", channel="nowhere")
     good = fake_account("Good")

@@ -1,14 +1,18 @@
 """Shipping confirmations: journaled before sending, sent exactly once, errors shown on the order."""
 
+import pytest
+
 from stockroom.channels.contracts import ChannelOrderStatus, RateLimited
+from stockroom.core.errors import Conflict
 from stockroom.orders import services as order_services
-from stockroom.orders.models import ChannelShipment, Order, OrderEvent
-from stockroom.sync import engine, services
+from stockroom.orders.models import ChannelShipment, Order, OrderEvent, ShippingMethod
+from stockroom.sync import accounts, engine, services
 from stockroom.sync.models import ChannelWrite, SyncIssue
 from tests.conftest import channel_order
 
 
 def dispatched_order(account, channel, make_item, link, order_id="S-1", method="Courier"):
+    ShippingMethod.objects.get_or_create(name=method)
     item = make_item(on_hand=5)
     link(account, "CH-S", item)
     channel(account).add_order(channel_order(order_id, lines=(("CH-S", 1),)))
@@ -269,3 +273,69 @@ def test_read_only_account_sends_nothing(fake_account, channel, make_item, link,
     assert (state.shipments, state.stock_calls) == ([], [])
     assert ChannelShipment.objects.get(order=order).status == "held"
     assert not ChannelWrite.objects.filter(kind="shipment").exists()
+
+
+def test_a_refused_confirmation_corrected_is_sent_again_exactly_once_through_the_same_journal_row(
+    fake_account, channel, make_item, link, mapping
+):
+    account = fake_account()
+    mapping(account)
+    ShippingMethod.objects.create(name="Express")
+    mapping(account, method="Express", carrier="DPD", ship_method="Next Day")
+    state = channel(account)
+    state.shipment_errors["S-1"] = ("the tracking number TRK1 is not a valid tracking number", False)
+    order = dispatched_order(account, channel, make_item, link)
+    engine.sync_account(account, trigger="cli")
+    issue = SyncIssue.objects.get(kind="shipment")
+    assert issue.status == "open" and state.shipments == []
+    del state.shipment_errors["S-1"]
+
+    accounts.correct_refused_shipment(
+        order_id=order.pk,
+        tracking_number=" TRK-FIXED ",
+        shipping_method="express",
+        carrier_code="Other",
+        carrier_name="Pigeon Post",
+    )
+    with pytest.raises(Conflict, match="is waiting to send: only a refused confirmation can be corrected"):
+        accounts.correct_refused_shipment(order_id=order.pk, tracking_number="TRK-AGAIN", shipping_method="")
+    engine.sync_account(account, trigger="cli")
+    engine.sync_account(account, trigger="cli")
+
+    assert [(s.tracking_number, s.carrier_code, s.carrier_name, s.ship_method) for s in state.shipments] == [
+        ("TRK-FIXED", "Other", "Pigeon Post", "Next Day")
+    ]
+    write = ChannelWrite.objects.get(kind="shipment")
+    assert (write.status, write.attempts, write.payload["tracking_number"]) == ("confirmed", 2, "TRK-FIXED")
+    shipment = ChannelShipment.objects.get(order=order)
+    assert (shipment.status, shipment.attempts, shipment.last_error) == ("sent", 2, "")
+    order.refresh_from_db()
+    assert (order.tracking_number, order.shipping_method) == ("TRK-FIXED", "Express")
+    assert OrderEvent.objects.filter(order=order, kind="shipment").values_list("message", flat=True)[0] == (
+        "Shipping confirmation corrected (tracking TRK1 → TRK-FIXED; method Courier → Express; carrier as "
+        "mapped → Other): it will be sent again"
+    )
+    issue.refresh_from_db()
+    assert (issue.status, issue.resolution) == ("resolved", "sent")
+
+
+def test_a_corrected_carrier_is_sent_even_for_a_method_the_account_has_not_mapped(
+    fake_account, channel, make_item, link
+):
+    account = fake_account()
+    state = channel(account)
+    order = dispatched_order(account, channel, make_item, link, method="Courier")
+    engine.sync_account(account, trigger="cli")
+    assert ChannelShipment.objects.get(order=order).last_error.startswith(
+        "shipping method 'Courier' has no mapping"
+    )
+
+    accounts.correct_refused_shipment(
+        order_id=order.pk, tracking_number="TRK2", shipping_method="Courier", carrier_code="Royal Mail"
+    )
+    engine.sync_account(account, trigger="cli")
+
+    assert [(s.tracking_number, s.carrier_code, s.carrier_name, s.ship_method) for s in state.shipments] == [
+        ("TRK2", "Royal Mail", "", "")
+    ]
+    assert ChannelShipment.objects.get(order=order).status == "sent"

@@ -15,7 +15,7 @@ from stockroom.channels.models import ChannelAccount, ShippingMethodMapping
 from stockroom.connectors.amazon.connector import AmazonConnector
 from stockroom.inventory.services import adjust_stock
 from stockroom.orders import services as order_services
-from stockroom.orders.models import ChannelShipment, Order, OrderLine
+from stockroom.orders.models import ChannelShipment, Order, OrderLine, ShippingMethod
 from stockroom.sync import engine
 from stockroom.sync.models import ChannelWrite, SyncCursor
 from tests.sync.concurrency import runs_that_worked, sync_all_in_threads
@@ -41,6 +41,7 @@ def amazon_account(sim, control):
             endpoint=sim.base_url,
             token_url=sim.token_url,
         )
+        ShippingMethod.objects.get_or_create(name="Courier")
         ShippingMethodMapping.objects.create(
             account=account, shipping_method="Courier", carrier_code="Royal Mail", ship_method="Tracked 48"
         )
@@ -270,3 +271,32 @@ def _config(account) -> AccountConfig:
 
 def order_time(control):
     return datetime.now(UTC) - timedelta(minutes=1)
+
+
+def test_one_sync_all_leaves_an_earlier_account_current_after_a_sale_on_a_later_one(
+    control, amazon_account, make_item, link, settings
+):
+    settings.STOCKROOM_SYNC_HOOKS_ENABLED = False  # no worker: `stockroom sync` runs alone
+    first, second = amazon_account("Synced first"), amazon_account("Synced second")
+    control.create_listing(seller_of(first), "F-SKU", quantity=0)
+    control.create_listing(seller_of(second), "S-SKU", quantity=0)
+    item = make_item("E2E-CURRENT", on_hand=10)
+    link(first, "F-SKU", item)
+    link(second, "S-SKU", item)
+    engine.sync_all(trigger="cli")
+    assert (shown(control, first, "F-SKU"), shown(control, second, "S-SKU")) == (10, 10)
+    patches_before = calls(control, first, "patchListingsItem")
+
+    place(control, second, "S-SKU", quantity=3)
+    control.advance_clock(180)
+    runs = engine.sync_all(trigger="cli")
+
+    assert [(run.account.name, run.steps, run.status) for run in runs] == [
+        ("Synced first", "orders,shipments,stock,results", "ok"),
+        ("Synced second", "orders,shipments,stock,results", "ok"),
+        ("Synced first", "stock", "ok"),
+    ], [run.errors for run in runs]
+    assert (runs[1].orders_new, runs[1].stock_updates_sent, runs[2].stock_updates_sent) == (1, 1, 1)
+    assert calls(control, first, "patchListingsItem") - patches_before == 1
+    assert (shown(control, first, "F-SKU"), shown(control, second, "S-SKU")) == (7, 7)
+    assert engine.accounts_to_push() == []

@@ -168,12 +168,22 @@ def test_process_partial_answer_is_the_outcome_rows(staff_client, shop, method):
     assert f'data-order-id="{order.pk}"' in html and 'data-outcome="ok"' in html
 
 
-def test_process_needs_a_known_shipping_method(staff_client, shop, method):
+def test_process_needs_a_known_active_shipping_method(staff_client, shop, method):
     order = _order(shop, "GOOD")
-    response = staff_client.post(
-        reverse("orders_process"), {"order": [order.pk], "shipping_method": "Teleport"}, follow=True
+    ShippingMethod.objects.create(name="Pigeon", active=False)
+    unknown = staff_client.post(
+        reverse("orders_process"),
+        {"order": [order.pk], f"tracking-{order.pk}": "T", "shipping_method": "Teleport"},
     )
-    assert "Choose a shipping method from the list" in response.content.decode()
+    inactive = staff_client.post(
+        reverse("orders_process"),
+        {"order": [order.pk], f"tracking-{order.pk}": "T", "shipping_method": "Pigeon"},
+    )
+    assert (
+        "unknown shipping method &#x27;Teleport&#x27;: choose one of Royal Mail 48"
+        in unknown.content.decode()
+    )
+    assert "shipping method Pigeon is no longer offered" in inactive.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.OPEN
 

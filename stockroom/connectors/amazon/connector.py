@@ -22,6 +22,7 @@ import httpx
 from stockroom.channels.contracts import (
     AccountConfig,
     AuthFailed,
+    ChannelCapabilities,
     ChannelError,
     ChannelListing,
     CheckResult,
@@ -91,6 +92,7 @@ def _now() -> datetime:
 class AmazonConnector:
     channel = "amazon"
     max_stock_batch = mapping.FEED_MAX_MESSAGES  # one JSON_LISTINGS_FEED per push_stock call
+    capabilities = ChannelCapabilities(requires_tracking_number=True)  # confirmShipment needs one
 
     def __init__(
         self, config: AccountConfig, *, http: httpx.Client | None = None, clock: Clock | None = None

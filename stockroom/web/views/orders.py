@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 from stockroom.channels.models import ChannelAccount
 from stockroom.core.errors import StockroomError
 from stockroom.orders import selectors, services
-from stockroom.orders.models import Order, ShippingMethod
+from stockroom.orders.models import Order, ShipmentStatus, ShippingMethod
 from stockroom.orders.pipeline import HOLDS_STOCK, AllocationState, OrderStatus
+from stockroom.sync import accounts
 from stockroom.web.pagination import SortOption, paginate
 from stockroom.web.permissions import administrator_required
 
@@ -108,17 +109,46 @@ def order_detail(request, order_id: int):
         order = selectors.order_detail(order_id)
     except Order.DoesNotExist:
         raise Http404("order not found") from None
-    return render(
-        request,
-        "web/orders/detail.html",
-        {
-            "order": order,
-            "lines": list(order.lines.all()),
-            "events": list(order.events.all()),
-            "shipping_methods": ShippingMethod.objects.filter(active=True),
-            "here": request.get_full_path(),
-        },
+    return render(request, "web/orders/detail.html", _detail_context(request, order))
+
+
+def _detail_context(request, order: Order, **extra) -> dict:
+    shipment = getattr(order, "channel_shipment", None)
+    refused = shipment is not None and shipment.status == ShipmentStatus.ERROR
+    return {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "events": list(order.events.all()),
+        "shipping_methods": ShippingMethod.objects.filter(active=True),
+        "default_method": services.default_shipping_method(order),
+        "refused": refused,
+        "carrier_codes": accounts.carrier_codes(order.account.channel) if refused else (),
+        "here": request.get_full_path(),
+        **extra,
+    }
+
+
+@login_required
+@require_POST
+def order_correct_shipment(request, order_id: int):
+    """Correct a shipping confirmation the channel refused and queue it to be sent again, once."""
+    values = {
+        key: request.POST.get(key, "")
+        for key in ("tracking_number", "shipping_method", "carrier_code", "carrier_name")
+    }
+    try:
+        accounts.correct_refused_shipment(order_id=order_id, user=request.user, **values)
+    except StockroomError as error:
+        try:
+            order = selectors.order_detail(order_id)
+        except Order.DoesNotExist:
+            raise Http404("order not found") from None
+        context = _detail_context(request, order, correction_error=error.message, correction=values)
+        return render(request, "web/orders/detail.html", context, status=400)
+    messages.success(
+        request, "Shipping confirmation corrected: it is sent to the channel once, in the next few seconds."
     )
+    return redirect(reverse("order_detail", args=[order_id]) + "#shipment")
 
 
 def _selected_ids(request) -> list[int]:
@@ -128,7 +158,9 @@ def _selected_ids(request) -> list[int]:
 @login_required
 @require_POST
 def orders_process(request):
-    """Process the selected orders with their tracking numbers and one shipping method.
+    """Process the selected orders with their tracking numbers and one shipping method, or (method
+    "") each with its account's default for the service its buyer chose. The service refuses an
+    unknown or inactive method, or a missing tracking number the channel needs, order by order.
 
     ``partial=1`` (the batch progress script) answers with the outcome rows alone."""
     ids = _selected_ids(request)
@@ -136,9 +168,6 @@ def orders_process(request):
     back = _return_to(request, reverse("orders"))
     if not ids:
         messages.error(request, "No orders were selected. Tick the orders to process, then press Process.")
-        return redirect(back)
-    if not ShippingMethod.objects.filter(name=method, active=True).exists():
-        messages.error(request, "Choose a shipping method from the list (an administrator can add methods).")
         return redirect(back)
     outcomes = services.process_orders(
         items=[(order_id, request.POST.get(f"tracking-{order_id}", "")) for order_id in ids],

@@ -1,4 +1,4 @@
-"""stockroom orders list|process."""
+"""stockroom orders list|process|correct-shipment."""
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
@@ -8,6 +8,7 @@ from stockroom.core.errors import InvalidInput, NotFound
 from stockroom.orders import selectors, services
 from stockroom.orders.models import Order
 from stockroom.orders.pipeline import AllocationState, OrderStatus
+from stockroom.sync import accounts
 from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
 
 MAX_LIMIT = 10_000
@@ -63,9 +64,29 @@ class Command(BaseCommand):
 
         process = sub.add_parser("process", help="dispatch an order with a tracking number and method")
         process.add_argument("order", help="external order id (e.g. 202-1234567-1234567) or Stockroom's id")
-        process.add_argument("--tracking", default="", help="tracking number")
-        process.add_argument("--method", required=True, help="shipping method")
+        process.add_argument(
+            "--tracking",
+            default="",
+            help="tracking number (required where the channel needs one, e.g. Amazon)",
+        )
+        process.add_argument(
+            "--method",
+            default="",
+            help="shipping method (default: the account's default for the service the buyer chose)",
+        )
         add_json_flag(process)
+
+        correct = sub.add_parser(
+            "correct-shipment", help="correct a shipping confirmation the channel refused and send it again"
+        )
+        correct.add_argument("order", help="external order id or Stockroom's id")
+        correct.add_argument("--tracking", default="", help="tracking number")
+        correct.add_argument("--method", default="", help="shipping method (default: keep the one sent)")
+        correct.add_argument(
+            "--carrier-code", default="", help="one of the channel's carrier codes (default: as mapped)"
+        )
+        correct.add_argument("--carrier-name", default="", help="the carrier's name, for carrier code Other")
+        add_json_flag(correct)
 
     @stockroom_errors
     def handle(self, *args, **options):
@@ -84,6 +105,28 @@ class Command(BaseCommand):
             emit(self, options, data, "\n".join(map(_row, orders)) or "No orders match.")
             return
         order = order_by_reference(options["order"])
+        if options["action"] == "correct-shipment":
+            shipment = accounts.correct_refused_shipment(
+                order_id=order.pk,
+                tracking_number=options["tracking"],
+                shipping_method=options["method"],
+                carrier_code=options["carrier_code"],
+                carrier_name=options["carrier_name"],
+            )
+            emit(
+                self,
+                options,
+                {
+                    "order": order.external_order_id,
+                    "status": shipment.status,
+                    "tracking_number": shipment.tracking_number,
+                    "shipping_method": shipment.shipping_method,
+                    "carrier_code": shipment.carrier_code,
+                },
+                f"Shipping confirmation of order {order.external_order_id} corrected ({shipment.shipping_method}, "
+                f"tracking {shipment.tracking_number}); the next sync sends it",
+            )
+            return
         order = services.process_order(
             order_id=order.pk, tracking_number=options["tracking"], shipping_method=options["method"]
         )

@@ -1,10 +1,11 @@
-"""stockroom shipping map|unmap|list|carriers."""
+"""stockroom shipping add-method|map|unmap|list|carriers|default|no-default|defaults."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from stockroom.channels import selectors, services
+from stockroom.orders import services as order_services
 from stockroom.sync import accounts
 from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
 
@@ -18,12 +19,19 @@ def _mapping_dict(mapping) -> dict:
     }
 
 
+def _default_dict(default) -> dict:
+    return {"channel_service": default.channel_service, "shipping_method": default.shipping_method}
+
+
 class Command(BaseCommand):
     help = "Map internal shipping methods to an account's carrier codes and ship methods."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        mapping = sub.add_parser("map", help="map METHOD for ACCOUNT")
+        add = sub.add_parser("add-method", help="add an internal shipping method staff can choose")
+        add.add_argument("method")
+        add_json_flag(add)
+        mapping = sub.add_parser("map", help="map METHOD (an existing shipping method) for ACCOUNT")
         mapping.add_argument("account")
         mapping.add_argument("method")
         mapping.add_argument("--carrier-code", required=True)
@@ -40,12 +48,47 @@ class Command(BaseCommand):
         carriers = sub.add_parser("carriers", help="the carrier codes the account's channel knows")
         carriers.add_argument("account")
         add_json_flag(carriers)
+        default = sub.add_parser(
+            "default", help="orders of ACCOUNT whose buyer chose SERVICE get METHOD unless one is picked"
+        )
+        default.add_argument("account")
+        default.add_argument("service", help="the buyer's service as the order shows it (e.g. Standard)")
+        default.add_argument("method")
+        add_json_flag(default)
+        no_default = sub.add_parser("no-default", help="remove the default method of SERVICE for ACCOUNT")
+        no_default.add_argument("account")
+        no_default.add_argument("service")
+        add_json_flag(no_default)
+        defaults = sub.add_parser("defaults", help="the account's default method per buyer's service")
+        defaults.add_argument("account")
+        add_json_flag(defaults)
 
     @stockroom_errors
     def handle(self, *args, **options):
-        account = selectors.account_by_name(options["account"])
         action = options["action"]
-        if action == "map":
+        if action == "add-method":
+            method = order_services.create_shipping_method(name=options["method"])
+            emit(self, options, {"shipping_method": method.name}, f"Added shipping method {method.name}")
+            return
+        account = selectors.account_by_name(options["account"])
+        if action == "default":
+            default = services.set_shipping_default(
+                account=account, channel_service=options["service"], shipping_method=options["method"]
+            )
+            emit(
+                self,
+                options,
+                {"account": account.name, **_default_dict(default)},
+                f"{account.name}: buyer's service {default.channel_service} -> {default.shipping_method}",
+            )
+        elif action == "no-default":
+            services.delete_shipping_default(account=account, channel_service=options["service"])
+            emit(self, options, {"account": account.name, "removed": options["service"]}, "Removed")
+        elif action == "defaults":
+            rows = [_default_dict(d) for d in selectors.shipping_defaults(account)]
+            text = "\n".join(f"{r['channel_service']:<30} {r['shipping_method']}" for r in rows)
+            emit(self, options, rows, text or f"{account.name} sets no default methods yet")
+        elif action == "map":
             mapping = accounts.map_shipping_method(
                 account=account,
                 shipping_method=options["method"],

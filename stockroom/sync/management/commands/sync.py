@@ -1,7 +1,9 @@
 """``stockroom sync [--account NAME] [--json]``: synchronise channel accounts now, in this process.
 
 Runs the same engine as the worker and the Synchronise button. Prints a line per account (orders
-downloaded/new, confirmations sent, stock updates sent, errors); exits 1 if any account failed.
+downloaded/new, confirmations sent, stock updates sent, errors), then a line per account whose
+listings changed through a later account's orders and were pushed at the end, so every linked
+listing is current when it returns; exits 1 if any account failed.
 """
 
 import json
@@ -42,6 +44,11 @@ def run_line(run: SyncRun) -> str:
         return f"{run.account.name}: skipped: {run.message}"
     if run.status == SyncRunStatus.FAILED and not run.orders_in:
         return f"{run.account.name}: FAILED: {run.message}"
+    if run.steps == "stock":  # the closing push: listings changed by orders of accounts synchronised later
+        return (
+            f"{run.account.name}: {run.get_status_display()}: {run.stock_updates_sent} stock update(s) sent "
+            f"after later accounts' orders, {errors} error(s)"
+        )
     skipped = f", {run.orders_skipped} skipped as bought before the cut-off" if run.orders_skipped else ""
     return (
         f"{run.account.name}: {run.get_status_display()}: {run.orders_in} order(s) downloaded "
