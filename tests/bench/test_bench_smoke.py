@@ -23,7 +23,7 @@ EXPECTED = {
     "parse": {"flat: lines per second", "flat: peak memory of the parse", "xml: lines per second"},
     "delta": {"find changed + build updates", "listings sent", "feeds created", "API calls made"},
     "propagation": {"applied p95", "visible p95", "order arrival p50", "429 answers", "oversold units"},
-    "orderbook": {"web: all pages p95", "web: source amazon, buyer full name p95"},
+    "orderbook": {"web: all requests p50", "web: all requests p95", "web: search by surname p95 (2)"},
 }
 
 
