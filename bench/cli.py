@@ -31,7 +31,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run only this scenario (repeatable); default: all",
     )
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--quick", action="store_true", help="small data, one repeat: a few minutes")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small data, one repeat: about 20 minutes (propagation runs in real time)",
+    )
     parser.add_argument(
         "--size", choices=("tiny", "quick", "full"), help="data size (default full; quick with --quick)"
     )
