@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from stockroom.orders.models import ChannelShipment, OrderEvent, ShipmentStatus
+from stockroom.orders.models import ChannelShipment, OrderEvent, ShipmentStatus, ShippingMethod
 from stockroom.orders.services import import_channel_order, process_order
 from stockroom.sync import accounts
 
@@ -28,6 +28,7 @@ HOLD_HELP = (
 def held_dispatch(account, make_item, link, make_channel_order):
     link(account, "AMZ-1", make_item(on_hand=1))
     order_id = import_channel_order(account=account, data=make_channel_order(lines=(("AMZ-1", 1),))).order_id
+    ShippingMethod.objects.get_or_create(name="Post")
     process_order(order_id=order_id, tracking_number="T", shipping_method="Post")
     return order_id
 

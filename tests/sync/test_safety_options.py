@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from stockroom.channels.contracts import ChannelOrderStatus
 from stockroom.orders import services as order_services
-from stockroom.orders.models import ChannelShipment, Order, OrderEvent
+from stockroom.orders.models import ChannelShipment, Order, OrderEvent, ShippingMethod
 from stockroom.sync import accounts, engine, services
 from stockroom.sync.management.commands.sync import run_as_dict, run_line
 from stockroom.sync.models import ChannelWrite, IssueStatus, SyncCursor, SyncIssue
@@ -197,6 +197,7 @@ def dispatch(account, channel, make_item, link, order_id):
     channel(account).add_order(channel_order(order_id, lines=((f"CH-{order_id}", 1),)))
     engine.sync_account(account, trigger="cli", steps=("orders",))
     order = Order.objects.get(external_order_id=order_id)
+    ShippingMethod.objects.get_or_create(name="Courier")
     order_services.process_order(
         order_id=order.pk, tracking_number=f"T-{order_id}", shipping_method="Courier"
     )

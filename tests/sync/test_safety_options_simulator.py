@@ -199,6 +199,7 @@ def test_a_released_confirmation_is_sent_once_by_the_next_sync_and_new_dispatche
 ):
     settings.STOCKROOM_SYNC_HOOKS_ENABLED = False  # nothing sends at once: the next sync does
     add_account(sim, seller, "Read only", hold_shipping_data="on", inventory_update="off")
+    stockroom("shipping", "add-method", "Courier")
     stockroom(
         "shipping",
         "map",
