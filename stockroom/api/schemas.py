@@ -16,7 +16,7 @@ class ErrorOut(Schema):
 
 class OrderFilters(Schema):
     source: str = Field("", max_length=30, description="channel key (e.g. amazon) or manual")
-    account: int | None = Field(None, description="channel account id")
+    account: int | None = Field(None, ge=1, le=2**63 - 1, description="channel account id")
     status: OrderStatus | None = None
     search: str = Field("", max_length=200, description="order id, buyer name or SKU")
     allocation_state: AllocationState | None = None
@@ -166,15 +166,16 @@ class StockDetailOut(StockOut):
     levels: list[LevelOut]
 
 
+# Quantities are strict JSON integers: true, 1.0 or "3" are refused, not read as a number.
 class AdjustIn(Schema):
-    set: int | None = Field(None, ge=0, description="new on-hand level (a stock count)")
-    delta: int | None = Field(None, description="signed change of on hand")
+    set: int | None = Field(None, ge=0, strict=True, description="new on-hand level (a stock count)")
+    delta: int | None = Field(None, strict=True, description="signed change of on hand")
     reason: str = Field(min_length=1, max_length=500)
     reference: str = Field("", max_length=200)
 
 
 class ReceiveIn(Schema):
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, strict=True)
     reference: str = Field("", max_length=200, description="e.g. a purchase order number")
     note: str = Field("", max_length=500)
 

@@ -14,6 +14,7 @@ from stockroom.channels.models import (
     ShippingMethodMapping,
 )
 from stockroom.core.errors import NotFound
+from stockroom.core.text import identity_key
 
 
 def linked_stock_items(account: ChannelAccount, channel_skus) -> dict[str, int | None]:
@@ -41,7 +42,7 @@ def account_list() -> QuerySet[ChannelAccount]:
 
 
 def account_by_name(name: str) -> ChannelAccount:
-    account = ChannelAccount.objects.filter(name__iexact=(name or "").strip()).first()
+    account = ChannelAccount.objects.filter(name_key=identity_key((name or "").strip())).first()
     if account is None:
         known = ", ".join(ChannelAccount.objects.order_by("pk").values_list("name", flat=True)[:20])
         raise NotFound(

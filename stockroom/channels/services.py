@@ -17,10 +17,12 @@ from stockroom.channels import selectors
 from stockroom.channels.contracts import ChannelListing
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ShippingMethodMapping
 from stockroom.core.errors import Conflict, InvalidInput, NotFound
+from stockroom.core.limits import identifier_value, max_length
+from stockroom.core.text import identity_key
 from stockroom.orders.models import ShippingMethod
 from stockroom.orders.services import relink_order_lines
 
-NAME_MAX = 100
+NAME_MAX = max_length(ChannelAccount, "name")
 CHANNEL_SKU_MAX = 200
 
 
@@ -43,11 +45,11 @@ def _refuse_duplicates(*, channel: str, name: str, external_account_id: str, reg
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     if name is not None:
-        same_name = others.filter(name__iexact=name).first()
+        same_name = others.filter(name_key=identity_key(name)).first()
         if same_name is not None:
             raise Conflict(
                 f"an account named {same_name.name!r} already exists; merchant names are unique "
-                "(ignoring case): choose another name",
+                "(ignoring case and special spaces): choose another name",
                 account=same_name.name,
             )
     same = others.filter(
@@ -74,7 +76,9 @@ def create_account(
     token_url: str = "",
 ) -> ChannelAccount:
     """Add an account. Accounts are synchronised in the order they were added."""
-    name = clean_text(name, field="merchant name", max_length=NAME_MAX)
+    name = identifier_value(
+        name, model=ChannelAccount, field="name", label="merchant name", key_field="name_key"
+    )
     external_account_id = clean_text(external_account_id, field="seller id", max_length=100)
     _refuse_duplicates(channel=channel, name=name, external_account_id=external_account_id, region=region)
     try:

@@ -1,0 +1,60 @@
+"""Issue 10 item 11: account names are unique by one normalised, case-folded key on every database."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from stockroom.channels.models import ChannelAccount
+from stockroom.channels.selectors import account_by_name
+from stockroom.channels.services import create_account
+from stockroom.core.errors import Conflict, InvalidInput
+
+pytestmark = pytest.mark.django_db
+
+
+def _add(name: str, seller: str) -> ChannelAccount:
+    return create_account(channel="amazon", name=name, external_account_id=seller, region="eu")
+
+
+@pytest.mark.parametrize("again", ["MY SHOP", "my shop", "Ｍｙ Ｓｈｏｐ"])
+def test_a_name_that_differs_only_by_case_or_width_is_the_same_account(again):
+    _add("My Shop", "SELLER1")
+
+    with pytest.raises(
+        Conflict, match="^an account named 'My Shop' already exists; merchant names are unique"
+    ):
+        _add(again, "SELLER2")
+
+    assert ChannelAccount.objects.count() == 1
+    assert account_by_name(again).name == "My Shop"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("My\u00a0Shop", "contains a special space (U+00A0); use an ordinary space"),
+        (
+            "My\u200bShop",
+            "contains an invisible formatting character (zero-width or direction override) (U+200B)",
+        ),
+        ("My\x1bShop", "contains a control character (U+001B)"),
+    ],
+)
+def test_a_name_with_special_spaces_or_invisible_characters_is_refused(name, reason):
+    _add("My Shop", "SELLER1")
+
+    with pytest.raises(InvalidInput) as error:
+        _add(name, "SELLER2")
+
+    assert error.value.message == f"merchant name {name!r} {reason}"
+    assert ChannelAccount.objects.count() == 1
+
+
+def test_the_database_refuses_a_second_account_with_the_same_name_key():
+    _add("My Shop", "SELLER1")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ChannelAccount.objects.create(
+            channel="amazon", name="MY\u00a0SHOP", external_account_id="S2", region="eu"
+        )
+
+    assert list(ChannelAccount.objects.values_list("name_key", flat=True)) == ["my shop"]
