@@ -18,6 +18,8 @@ from django.db import connection, models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from stockroom.core.fields import MoneyField
+
 # field classes whose values psycopg adapts as Django would store them (exact classes: a subclass,
 # such as an encrypted text field, may prepare its value differently)
 PLAIN_FIELDS = frozenset(
@@ -35,6 +37,7 @@ PLAIN_FIELDS = frozenset(
         models.PositiveSmallIntegerField,
         models.SmallIntegerField,
         models.TextField,
+        MoneyField,
     }
 )
 

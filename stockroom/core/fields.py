@@ -1,8 +1,10 @@
 """Model fields of the shared kernel."""
 
+import decimal
 import sys
 
 from django.db import migrations, models
+from django.utils.functional import cached_property
 
 from stockroom.core.text import identity_key
 
@@ -33,6 +35,25 @@ class IdentityKeyField(models.CharField):
             return kept
         setattr(model_instance, self.attname, value)
         return value
+
+
+class MoneyField(models.DecimalField):
+    """A ``DecimalField`` whose reads never fail.
+
+    SQLite has no decimal type: it stores whatever number it is given, and Django rounds each value
+    read to ``decimal_places`` in a context of ``max_digits`` digits, so one amount of 10^12 or more
+    stored by an older release made every page listing it fail with ``decimal.InvalidOperation``.
+    Services check amounts before writing (``core.limits.money_value``); reading keeps what is there.
+    Migrations see a plain ``DecimalField``: the column is the same.
+    """
+
+    @cached_property
+    def context(self):
+        return decimal.Context(prec=self.max_digits + 40)
+
+    def deconstruct(self):
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DecimalField", args, kwargs
 
 
 def fill_identity_keys(model, *, source: str, key: str, label: str) -> list[str]:

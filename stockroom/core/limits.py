@@ -21,6 +21,7 @@ from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 
 from stockroom.core.errors import InvalidInput, InvalidQuantity
+from stockroom.core.quantities import parse_money
 from stockroom.core.text import clean_identifier, clean_text, identity_key
 
 # the SQL-standard ranges PostgreSQL enforces; SQLite would store anything, so these apply on both
@@ -81,10 +82,13 @@ def integer_value(value: int, *, model: type[models.Model], field: str, label: s
     return value
 
 
-def money_value(value: Decimal, *, model: type[models.Model], field: str, label: str) -> Decimal:
-    """A finite amount rounded to the column's places and within its digits, or InvalidInput."""
+def money_value(value, *, model: type[models.Model], field: str, label: str) -> Decimal:
+    """A finite amount (a Decimal, or text as ``parse_money`` reads it) rounded to the column's places
+    and within its digits, or InvalidInput."""
     column = _field(model, field)
-    if not isinstance(value, Decimal) or not value.is_finite():
+    if not isinstance(value, Decimal):
+        value = parse_money(value, field=label)
+    if not value.is_finite():
         raise InvalidInput(f"{label} must be a finite decimal amount, got {str(value)[:40]!r}")
     step = Decimal(1).scaleb(-column.decimal_places)
     largest = Decimal(10) ** (column.max_digits - column.decimal_places) - step

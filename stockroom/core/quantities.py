@@ -7,6 +7,8 @@ which a person checking the value would not see.
 import re
 from decimal import Decimal, InvalidOperation
 
+import pycountry
+
 from stockroom.core.errors import InvalidInput, InvalidQuantity
 
 MONEY_PLACES = Decimal("0.01")
@@ -52,6 +54,18 @@ def parse_money(value, *, field: str = "amount") -> Decimal:
         return amount.quantize(MONEY_PLACES)
     except InvalidOperation:
         raise InvalidInput(f"{field} is too large: {amount:.3e}") from None
+
+
+def parse_currency(value, *, field: str = "currency") -> str:
+    """An ISO 4217 currency code in capitals ("" when none is given), or InvalidInput."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return ""
+    if not (len(text) == 3 and text.isascii() and text.isalpha() and pycountry.currencies.get(alpha_3=text)):
+        raise InvalidInput(
+            f"{field} {text[:40]!r} is not an ISO 4217 currency code (three letters, e.g. GBP)"
+        )
+    return text.upper()
 
 
 def parse_id(value) -> int | None:
