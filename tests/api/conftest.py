@@ -1,7 +1,16 @@
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 
 from stockroom.api.tokens import create_api_token
+
+
+@pytest.fixture(autouse=True)
+def _no_counted_failures():
+    """Invalid-token counts (web.throttle) live in the cache: each test starts without any."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
