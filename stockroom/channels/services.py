@@ -18,7 +18,7 @@ from stockroom.channels.contracts import ChannelListing
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ShippingMethodMapping
 from stockroom.core.errors import Conflict, InvalidInput, NotFound
 from stockroom.core.limits import identifier_value, max_length
-from stockroom.core.text import identity_key
+from stockroom.core.text import clean_identifier, identity_key
 from stockroom.orders.models import ShippingMethod
 from stockroom.orders.services import relink_order_lines
 
@@ -27,14 +27,17 @@ CHANNEL_SKU_MAX = 200
 
 
 def clean_text(value, *, field: str, max_length: int, required: bool = True) -> str:
+    """A name or code typed for a channel (seller id, channel SKU, carrier): ``core.text``'s
+    identifier rules (no control, invisible or special-space characters), within ``max_length``."""
     text = str(value if value is not None else "").strip()
     if required and not text:
         raise InvalidInput(f"{field} is required")
     if len(text) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters")
-    if any(ord(ch) < 32 for ch in text):
-        raise InvalidInput(f"{field} contains control characters")
-    return text
+    try:
+        return clean_identifier(text)
+    except ValueError as error:
+        raise InvalidInput(f"{field} {text[:40]!r} {error}") from None
 
 
 # --- accounts ---------------------------------------------------------------------------------------

@@ -58,3 +58,33 @@ def test_the_database_refuses_a_second_account_with_the_same_name_key():
         )
 
     assert list(ChannelAccount.objects.values_list("name_key", flat=True)) == ["my shop"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        (
+            "external_account_id",
+            "A2\u200bSELLER",
+            "contains an invisible formatting character (zero-width or direction override) (U+200B)",
+        ),
+        ("external_account_id", "A2\x7fSELLER", "contains a control character (U+007F)"),
+    ],
+)
+def test_a_seller_id_with_invisible_or_control_characters_is_refused(field, value, reason):
+    with pytest.raises(InvalidInput) as error:
+        create_account(channel="amazon", name="Shop", region="eu", **{field: value})
+
+    assert error.value.message == f"seller id {value!r} {reason}"
+    assert not ChannelAccount.objects.exists()
+
+
+def test_a_channel_sku_with_a_bidi_override_is_refused_when_linking(make_account, make_item):
+    from stockroom.channels.services import link_listing
+
+    with pytest.raises(InvalidInput) as error:
+        link_listing(account=make_account("Shop"), channel_sku="MUG\u202e-1", stock_item=make_item("MUG-1"))
+
+    assert error.value.message == (
+        "channel SKU 'MUG\\u202e-1' contains an invisible formatting character (zero-width or direction override) (U+202E)"
+    )
