@@ -3,7 +3,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
 
 from stockroom.catalog.models import StockItem
 from stockroom.channels.models import (
@@ -127,18 +126,15 @@ def identical_sku_matches(account: ChannelAccount) -> SkuMatchPreview:
         .order_by("channel_sku", "pk")
         .values_list("pk", "channel_sku")
     )
-    lowered = {sku.strip().lower() for _, sku in unlinked}
-    items: dict[str, tuple[int, str]] = {}
-    keys = list(lowered)
+    items: dict[str, tuple[int, str]] = {}  # by identity key: the same on SQLite and PostgreSQL
+    keys = sorted({identity_key(sku.strip()) for _, sku in unlinked})
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        for pk, sku, low in (
-            StockItem.objects.annotate(low=Lower("sku")).filter(low__in=chunk).values_list("pk", "sku", "low")
-        ):
-            items[low] = (pk, sku)
+        for pk, sku, key in StockItem.objects.filter(sku_key__in=chunk).values_list("pk", "sku", "sku_key"):
+            items[key] = (pk, sku)
     matches, unmatched = [], []
     for pk, channel_sku in unlinked:
-        item = items.get(channel_sku.strip().lower())
+        item = items.get(identity_key(channel_sku.strip()))
         if item is None:
             unmatched.append(channel_sku)
         else:

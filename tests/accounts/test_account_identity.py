@@ -88,3 +88,21 @@ def test_a_channel_sku_with_a_bidi_override_is_refused_when_linking(make_account
     assert error.value.message == (
         "channel SKU 'MUG\\u202e-1' contains an invisible formatting character (zero-width or direction override) (U+202E)"
     )
+
+
+def test_links_by_identical_sku_use_the_same_key_on_every_database(make_account, make_item, link):
+    from stockroom.channels.selectors import identical_sku_matches
+
+    account = make_account("Shop")
+    apples, mug = make_item("ÄPFEL"), make_item("MUG-1")
+    link(account, "äpfel", None)
+    link(account, "ｍｕｇ-1", None)  # full width
+    link(account, "PEAR", None)
+
+    preview = identical_sku_matches(account)
+
+    assert [(m.channel_sku, m.stock_item_id) for m in preview.matches] == [
+        ("äpfel", apples.pk),
+        ("ｍｕｇ-1", mug.pk),
+    ]
+    assert preview.unmatched == ("PEAR",)
