@@ -315,3 +315,20 @@ def test_an_unterminated_quote_is_an_error_not_the_next_row_swallowed(tmp_path):
 
     assert err.getvalue().splitlines() == [f"{path}:2: not valid CSV (unexpected end of data)"]
     assert not StockItem.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("sku", "message"),
+    [
+        ("äpfel", "a stock item with SKU äpfel already exists. Correct it and save again."),
+        ("MUG\u200b-1", "SKU &#x27;MUG\\u200b-1&#x27; contains an invisible formatting character"),
+    ],
+)
+def test_the_web_form_shows_why_a_sku_is_refused(staff_client, make_item, sku, message):
+    make_item("ÄPFEL")
+
+    response = staff_client.post(reverse("item_create"), {"sku": sku, "title": "Apples"})
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert StockItem.objects.count() == 1
