@@ -10,13 +10,12 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
+from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
 from stockroom.api.tokens import create_api_token
-from stockroom.cli.main import main
 from stockroom.core.errors import InvalidInput
 from stockroom.orders import services
 from stockroom.orders.models import Order, OrderLine
@@ -212,9 +211,26 @@ def test_orders_list_escapes_control_characters_in_text_output(one_order):
     assert as_json[0]["buyer_name"] == "Eve\x1b[2J\x1b]0;owned\x07\u202eX\x9b1m"  # JSON escapes it itself
 
 
-def test_an_error_message_from_the_console_script_is_escaped_too(db, capsys):
-    status = main(["stock", "show", "NO\x1b[31mSKU"])
+def test_an_error_message_printed_by_a_command_is_escaped_too(db, capsys, tmp_path):
+    # what the console script does with argv (main() would also set Django up again)
+    command = load_command_class("stockroom.cli", "items")
+    missing = tmp_path / "evil\x1b]0;owned\x07.csv"
 
-    captured = capsys.readouterr()
-    assert status == 1
-    assert captured.err == "CommandError: unknown SKU 'NO\\x1b[31mSKU': no stock item has this SKU\n"
+    with pytest.raises(SystemExit) as exit_:
+        command.run_from_argv(["stockroom", "items", "import", str(missing)])
+
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == (
+        f"CommandError: cannot read {tmp_path}/evil\\x1b]0;owned\\x07.csv: No such file or directory\n"
+    )
+
+
+def test_bad_rows_of_an_import_are_printed_escaped(db, tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text("sku,title\nA\x1b[31m,Red\n")
+    err = StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("items", "import", str(path), stdout=StringIO(), stderr=err)
+
+    assert err.getvalue().startswith(f"{path}:2 (A\\x1b[31m): SKU 'A\\x1b[31m' contains a control character")
