@@ -5,6 +5,10 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from stockroom.catalog.models import StockItem
+from stockroom.core.limits import max_length
+from stockroom.inventory.models import StockMovement
+from stockroom.orders.models import Order
 from stockroom.orders.pipeline import AllocationState, OrderStatus
 
 
@@ -128,13 +132,13 @@ class OrderDetailOut(OrderSummaryOut):
 
 
 class ProcessIn(Schema):
-    tracking_number: str = Field("", max_length=100)
-    shipping_method: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field("", max_length=max_length(Order, "tracking_number"))
+    shipping_method: str = Field(min_length=1, max_length=max_length(Order, "shipping_method"))
     shipped_at: datetime | None = Field(None, description="ISO 8601 with a time zone; default now")
 
 
 class StockFilters(Schema):
-    sku: str = Field("", max_length=100, description="SKU prefix, case-insensitive")
+    sku: str = Field("", max_length=max_length(StockItem, "sku"), description="SKU prefix, case-insensitive")
     limit: int = Field(50, ge=1, le=500)
     cursor: str = Field("", max_length=200, description="next_cursor of the previous page")
 
@@ -170,20 +174,22 @@ class StockDetailOut(StockOut):
 class AdjustIn(Schema):
     set: int | None = Field(None, ge=0, strict=True, description="new on-hand level (a stock count)")
     delta: int | None = Field(None, strict=True, description="signed change of on hand")
-    reason: str = Field(min_length=1, max_length=500)
-    reference: str = Field("", max_length=200)
+    reason: str = Field(min_length=1, max_length=max_length(StockMovement, "note"))
+    reference: str = Field("", max_length=max_length(StockMovement, "reference"))
 
 
 class ReceiveIn(Schema):
     quantity: int = Field(ge=1, strict=True)
-    reference: str = Field("", max_length=200, description="e.g. a purchase order number")
-    note: str = Field("", max_length=500)
+    reference: str = Field(
+        "", max_length=max_length(StockMovement, "reference"), description="e.g. a purchase order number"
+    )
+    note: str = Field("", max_length=max_length(StockMovement, "note"))
 
 
 class ItemIn(Schema):
-    sku: str = Field(min_length=1, max_length=100)
-    title: str = Field(min_length=1, max_length=500)
-    barcode: str = Field("", max_length=64)
+    sku: str = Field(min_length=1, max_length=max_length(StockItem, "sku"))
+    title: str = Field(min_length=1, max_length=max_length(StockItem, "title"))
+    barcode: str = Field("", max_length=max_length(StockItem, "barcode"))
 
 
 class ItemOut(Schema):
