@@ -6,9 +6,15 @@ do everything; Warehouse staff may read and process orders and read, adjust and 
 
 from ninja.security import HttpBearer
 
-from stockroom.api.tokens import authenticate_api_token
+from stockroom.api.tokens import InvalidToken, authenticate_api_token
 from stockroom.core.errors import StockroomError
+from stockroom.web import throttle
 from stockroom.web.permissions import ADMINISTRATOR, WAREHOUSE_STAFF  # the roles are the web's groups
+
+
+class TooManyInvalidTokens(StockroomError):
+    code = "too_many_invalid_tokens"
+    http_status = 429
 
 
 class Forbidden(StockroomError):
@@ -37,7 +43,19 @@ class TokenAuth(HttpBearer):
         return self.authenticate(request, secret if header else "")
 
     def authenticate(self, request, token):
-        token = authenticate_api_token(token)
+        ip = request.META.get("REMOTE_ADDR", "")
+        try:
+            token = authenticate_api_token(token)
+        except InvalidToken:
+            throttle.record_api_token_failure(ip)
+            wait = throttle.api_token_wait(ip)
+            if wait:
+                raise TooManyInvalidTokens(
+                    f"too many invalid API tokens from your address; wait {throttle.wait_in_words(wait)} "
+                    "(a valid token is never refused)",
+                    retry_after=wait,
+                ) from None
+            raise
         if not _roles(token.user) & self.roles:
             raise Forbidden(
                 f"user {token.user.username} may not do this through the API "

@@ -5,6 +5,10 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from stockroom.catalog.models import StockItem
+from stockroom.core.limits import max_length
+from stockroom.inventory.models import StockMovement
+from stockroom.orders.models import Order
 from stockroom.orders.pipeline import AllocationState, OrderStatus
 
 
@@ -16,7 +20,7 @@ class ErrorOut(Schema):
 
 class OrderFilters(Schema):
     source: str = Field("", max_length=30, description="channel key (e.g. amazon) or manual")
-    account: int | None = Field(None, description="channel account id")
+    account: int | None = Field(None, ge=1, le=2**63 - 1, description="channel account id")
     status: OrderStatus | None = None
     search: str = Field("", max_length=200, description="order id, buyer name or SKU")
     allocation_state: AllocationState | None = None
@@ -131,11 +135,13 @@ class OrderDetailOut(OrderSummaryOut):
 
 class ProcessIn(Schema):
     tracking_number: str = Field(
-        "", max_length=100, description="required when the order's channel needs one (e.g. Amazon)"
+        "",
+        max_length=max_length(Order, "tracking_number"),
+        description="required when the order's channel needs one (e.g. Amazon)",
     )
     shipping_method: str = Field(
         "",
-        max_length=100,
+        max_length=max_length(Order, "shipping_method"),
         description="an active shipping method; empty: the default the order's account sets for the "
         "service its buyer chose",
     )
@@ -152,7 +158,7 @@ class ShipmentCorrectionIn(Schema):
 
 
 class StockFilters(Schema):
-    sku: str = Field("", max_length=100, description="SKU prefix, case-insensitive")
+    sku: str = Field("", max_length=max_length(StockItem, "sku"), description="SKU prefix, case-insensitive")
     limit: int = Field(50, ge=1, le=500)
     cursor: str = Field("", max_length=200, description="next_cursor of the previous page")
 
@@ -184,23 +190,26 @@ class StockDetailOut(StockOut):
     levels: list[LevelOut]
 
 
+# Quantities are strict JSON integers: true, 1.0 or "3" are refused, not read as a number.
 class AdjustIn(Schema):
-    set: int | None = Field(None, ge=0, description="new on-hand level (a stock count)")
-    delta: int | None = Field(None, description="signed change of on hand")
-    reason: str = Field(min_length=1, max_length=500)
-    reference: str = Field("", max_length=200)
+    set: int | None = Field(None, ge=0, strict=True, description="new on-hand level (a stock count)")
+    delta: int | None = Field(None, strict=True, description="signed change of on hand")
+    reason: str = Field(min_length=1, max_length=max_length(StockMovement, "note"))
+    reference: str = Field("", max_length=max_length(StockMovement, "reference"))
 
 
 class ReceiveIn(Schema):
-    quantity: int = Field(ge=1)
-    reference: str = Field("", max_length=200, description="e.g. a purchase order number")
-    note: str = Field("", max_length=500)
+    quantity: int = Field(ge=1, strict=True)
+    reference: str = Field(
+        "", max_length=max_length(StockMovement, "reference"), description="e.g. a purchase order number"
+    )
+    note: str = Field("", max_length=max_length(StockMovement, "note"))
 
 
 class ItemIn(Schema):
-    sku: str = Field(min_length=1, max_length=100)
-    title: str = Field(min_length=1, max_length=500)
-    barcode: str = Field("", max_length=64)
+    sku: str = Field(min_length=1, max_length=max_length(StockItem, "sku"))
+    title: str = Field(min_length=1, max_length=max_length(StockItem, "title"))
+    barcode: str = Field("", max_length=max_length(StockItem, "barcode"))
 
 
 class ItemOut(Schema):

@@ -99,7 +99,9 @@ def revoke_api_token(*, reference: str) -> ApiToken:
     if not reference:
         raise InvalidInput("give the id or prefix of the token to revoke")
     matches = ApiToken.objects.filter(
-        Q(pk=int(reference)) if reference.isdigit() else Q(prefix=reference.rstrip("…"))
+        Q(pk=int(reference))
+        if reference.isascii() and reference.isdigit() and len(reference) <= 18
+        else Q(prefix=reference.rstrip("…"))
     )
     tokens = list(matches[:2])
     if not tokens:

@@ -19,18 +19,18 @@ import io
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models.functions import Lower
 
 from stockroom.catalog.models import StockItem
-from stockroom.catalog.services import SKU_MAX, clean_sku, create_stock_item
+from stockroom.catalog.services import SKU_MAX, clean_barcode, clean_sku, clean_title, create_stock_item
 from stockroom.core.errors import InvalidInput, InvalidQuantity, StockroomError
+from stockroom.core.limits import integer_value
 from stockroom.core.quantities import parse_quantity
+from stockroom.core.text import identity_key
+from stockroom.inventory.models import StockLevel
 from stockroom.inventory.services import adjust_stock
 
 REQUIRED_COLUMNS = ("sku", "title")
 OPTIONAL_COLUMNS = ("barcode", "quantity")
-TITLE_MAX = StockItem._meta.get_field("title").max_length
-BARCODE_MAX = StockItem._meta.get_field("barcode").max_length
 OPENING_STOCK_REASON = "opening stock (import)"
 _LOOKUP_CHUNK = 500
 
@@ -89,16 +89,12 @@ def _header_positions(header: list[str]) -> dict[str, int]:
 
 
 def _existing_skus(skus: list[str]) -> set[str]:
-    """The lower-cased SKUs among ``skus`` that already belong to a stock item."""
-    lowered = sorted({sku.lower() for sku in skus})
+    """The identity keys among those of ``skus`` that already belong to a stock item."""
+    keys = sorted({identity_key(sku) for sku in skus})
     existing: set[str] = set()
-    for start in range(0, len(lowered), _LOOKUP_CHUNK):
-        chunk = lowered[start : start + _LOOKUP_CHUNK]
-        existing.update(
-            StockItem.objects.annotate(sku_lower=Lower("sku"))
-            .filter(sku_lower__in=chunk)
-            .values_list("sku_lower", flat=True)
-        )
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[start : start + _LOOKUP_CHUNK]
+        existing.update(StockItem.objects.filter(sku_key__in=chunk).values_list("sku_key", flat=True))
     return existing
 
 
@@ -108,26 +104,29 @@ def _parse_row(line: int, cell) -> tuple[ItemRow | None, list[str]]:
     sku = raw_sku
     if not raw_sku:
         problems.append("SKU is missing")
-    elif len(raw_sku) > SKU_MAX:
-        problems.append(f"SKU is longer than {SKU_MAX} characters ({len(raw_sku)})")
     else:
         try:
             sku = clean_sku(raw_sku)
         except InvalidInput as error:
             problems.append(error.message)
-    title = cell("title").strip()
-    if not title:
+    title = barcode = ""
+    if not cell("title").strip():
         problems.append("title is missing")
-    elif len(title) > TITLE_MAX:
-        problems.append(f"title is longer than {TITLE_MAX} characters ({len(title)})")
-    barcode = cell("barcode").strip()
-    if len(barcode) > BARCODE_MAX:
-        problems.append(f"barcode is longer than {BARCODE_MAX} characters ({len(barcode)})")
+    else:
+        try:
+            title = clean_title(cell("title"))
+        except InvalidInput as error:
+            problems.append(error.message)
+    try:
+        barcode = clean_barcode(cell("barcode"))
+    except InvalidInput as error:
+        problems.append(error.message)
     quantity = 0
     raw_quantity = cell("quantity").strip()
     if raw_quantity:
         try:
             quantity = parse_quantity(raw_quantity, field="quantity")
+            integer_value(quantity, model=StockLevel, field="on_hand", label="quantity")
         except InvalidQuantity as error:
             problems.append(error.message)
     if problems:
@@ -140,7 +139,8 @@ def parse_items_csv(data: bytes | str) -> ItemImportPlan:
     text = _decode(data)
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote that is never closed is an error, not the rest of the file read into one cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -175,7 +175,7 @@ def parse_items_csv(data: bytes | str) -> ItemImportPlan:
         row, problems = _parse_row(start, cell)
         sku = cell("sku").strip()
         if sku:
-            key = sku.lower()
+            key = identity_key(sku)
             if key in first_line:
                 problems.append(
                     f"SKU {sku[:SKU_MAX]} appears more than once (first on line {first_line[key]})"
@@ -188,7 +188,7 @@ def parse_items_csv(data: bytes | str) -> ItemImportPlan:
     rows: list[ItemRow] = []
     errors: list[RowError] = []
     for start, sku, row, problems in checked:
-        if row is not None and row.sku.lower() in existing:
+        if row is not None and identity_key(row.sku) in existing:
             problems.append(f"a stock item with SKU {row.sku} already exists")
         if problems:
             errors.append(RowError(line=start, sku=sku, message="; ".join(problems)))

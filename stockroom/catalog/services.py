@@ -1,29 +1,56 @@
-"""Write operations on the catalog."""
+"""Write operations on the catalog.
+
+Every value is checked against what its column holds before the database sees it (``core.limits``),
+so SQLite and PostgreSQL give the same answer: a clear ``InvalidInput``, never a traceback.
+"""
 
 from django.db import IntegrityError, transaction
 
 from stockroom.catalog.models import StockItem
 from stockroom.core.errors import Conflict, InvalidInput
+from stockroom.core.limits import identifier_value, integer_value, max_length, text_value
+from stockroom.core.text import identity_key
 
-SKU_MAX = 100
+SKU_MAX = max_length(StockItem, "sku")
+DIMENSIONS = {
+    "weight_grams": "weight (grams)",
+    "length_mm": "length (mm)",
+    "width_mm": "width (mm)",
+    "height_mm": "height (mm)",
+}
 
 
 def clean_sku(raw) -> str:
-    sku = (raw or "").strip()
-    if not sku:
-        raise InvalidInput("SKU is required")
-    if len(sku) > SKU_MAX:
-        raise InvalidInput(f"SKU is longer than {SKU_MAX} characters")
-    if any(ch.isspace() and ch != " " for ch in sku) or any(ord(ch) < 32 for ch in sku):
-        raise InvalidInput(f"SKU {sku[:40]!r} contains control characters")
-    return sku
+    """The SKU as stored, or InvalidInput: missing, too long, or an invisible or control character."""
+    return identifier_value(raw, model=StockItem, field="sku", label="SKU", key_field="sku_key")
 
 
-def clean_title(raw, *, sku: str) -> str:
-    title = (raw or "").strip()
-    if not title:
-        raise InvalidInput(f"SKU {sku}: title is required")
-    return title[:500]
+def _about(sku: str, what: str) -> str:
+    return f"SKU {sku}: {what}" if sku else what
+
+
+def clean_title(raw, *, sku: str = "") -> str:
+    return text_value(raw, model=StockItem, field="title", label=_about(sku, "title"), required=True)
+
+
+def clean_barcode(raw, *, sku: str = "") -> str:
+    return text_value(raw, model=StockItem, field="barcode", label=_about(sku, "barcode"))
+
+
+def _dimensions(sku: str, values: dict) -> dict:
+    checked = {}
+    for field, label in DIMENSIONS.items():
+        value = values[field]
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput(f"SKU {sku}: {label} must be a whole number")
+            integer_value(value, model=StockItem, field=field, label=f"SKU {sku}: {label}")
+        checked[field] = value
+    return checked
+
+
+def sku_taken(sku: str) -> bool:
+    return StockItem.objects.filter(sku_key=identity_key(sku)).exists()
 
 
 def create_stock_item(
@@ -38,19 +65,16 @@ def create_stock_item(
 ) -> StockItem:
     sku = clean_sku(sku)
     title = clean_title(title, sku=sku)
-    if StockItem.objects.filter(sku__iexact=sku).exists():
+    barcode = clean_barcode(barcode, sku=sku)
+    dimensions = _dimensions(
+        sku,
+        {"weight_grams": weight_grams, "length_mm": length_mm, "width_mm": width_mm, "height_mm": height_mm},
+    )
+    if sku_taken(sku):
         raise Conflict(f"a stock item with SKU {sku} already exists")
     try:
         with transaction.atomic():
-            return StockItem.objects.create(
-                sku=sku,
-                title=title,
-                barcode=(barcode or "").strip(),
-                weight_grams=weight_grams,
-                length_mm=length_mm,
-                width_mm=width_mm,
-                height_mm=height_mm,
-            )
+            return StockItem.objects.create(sku=sku, title=title, barcode=barcode, **dimensions)
     except IntegrityError:
         raise Conflict(f"a stock item with SKU {sku} already exists") from None
 
@@ -65,13 +89,14 @@ def update_stock_item(
     width_mm: int | None = None,
     height_mm: int | None = None,
 ) -> StockItem:
-    item.title = clean_title(title, sku=item.sku)
-    item.barcode = (barcode or "").strip()
-    item.weight_grams, item.length_mm, item.width_mm, item.height_mm = (
-        weight_grams,
-        length_mm,
-        width_mm,
-        height_mm,
+    title = clean_title(title, sku=item.sku)
+    barcode = clean_barcode(barcode, sku=item.sku)
+    dimensions = _dimensions(
+        item.sku,
+        {"weight_grams": weight_grams, "length_mm": length_mm, "width_mm": width_mm, "height_mm": height_mm},
     )
+    item.title, item.barcode = title, barcode
+    for field, value in dimensions.items():
+        setattr(item, field, value)
     item.save()
     return item

@@ -4,6 +4,7 @@ from django.db.models.functions import Lower
 
 from stockroom.catalog.models import StockItem
 from stockroom.core.crypto import EncryptedJSONField
+from stockroom.core.fields import IdentityKeyField
 from stockroom.core.models import TimeStampedModel
 
 
@@ -16,6 +17,8 @@ class ChannelAccount(TimeStampedModel):
 
     channel = models.CharField(max_length=30)  # connector key: "amazon", "ebay", ...
     name = models.CharField(max_length=100)  # merchant name, fixed once created
+    # unique: "My Shop" with a no-break space, or in capitals, is the same account name
+    name_key = IdentityKeyField(max_length=400, source="name", unique=True)
     enabled = models.BooleanField(default=True)
     external_account_id = models.CharField(max_length=100)  # e.g. seller id / merchant token
     region = models.CharField(max_length=20, blank=True)
@@ -31,7 +34,6 @@ class ChannelAccount(TimeStampedModel):
     class Meta:
         ordering = ["pk"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="channels_account_name_ci_unique"),
             models.UniqueConstraint(
                 fields=["channel", "external_account_id", "region"], name="channels_account_identity_unique"
             ),

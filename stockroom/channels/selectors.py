@@ -3,7 +3,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
 
 from stockroom.catalog.models import StockItem
 from stockroom.channels.models import (
@@ -15,6 +14,7 @@ from stockroom.channels.models import (
     ShippingServiceDefault,
 )
 from stockroom.core.errors import NotFound
+from stockroom.core.text import identity_key
 
 
 def linked_stock_items(account: ChannelAccount, channel_skus) -> dict[str, int | None]:
@@ -42,7 +42,7 @@ def account_list() -> QuerySet[ChannelAccount]:
 
 
 def account_by_name(name: str) -> ChannelAccount:
-    account = ChannelAccount.objects.filter(name__iexact=(name or "").strip()).first()
+    account = ChannelAccount.objects.filter(name_key=identity_key((name or "").strip())).first()
     if account is None:
         known = ", ".join(ChannelAccount.objects.order_by("pk").values_list("name", flat=True)[:20])
         raise NotFound(
@@ -127,18 +127,15 @@ def identical_sku_matches(account: ChannelAccount) -> SkuMatchPreview:
         .order_by("channel_sku", "pk")
         .values_list("pk", "channel_sku")
     )
-    lowered = {sku.strip().lower() for _, sku in unlinked}
-    items: dict[str, tuple[int, str]] = {}
-    keys = list(lowered)
+    items: dict[str, tuple[int, str]] = {}  # by identity key: the same on SQLite and PostgreSQL
+    keys = sorted({identity_key(sku.strip()) for _, sku in unlinked})
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        for pk, sku, low in (
-            StockItem.objects.annotate(low=Lower("sku")).filter(low__in=chunk).values_list("pk", "sku", "low")
-        ):
-            items[low] = (pk, sku)
+        for pk, sku, key in StockItem.objects.filter(sku_key__in=chunk).values_list("pk", "sku", "sku_key"):
+            items[key] = (pk, sku)
     matches, unmatched = [], []
     for pk, channel_sku in unlinked:
-        item = items.get(channel_sku.strip().lower())
+        item = items.get(identity_key(channel_sku.strip()))
         if item is None:
             unmatched.append(channel_sku)
         else:

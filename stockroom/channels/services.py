@@ -23,22 +23,27 @@ from stockroom.channels.models import (
     ShippingServiceDefault,
 )
 from stockroom.core.errors import Conflict, InvalidInput, NotFound
+from stockroom.core.limits import identifier_value, max_length
+from stockroom.core.text import clean_identifier, identity_key
 from stockroom.orders.models import ShippingMethod
 from stockroom.orders.services import relink_order_lines
 
-NAME_MAX = 100
+NAME_MAX = max_length(ChannelAccount, "name")
 CHANNEL_SKU_MAX = 200
 
 
 def clean_text(value, *, field: str, max_length: int, required: bool = True) -> str:
+    """A name or code typed for a channel (seller id, channel SKU, carrier): ``core.text``'s
+    identifier rules (no control, invisible or special-space characters), within ``max_length``."""
     text = str(value if value is not None else "").strip()
     if required and not text:
         raise InvalidInput(f"{field} is required")
     if len(text) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters")
-    if any(ord(ch) < 32 for ch in text):
-        raise InvalidInput(f"{field} contains control characters")
-    return text
+    try:
+        return clean_identifier(text)
+    except ValueError as error:
+        raise InvalidInput(f"{field} {text[:40]!r} {error}") from None
 
 
 # --- accounts ---------------------------------------------------------------------------------------
@@ -49,11 +54,11 @@ def _refuse_duplicates(*, channel: str, name: str, external_account_id: str, reg
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     if name is not None:
-        same_name = others.filter(name__iexact=name).first()
+        same_name = others.filter(name_key=identity_key(name)).first()
         if same_name is not None:
             raise Conflict(
                 f"an account named {same_name.name!r} already exists; merchant names are unique "
-                "(ignoring case): choose another name",
+                "(ignoring case and special spaces): choose another name",
                 account=same_name.name,
             )
     same = others.filter(
@@ -80,7 +85,9 @@ def create_account(
     token_url: str = "",
 ) -> ChannelAccount:
     """Add an account. Accounts are synchronised in the order they were added."""
-    name = clean_text(name, field="merchant name", max_length=NAME_MAX)
+    name = identifier_value(
+        name, model=ChannelAccount, field="name", label="merchant name", key_field="name_key"
+    )
     external_account_id = clean_text(external_account_id, field="seller id", max_length=100)
     _refuse_duplicates(channel=channel, name=name, external_account_id=external_account_id, region=region)
     try:

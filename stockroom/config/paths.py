@@ -29,3 +29,26 @@ def read_or_create_key_file(name: str, factory) -> str:
 
 def new_secret_key() -> str:
     return secrets.token_urlsafe(50)
+
+
+def private_file(path: Path) -> Path:
+    """Make ``path`` readable by its owner only (0600): created empty when missing (an empty file is an
+    empty SQLite database), group and other access taken away when it exists.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow; those an older
+    release left readable are narrowed too.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:  # a read-only or foreign location: the database reports its own error
+        return path
+    for each in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            mode = each.stat().st_mode & 0o777
+            if mode & 0o077:
+                os.chmod(each, mode & 0o700)
+        except OSError:  # missing, or not ours to change
+            pass
+    return path

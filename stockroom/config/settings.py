@@ -10,10 +10,11 @@ Environment variables:
 """
 
 import os
+from pathlib import Path
 
 import dj_database_url
 
-from stockroom.config.paths import data_dir, new_secret_key, read_or_create_key_file
+from stockroom.config.paths import data_dir, new_secret_key, private_file, read_or_create_key_file
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -106,6 +107,9 @@ DATABASES = {
     "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _default_sqlite, conn_max_age=60)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # the database holds encrypted credentials and every order: 0600 like the key files
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        private_file(Path(DATABASES["default"]["NAME"]))
     # IMMEDIATE transactions take the write lock up front, so concurrent writers wait (timeout)
     # instead of failing on a lock upgrade; WAL lets readers run beside the writer.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -165,7 +169,7 @@ else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": "stockroom",
-        "filename": str(DATA_DIR / "tasks.sqlite3"),
+        "filename": str(private_file(DATA_DIR / "tasks.sqlite3")),
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": int(os.environ.get("STOCKROOM_WORKERS", "4")), "worker_type": "thread"},
     }

@@ -4,8 +4,8 @@
 orders that cost several times the insert itself. On PostgreSQL ``insert_new`` takes primary keys from
 the table's sequence in one query and streams the rows with ``COPY``, letting psycopg adapt plain
 values; a field of any other type (encrypted, JSON, custom) still goes through its own preparation.
-Same result as ``bulk_create``: the instances get their primary keys, ``auto_now`` fields are set, no
-signals are sent, and a violated constraint raises ``django.db.IntegrityError``.
+Same result as ``bulk_create``: the instances get their primary keys, ``auto_now`` fields and identity
+keys are set, no signals are sent, and a violated constraint raises ``django.db.IntegrityError``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from operator import attrgetter
 from django.db import connection, models
 from django.db.models.base import ModelState
 from django.utils import timezone
+
+from stockroom.core.fields import IdentityKeyField, MoneyField
 
 # field classes whose values psycopg adapts as Django would store them (exact classes: a subclass,
 # such as an encrypted text field, may prepare its value differently)
@@ -35,6 +37,7 @@ PLAIN_FIELDS = frozenset(
         models.PositiveSmallIntegerField,
         models.SmallIntegerField,
         models.TextField,
+        MoneyField,
     }
 )
 
@@ -97,6 +100,9 @@ def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             for obj in objs:
                 setattr(obj, field.attname, now)
+        elif isinstance(field, IdentityKeyField):  # filled from its source, as bulk_create does
+            for obj in objs:
+                field.pre_save(obj, True)
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     values_of = attrgetter(*(field.attname for field in fields))  # one C call per row

@@ -1,6 +1,6 @@
 """Text as Stockroom stores it: one normal form on SQLite and PostgreSQL alike.
 
-Three kinds of text, three rules:
+Three kinds of text, three rules, and one for printing:
 
 - **free text** from channels and people (buyer names, addresses, titles): NFC, and every control
   character removed (NUL, C0, DEL, C1, including ANSI escape introducers), so nothing a database
@@ -8,6 +8,9 @@ Three kinds of text, three rules:
 - **identifiers** (SKUs, order ids, account names): NFC, and *refused* when they contain a control,
   format (zero-width, bidi override), private-use, unassigned or surrogate character, or leading or
   trailing white space: an identifier that looks like another must not sit beside it.
+- **terminal output**: ``escape_controls`` shows control and invisible formatting characters as
+  ``\\x1b`` / ``\\u202e``, so text printed by the CLI can never drive the terminal (ANSI escapes) or
+  reorder what is shown (bidi overrides).
 - **keys** for case-insensitive uniqueness: ``identity_key`` folds compatibility forms (a no-break
   space is a space, full-width letters are letters) and case, so ``ÄPFEL`` and ``äpfel`` are one SKU.
 """
@@ -68,3 +71,12 @@ def clean_identifier(value: str) -> str:
 def identity_key(value: str) -> str:
     """The key two identifiers share when a person would call them the same (case, width, spaces)."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold()).strip()
+
+
+# everything a terminal may act on or that hides or reorders text; line feed and tab are kept
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def escape_controls(value: str) -> str:
+    """``value`` safe to print: each control or invisible formatting character as a visible escape."""
+    return _TERMINAL_CONTROLS.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), value)

@@ -8,7 +8,24 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from stockroom.catalog.models import StockItem
-from stockroom.inventory.models import StockLevel, StockMovement
+from stockroom.core.errors import NotFound
+from stockroom.inventory.models import Location, StockLevel, StockMovement
+
+
+def location_by_id(value) -> Location | None:
+    """The location whose id is ``value`` (as typed or posted); None when no location is given.
+
+    An id that names no location is an error, never the default location in its place.
+    """
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return None
+    location = None
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        location = Location.objects.filter(pk=int(text)).first()
+    if location is None:
+        raise NotFound(f"location {text[:40]!r} does not exist; choose one of the listed locations")
+    return location
 
 
 def available_to_sell(item_id: int) -> int:

@@ -5,12 +5,13 @@ from django.db.models import F
 
 from stockroom.catalog.models import StockItem
 from stockroom.core.errors import InsufficientStock, InvalidInput
+from stockroom.core.limits import integer_value, max_length, text_value
 from stockroom.core.quantities import parse_quantity
 from stockroom.inventory.locks import default_location, levels_for_update
 from stockroom.inventory.models import Location, MovementReason, StockLevel, StockMovement
 from stockroom.inventory.outbox import mark_items_changed
 
-REASON_MAX = 500
+REASON_MAX = max_length(StockMovement, "note")
 
 
 def _apply(
@@ -41,9 +42,13 @@ def _apply(
             sku=item.sku,
             allocated=level.allocated,
         )
+    integer_value(
+        new_on_hand, model=StockLevel, field="on_hand", label=f"SKU {item.sku}: on hand at {location.name}"
+    )
     change = new_on_hand - level.on_hand
     if change == 0:
         return None
+    integer_value(change, model=StockMovement, field="quantity", label=f"SKU {item.sku}: the change")
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + change)
     movement = StockMovement.objects.create(
         item=item,
@@ -51,8 +56,8 @@ def _apply(
         quantity=change,
         on_hand_after=new_on_hand,
         reason=reason,
-        note=note[:REASON_MAX],
-        reference=reference[:200],
+        note=note,
+        reference=reference,
         user=user,
     )
     mark_items_changed([item.pk])
@@ -76,9 +81,10 @@ def adjust_stock(
     """
     if (set_to is None) == (delta is None):
         raise InvalidInput("give exactly one of a new level (set) or a change (delta)")
-    note = (reason or "").strip()
+    note = text_value(reason, model=StockMovement, field="note", label="reason")
     if not note:
         raise InvalidInput("a reason is required for a stock adjustment")
+    reference = text_value(reference, model=StockMovement, field="reference", label="reference")
     target = parse_quantity(set_to, field="new level") if set_to is not None else None
     change = parse_quantity(delta, field="delta", allow_negative=True) if delta is not None else None
     with transaction.atomic():
@@ -107,6 +113,8 @@ def receive_stock(
     quantity = parse_quantity(quantity, field="received quantity")
     if quantity == 0:
         raise InvalidInput("received quantity must be at least 1")
+    note = text_value(note, model=StockMovement, field="note", label="note")
+    reference = text_value(reference, model=StockMovement, field="reference", label="reference")
     with transaction.atomic():
         return _apply(
             item=item,

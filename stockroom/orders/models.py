@@ -5,6 +5,7 @@ from django.db.models.functions import Upper
 
 from stockroom.catalog.models import StockItem
 from stockroom.channels.models import ChannelAccount
+from stockroom.core.fields import MoneyField
 from stockroom.core.models import TimeStampedModel
 from stockroom.inventory.models import Location
 from stockroom.orders.pipeline import AllocationState, OrderStatus
@@ -65,10 +66,10 @@ class Order(TimeStampedModel):
     channel_updated_at = models.DateTimeField(null=True, blank=True)
 
     currency = models.CharField(max_length=3, blank=True)
-    subtotal = models.DecimalField(default=0, **MONEY)
-    shipping_total = models.DecimalField(default=0, **MONEY)
-    tax_total = models.DecimalField(default=0, **MONEY)
-    total = models.DecimalField(default=0, **MONEY)
+    subtotal = MoneyField(default=0, **MONEY)
+    shipping_total = MoneyField(default=0, **MONEY)
+    tax_total = MoneyField(default=0, **MONEY)
+    total = MoneyField(default=0, **MONEY)
 
     class Meta:
         ordering = ["-purchased_at", "-id"]
@@ -112,7 +113,7 @@ class OrderLine(models.Model):
         StockItem, null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines"
     )
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(default=0, **MONEY)
+    unit_price = MoneyField(default=0, **MONEY)
     allocated_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower, TruncDate, Upper
+from django.db.models.functions import TruncDate, Upper
 from django.utils import timezone
 
 from stockroom.catalog.models import StockItem
 from stockroom.channels.models import ChannelAccount
+from stockroom.core.text import identity_key
 from stockroom.orders.models import ChannelShipment, Order, OrderLine, ShipmentStatus
 from stockroom.orders.pipeline import HOLDS_STOCK, OrderStatus
 
@@ -73,9 +74,9 @@ def search_matches(search: str, *, among: QuerySet[Order]) -> QuerySet:
     among = among.order_by()
     term = Upper(Value(search))
     by_order_id = among.alias(key=Upper("external_order_id")).filter(key=term)
-    # the stock item first (its SKU is unique by LOWER(sku)): most searches name none, and SQLite's
-    # planner scans every line for "stock_item_id IN (subquery)" when most lines are unlinked
-    items = StockItem.objects.alias(key=Lower("sku")).filter(key=Lower(Value(search)))
+    # the stock item first (its SKU is unique by its identity key): most searches name none, and
+    # SQLite's planner scans every line for "stock_item_id IN (subquery)" when most lines are unlinked
+    items = StockItem.objects.filter(sku_key=identity_key(search.strip()))
     item_ids = list(items.values_list("pk", flat=True))
     sku = Q(key=term) | Q(stock_item_id__in=item_ids) if item_ids else Q(key=term)
     lines = OrderLine.objects.alias(key=Upper("channel_sku")).filter(sku)

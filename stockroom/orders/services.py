@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,7 +24,8 @@ from stockroom.channels.models import ChannelAccount, ShippingServiceDefault
 from stockroom.core.bulk import insert_new, unsaved
 from stockroom.core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from stockroom.core.hooks import after_commit
-from stockroom.core.quantities import parse_money, parse_quantity
+from stockroom.core.limits import money_value, text_value
+from stockroom.core.quantities import parse_currency, parse_money, parse_quantity
 from stockroom.inventory import allocation
 from stockroom.inventory.locks import default_location
 from stockroom.orders.models import (
@@ -191,6 +193,25 @@ def _validate_channel_order(data: ChannelOrder) -> None:
         parse_quantity(
             line.quantity, field=f"order {data.external_order_id} line {line.external_line_id} quantity"
         )
+        _check_price(
+            line.unit_price, label=f"order {data.external_order_id} line {line.external_line_id} unit price"
+        )
+    parse_currency(data.currency, field=f"order {data.external_order_id}: currency")
+    for field in ("subtotal", "shipping_total", "tax_total", "total"):
+        money_value(
+            getattr(data, field),
+            model=Order,
+            field=field,
+            label=f"order {data.external_order_id}: {field.replace('_', ' ')}",
+        )
+
+
+def _check_price(value, *, label: str) -> Decimal:
+    """A unit price as stored: not negative, within the column (a channel's refund is not a price)."""
+    price = money_value(value, model=OrderLine, field="unit_price", label=label)
+    if price < 0:
+        raise InvalidInput(f"{label} cannot be negative, got {price}")
+    return price
 
 
 def import_channel_order(*, account: ChannelAccount, data: ChannelOrder) -> ImportResult:
@@ -478,19 +499,28 @@ def create_manual_order(
     """An order typed in by staff (phone, counter sale): lines are (stock item, quantity, unit price)."""
     if not lines:
         raise InvalidInput("an order needs at least one line")
+    fields = {
+        "buyer_name": text_value(buyer_name, model=Order, field="buyer_name", label="buyer name"),
+        "currency": parse_currency(currency),
+        **{
+            f"ship_{k}": text_value(v, model=Order, field=f"ship_{k}", label=f"address {k}")
+            for k, v in (address or {}).items()
+        },
+    }
+    prices = [
+        _check_price(price, label=f"line {n} unit price") for n, (_, _, price) in enumerate(lines, start=1)
+    ]
     with transaction.atomic():
         order = Order.objects.create(
             source="manual",
             external_order_id=external_order_id or f"M-{timezone.now():%Y%m%d%H%M%S%f}",
             status=OrderStatus.OPEN,
             location=default_location(),
-            buyer_name=(buyer_name or "")[:300],
-            currency=currency,
             purchased_at=purchased_at or timezone.now(),
-            **{f"ship_{k}": str(v)[: TEXT_LIMITS[f"ship_{k}"]] for k, v in (address or {}).items()},
+            **fields,
         )
         created = []
-        for n, (item, quantity, price) in enumerate(lines, start=1):
+        for n, ((item, quantity, _), price) in enumerate(zip(lines, prices, strict=True), start=1):
             quantity = parse_quantity(quantity)
             if quantity == 0:
                 raise InvalidInput(f"line {n}: quantity must be at least 1")
@@ -502,12 +532,15 @@ def create_manual_order(
                     title=item.title,
                     stock_item=item,
                     quantity=quantity,
-                    unit_price=parse_money(price),
+                    unit_price=price,
                 )
             )
         OrderLine.objects.bulk_create(created)
-        order.subtotal = order.total = sum(
-            (line.unit_price * line.quantity for line in created), parse_money(0)
+        order.subtotal = order.total = money_value(
+            sum((line.unit_price * line.quantity for line in created), parse_money(0)),
+            model=Order,
+            field="total",
+            label="order total",
         )
         record_event(order, "created", "Created by hand", user)
         order_lines = list(order.lines.all())
@@ -612,10 +645,12 @@ def process_order(
     this same transaction, so it is sent exactly once by the sync engine, or held when the account
     does not submit shipping data.
     """
-    tracking_number = (tracking_number or "").strip()
-    shipping_method = (shipping_method or "").strip()
-    if len(tracking_number) > 100:
-        raise InvalidInput("tracking number is longer than 100 characters")
+    tracking_number = text_value(
+        tracking_number, model=Order, field="tracking_number", label="tracking number"
+    )
+    shipping_method = text_value(
+        shipping_method, model=Order, field="shipping_method", label="shipping method"
+    )
     shipped_at = shipped_at or timezone.now()
     if timezone.is_naive(shipped_at):
         raise InvalidInput("ship date must be timezone-aware")
@@ -955,11 +990,11 @@ def release_held_shipments(*, account: ChannelAccount, user=None) -> int:
 
 def create_shipping_method(*, name: str) -> ShippingMethod:
     """Add an internal shipping method staff can choose when processing orders."""
-    name = " ".join((name or "").split())
+    name = " ".join(
+        text_value(name, model=ShippingMethod, field="name", label="shipping method name").split()
+    )
     if not name:
         raise InvalidInput("a shipping method needs a name")
-    if len(name) > 100:
-        raise InvalidInput("shipping method name is longer than 100 characters")
     if ShippingMethod.objects.filter(name__iexact=name).exists():
         raise Conflict(f"a shipping method named {name} already exists")
     try:

@@ -314,19 +314,20 @@ def parse_orders_since(value) -> str:
     if not text:
         return ""
     moment = None
-    try:
+    try:  # a date that does not exist (9999-99-99) or leaves the calendar in UTC is not a time
+        if not text.isascii():  # parse_datetime would read "٢٠٢٦" as 2026
+            raise ValueError(text)
         moment = parse_datetime(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
+        if moment is None and re.match(r"^\d{4}-\d{2}-\d{2}$", text, re.ASCII):
+            moment = parse_datetime(text + " 00:00:00")
+        if moment is not None:
+            moment = (moment.replace(tzinfo=UTC) if timezone.is_naive(moment) else moment).astimezone(UTC)
+    except (ValueError, OverflowError):
         moment = None
-    if moment is None and re.match(r"^\d{4}-\d{2}-\d{2}$", text):
-        moment = parse_datetime(text + " 00:00:00")
     if moment is None:
         raise InvalidInput(
             f"download_orders_since {text[:40]!r} is not a time: write yyyy-mm-dd hh:mm:ss (UTC) or ISO 8601"
         )
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
     if moment > timezone.now():
         raise InvalidInput("download_orders_since cannot be in the future")
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

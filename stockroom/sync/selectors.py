@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
 from stockroom.core.errors import NotFound
+from stockroom.core.quantities import parse_id
 from stockroom.orders.models import Order, OrderLine
 from stockroom.sync.models import (
     LISTINGS_IMPORT_ABANDONED_AFTER,
@@ -161,9 +162,9 @@ def sale_to_confirmation_by_day(days: int = 7) -> list[dict]:
 
 def listings_import_run(account, run_id) -> SyncRun | None:
     """One of the account's listings imports (a sync run whose step is "listings"), or None."""
-    if not str(run_id or "").isdigit():
+    if not parse_id(run_id):
         return None
-    return SyncRun.objects.filter(pk=int(run_id), account=account, steps=LISTINGS_STEP).first()
+    return SyncRun.objects.filter(pk=parse_id(run_id), account=account, steps=LISTINGS_STEP).first()
 
 
 def running_listings_import(account) -> SyncRun | None:

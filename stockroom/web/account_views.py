@@ -19,6 +19,7 @@ from stockroom.catalog.selectors import stock_item_by_sku
 from stockroom.channels import selectors, services
 from stockroom.channels.models import ListingStatus
 from stockroom.core.errors import NotFound, StockroomError
+from stockroom.core.quantities import parse_id
 from stockroom.orders import selectors as order_selectors
 from stockroom.orders.models import ShippingMethod
 from stockroom.sync import accounts
@@ -415,7 +416,7 @@ def listing_log(request, account_id: int, listing_id: int):
 def listings_link_all(request, account_id: int):
     account = _account(account_id)
     if request.method == "POST":
-        ids = [value for value in request.POST.get("listings", "").split(",") if value.strip().isdigit()]
+        ids = [parse_id(value) for value in request.POST.get("listings", "").split(",") if parse_id(value)]
         result = services.link_identical_skus(account=account, listing_ids=ids)
         messages.success(
             request,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from stockroom.channels import selectors as channel_selectors
 from stockroom.core.errors import NotFound, StockroomError
+from stockroom.core.quantities import parse_id
 from stockroom.sync import selectors, services, tasks
 from stockroom.sync.models import IssueKind, IssueStatus, SyncRunStatus, SyncTrigger
 from stockroom.web.pagination import SortOption, paginate
@@ -85,7 +86,7 @@ def run_list(request):
     account_id = request.GET.get("account", "")
     status = request.GET.get("status", "")
     runs = selectors.run_list(
-        account_id=int(account_id) if account_id.isdigit() else None,
+        account_id=parse_id(account_id),
         status=status if status in SyncRunStatus.values else "",
     )
     page = paginate(runs, params=request.GET, options=RUN_SORTS, default_sort="-started_at", per_page=50)
@@ -123,7 +124,7 @@ def issue_list(request):
     issues = selectors.issue_list(
         status=status if status in IssueStatus.values else "",
         kind=kind if kind in IssueKind.values else "",
-        account_id=int(account_id) if account_id.isdigit() else None,
+        account_id=parse_id(account_id),
     )
     page = paginate(issues, params=request.GET, options=ISSUE_SORTS, default_sort="-updated_at", per_page=50)
     return render(

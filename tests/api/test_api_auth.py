@@ -141,3 +141,24 @@ def test_schema_and_docs_are_served_without_a_cdn(client, db):
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "https://" not in html
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_invalid_tokens_from_one_address_are_slowed_but_a_valid_token_always_works(api, client):
+    from stockroom.web import throttle
+
+    bad = {"Authorization": "Bearer sr_not-a-real-token"}
+    answers = [client.get("/api/stock", headers=bad) for _ in range(throttle.LIMIT + 1)]
+
+    assert [r.status_code for r in answers] == [401] * (throttle.LIMIT - 1) + [429, 429]
+    assert answers[-1].json() == {
+        "error": "too_many_invalid_tokens",
+        "message": "too many invalid API tokens from your address; wait 2 minutes (a valid token is never refused)",
+        "details": {"retry_after": 120},
+    }
+    assert api.get("/api/stock").status_code == 200
+
+
+def test_revoking_by_an_id_in_other_digits_or_too_long_is_not_found(api):
+    for reference in ("٣", "9" * 22):
+        with pytest.raises(NotFound):
+            revoke_api_token(reference=reference)

@@ -15,6 +15,7 @@ from stockroom.catalog import imports
 from stockroom.catalog.models import StockItem
 from stockroom.catalog.services import create_stock_item, update_stock_item
 from stockroom.core.errors import StockroomError
+from stockroom.core.limits import max_length
 from stockroom.inventory import selectors
 from stockroom.inventory.models import Location
 from stockroom.inventory.services import adjust_stock, receive_stock
@@ -44,9 +45,9 @@ def item_list(request):
 
 
 class StockItemForm(forms.Form):
-    sku = forms.CharField(label="SKU", max_length=100)
-    title = forms.CharField(max_length=500)
-    barcode = forms.CharField(max_length=64, required=False)
+    sku = forms.CharField(label="SKU", max_length=max_length(StockItem, "sku"), strip=False)
+    title = forms.CharField(max_length=max_length(StockItem, "title"))
+    barcode = forms.CharField(max_length=max_length(StockItem, "barcode"), required=False)
     weight_grams = forms.IntegerField(label="Weight (g)", min_value=0, required=False)
     length_mm = forms.IntegerField(label="Length (mm)", min_value=0, required=False)
     width_mm = forms.IntegerField(label="Width (mm)", min_value=0, required=False)
@@ -124,8 +125,7 @@ def item_detail(request, item_id: int):
 
 
 def _location(request) -> Location | None:
-    value = request.POST.get("location", "")
-    return Location.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    return selectors.location_by_id(request.POST.get("location", ""))
 
 
 @login_required

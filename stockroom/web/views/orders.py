@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from stockroom.channels.models import ChannelAccount
 from stockroom.core.errors import StockroomError
+from stockroom.core.quantities import parse_id
 from stockroom.orders import selectors, services
 from stockroom.orders.models import Order, ShipmentStatus, ShippingMethod
 from stockroom.orders.pipeline import HOLDS_STOCK, AllocationState, OrderStatus
@@ -51,8 +52,8 @@ def _filters(params) -> tuple[dict, dict]:
     elif shown["status"] != "all":
         shown["status"] = "active"
         kwargs["statuses"] = tuple(HOLDS_STOCK)
-    if shown["account"].isdigit():
-        kwargs["account_id"] = int(shown["account"])
+    if parse_id(shown["account"]):
+        kwargs["account_id"] = parse_id(shown["account"])
     if shown["allocation"] == "short":
         kwargs["short_stock"] = True
     elif shown["allocation"] in AllocationState.values:
@@ -152,7 +153,7 @@ def order_correct_shipment(request, order_id: int):
 
 
 def _selected_ids(request) -> list[int]:
-    return list(dict.fromkeys(int(v) for v in request.POST.getlist("order") if v.isdigit()))
+    return list(dict.fromkeys(parse_id(v) for v in request.POST.getlist("order") if parse_id(v)))
 
 
 @login_required
@@ -264,7 +265,7 @@ def shipping_methods(request):
         try:
             if request.POST.get("action") in ("activate", "deactivate"):
                 method = services.set_shipping_method_active(
-                    method_id=int(request.POST.get("method") or 0),
+                    method_id=parse_id(request.POST.get("method")) or 0,
                     active=request.POST["action"] == "activate",
                 )
                 state = "offered again" if method.active else "no longer offered"

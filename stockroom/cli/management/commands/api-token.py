@@ -1,9 +1,9 @@
 """stockroom api-token create|list|revoke."""
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from stockroom.api.tokens import api_tokens, create_api_token, revoke_api_token
-from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
+from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 
 def _token_data(token) -> dict:
@@ -24,7 +24,7 @@ def _token_row(token) -> str:
     return f"{token.pk:>4}  {token.prefix}…  {token.user.username:<20} {token.name:<30} {used}{revoked}"
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = "Create, list or revoke REST API tokens. A token acts as its user, with the user's role."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -3,12 +3,13 @@
 import sys
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from stockroom.cli import demo
+from stockroom.sync.management.commands._output import StockroomCommand
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = (
         "Run Stockroom with a demo seller: the Amazon simulator with two accounts sharing one stock, "
         "orders arriving, the web UI and the worker."

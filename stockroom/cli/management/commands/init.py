@@ -7,13 +7,14 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Q
 
 from stockroom.inventory.locks import default_location
 from stockroom.inventory.models import Location
+from stockroom.sync.management.commands._output import StockroomCommand
 from stockroom.web.permissions import ADMINISTRATOR as ADMINISTRATOR_GROUP
 
 
@@ -31,7 +32,7 @@ def administrators():
     )
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = (
         "Set up the database (migrate), the default location and a first administrator. "
         "Safe to run again: it only does what is missing."

@@ -2,16 +2,16 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from stockroom.catalog.imports import import_items, parse_items_csv
 from stockroom.catalog.services import create_stock_item
-from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
+from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = "Create stock items, one by hand or many from a CSV file (all or nothing)."
 
     def add_arguments(self, parser: CommandParser) -> None:

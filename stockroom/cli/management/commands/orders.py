@@ -1,15 +1,16 @@
 """stockroom orders list|process|correct-shipment."""
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from stockroom.api.schemas import OrderSummaryOut
 from stockroom.core.errors import InvalidInput, NotFound
+from stockroom.core.quantities import parse_id
 from stockroom.orders import selectors, services
 from stockroom.orders.models import Order
 from stockroom.orders.pipeline import AllocationState, OrderStatus
 from stockroom.sync import accounts
-from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
+from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 MAX_LIMIT = 10_000
 
@@ -25,8 +26,8 @@ def order_by_reference(reference: str) -> Order:
         )
     if matches:
         return matches[0]
-    if reference.isdigit():
-        order = Order.objects.filter(pk=int(reference)).first()
+    if parse_id(reference):
+        order = Order.objects.filter(pk=parse_id(reference)).first()
         if order:
             return order
     raise NotFound(f"no order with external order id or id {reference[:100]!r}")
@@ -49,7 +50,7 @@ def _row(order: Order) -> str:
     )
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = "List orders of the order book, or process (dispatch) one."
 
     def add_arguments(self, parser: CommandParser) -> None:

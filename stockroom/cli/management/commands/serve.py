@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from stockroom.cli.management.commands.init import pending_migrations
+from stockroom.sync.management.commands._output import StockroomCommand
 
 STOP_GRACE_SECONDS = 20
 POLL_SECONDS = 0.5
@@ -66,7 +67,7 @@ def stop(children: dict[str, subprocess.Popen]) -> None:
             process.wait()
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = "Run Stockroom: the web server and the background worker, stopped together."
 
     def add_arguments(self, parser: CommandParser) -> None:

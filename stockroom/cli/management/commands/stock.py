@@ -1,11 +1,11 @@
 """stockroom stock show|adjust|receive."""
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from stockroom.api.stock import stock_detail
 from stockroom.catalog.selectors import stock_item_by_sku
 from stockroom.inventory.services import adjust_stock, receive_stock
-from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
+from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 
 def _text(detail: dict) -> str:
@@ -23,7 +23,7 @@ def _text(detail: dict) -> str:
     return "\n".join(lines)
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = "Show, adjust or receive stock of one stock item (by SKU)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -4,13 +4,14 @@ import uuid
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from huey.exceptions import ResultTimeout
 
 from stockroom.cli.tasks import healthcheck_task
+from stockroom.sync.management.commands._output import StockroomCommand
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = (
         "Run the background worker (the Huey consumer). With --check, do not run one: ask the queue "
         "whether a running worker answers."

@@ -1,13 +1,47 @@
-"""Shared plumbing of the account, listings and shipping commands: JSON or text out, errors to stderr."""
+"""Shared plumbing of Stockroom's commands: JSON or text out, errors to stderr, nothing raw.
+
+Every command derives from ``StockroomCommand``: whatever it prints, on stdout or stderr (error
+messages included), goes through ``core.text.escape_controls``, so a buyer name or title carrying an
+ANSI escape sequence or a bidi override is shown as ``\\x1b[...`` and never acted on by the terminal.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from functools import wraps
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from stockroom.core.errors import StockroomError
+from stockroom.core.text import escape_controls
+
+
+class TerminalOutput(OutputWrapper):
+    """Django's command output, with control characters in every message escaped before styling."""
+
+    def write(self, msg="", style_func=None, ending=None):
+        super().write(escape_controls(str(msg)), style_func, ending)
+
+
+class StockroomCommand(BaseCommand):
+    def __init__(self, stdout=None, stderr=None, no_color=False, force_color=False):
+        super().__init__(stdout=stdout, stderr=stderr, no_color=no_color, force_color=force_color)
+        self.stdout = TerminalOutput(stdout or sys.stdout)
+        self.stderr = self._error_output(stderr or sys.stderr)
+
+    def execute(self, *args, **options):
+        # call_command(stdout=...) would otherwise be wrapped in a plain OutputWrapper by Django
+        if options.get("stdout"):
+            self.stdout = TerminalOutput(options.pop("stdout"))
+        if options.get("stderr"):
+            self.stderr = self._error_output(options.pop("stderr"))
+        return super().execute(*args, **options)
+
+    def _error_output(self, stream) -> TerminalOutput:
+        output = TerminalOutput(stream)
+        output.style_func = self.stderr.style_func
+        return output
 
 
 def add_json_flag(parser) -> None:

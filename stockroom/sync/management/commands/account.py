@@ -8,12 +8,18 @@ import os
 import sys
 import textwrap
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from stockroom.channels import selectors, services
 from stockroom.core.errors import InvalidInput
 from stockroom.sync import accounts
-from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors, warn
+from stockroom.sync.management.commands._output import (
+    StockroomCommand,
+    add_json_flag,
+    emit,
+    stockroom_errors,
+    warn,
+)
 
 SECRET_ENV = {
     "client_id": "STOCKROOM_LWA_CLIENT_ID",
@@ -67,7 +73,7 @@ def _summary_text(summary: accounts.AccountSummary) -> str:
     )
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = "Manage channel accounts (add, list, check, enable, disable, set options, release held shipments)."
     stealth_options = ("stdin",)
 

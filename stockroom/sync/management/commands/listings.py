@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from stockroom.catalog.selectors import stock_item_by_sku
 from stockroom.channels import selectors, services
 from stockroom.sync import accounts
-from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
+from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 
 def _match_dict(match) -> dict:
     return {"channel_sku": match.channel_sku, "sku": match.stock_item_sku, "listing_id": match.listing_id}
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = "Manage listed products: link channel SKUs to stock items, import listings, show statuses."
 
     def add_arguments(self, parser: CommandParser) -> None:

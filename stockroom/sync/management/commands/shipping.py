@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from stockroom.channels import selectors, services
 from stockroom.orders import services as order_services
 from stockroom.sync import accounts
-from stockroom.sync.management.commands._output import add_json_flag, emit, stockroom_errors
+from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 
 def _mapping_dict(mapping) -> dict:
@@ -23,7 +23,7 @@ def _default_dict(default) -> dict:
     return {"channel_service": default.channel_service, "shipping_method": default.shipping_method}
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = "Map internal shipping methods to an account's carrier codes and ship methods."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -9,10 +9,12 @@ listing is current when it returns; exits 1 if any account failed.
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from stockroom.channels.models import ChannelAccount
+from stockroom.core.text import identity_key
 from stockroom.sync import engine
+from stockroom.sync.management.commands._output import StockroomCommand
 from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 
 
@@ -57,7 +59,7 @@ def run_line(run: SyncRun) -> str:
     )
 
 
-class Command(BaseCommand):
+class Command(StockroomCommand):
     help = "Synchronise channel accounts now: download orders, send confirmations, push stock."
 
     def add_arguments(self, parser):
@@ -78,7 +80,7 @@ class Command(BaseCommand):
                 self.stdout.flush()
 
         if options["account"]:
-            account = ChannelAccount.objects.filter(name__iexact=options["account"].strip()).first()
+            account = ChannelAccount.objects.filter(name_key=identity_key(options["account"].strip())).first()
             if account is None:
                 names = ", ".join(ChannelAccount.objects.values_list("name", flat=True)) or "none yet"
                 raise CommandError(f"no channel account named {options['account']!r} (accounts: {names})")
