@@ -25,13 +25,16 @@ class ContentSecurityPolicyMiddleware:
 
 
 class UserTimezoneMiddleware:
-    """Show times in the zone the browser reported (cookie ``tz``), stored times stay UTC."""
+    """Show times in the user's zone: the one chosen in Preferences, else the one the browser
+    reported (cookie ``tz``), else the server's. Stored times stay UTC."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        name = request.COOKIES.get("tz", "")
+        from stockroom.web.users import time_zone_of
+
+        name = time_zone_of(getattr(request, "user", None)) or request.COOKIES.get("tz", "")
         try:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
