@@ -282,7 +282,7 @@ def test_synchronise_shows_progress_run_history_and_orders_once(
 
     # and in run history
     page.get_by_role("link", name="run history").click()
-    expect(page.get_by_role("heading", name="Sync runs")).to_be_visible()
+    expect(page.get_by_role("heading", name="Run history")).to_be_visible()
     runs = page.locator("table.data tbody tr")
     expect(runs).to_have_count(1)
     expect(runs.first.locator("td").nth(1)).to_have_text("Amazon UK")

@@ -260,8 +260,9 @@ def test_shipping_methods_admin_only_and_added(admin_client, staff_client):
 
 def test_times_are_shown_in_the_zone_the_browser_reported(staff_client, shop):
     _order(shop, "TZ-1")  # purchased 2026-11-20 10:00 UTC
-    assert "2026-11-20 10:00" in staff_client.get(reverse("orders")).content.decode()
+    utc = '<time datetime="2026-11-20T10:00:00Z" title="2026-11-20 10:00:00 UTC">'
+    assert utc + "20 Nov 2026 10:00</time>" in staff_client.get(reverse("orders")).content.decode()
     staff_client.cookies["tz"] = "America/New_York"
     html = staff_client.get(reverse("orders")).content.decode()
-    assert "2026-11-20 05:00" in html
-    assert "2026-11-20 10:00" not in html
+    assert utc + "20 Nov 2026 05:00</time>" in html
+    assert "20 Nov 2026 10:00" not in html
