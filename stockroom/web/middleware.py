@@ -1,6 +1,7 @@
 """Browser security and comfort: a strict Content-Security-Policy and the user's time zone."""
 
 import zoneinfo
+from urllib.parse import unquote
 
 from django.utils import timezone
 
@@ -34,7 +35,8 @@ class UserTimezoneMiddleware:
     def __call__(self, request):
         from stockroom.web.users import time_zone_of
 
-        name = time_zone_of(getattr(request, "user", None)) or request.COOKIES.get("tz", "")
+        # app.js writes the cookie URL-encoded ("Europe%2FLondon"); Django hands it over as it came
+        name = time_zone_of(getattr(request, "user", None)) or unquote(request.COOKIES.get("tz", ""))
         try:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
