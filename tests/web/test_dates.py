@@ -82,3 +82,9 @@ def test_favicon_is_linked_and_served_without_a_login(client, db):
     assert '<link rel="icon" href="/static/web/favicon.svg" type="image/svg+xml">' in (
         client.get(reverse("login")).content.decode()
     )
+
+
+def test_the_zone_app_js_writes_url_encoded_is_read(staff_client, make_account):
+    import_channel_order(account=make_account("Shop UK"), data=channel_order("T-2", purchased_at=PURCHASED))
+    staff_client.cookies["tz"] = "Asia%2FTokyo"  # document.cookie = "tz=" + encodeURIComponent(zone)
+    assert "5 Dec 2026 16:27</time>" in staff_client.get(reverse("orders")).content.decode()
