@@ -88,3 +88,12 @@ def test_the_zone_app_js_writes_url_encoded_is_read(staff_client, make_account):
     import_channel_order(account=make_account("Shop UK"), data=channel_order("T-2", purchased_at=PURCHASED))
     staff_client.cookies["tz"] = "Asia%2FTokyo"  # document.cookie = "tz=" + encodeURIComponent(zone)
     assert "5 Dec 2026 16:27</time>" in staff_client.get(reverse("orders")).content.decode()
+
+
+def test_the_users_screen_shows_last_login_in_the_same_format(admin_client, admin_user, make_user):
+    make_user("never-logged-in")
+    html = admin_client.get(reverse("users")).content.decode()
+    admin_user.refresh_from_db()
+    utc = admin_user.last_login.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert f'title="{utc} UTC">' in html and "<td>never</td>" in html
+    assert " a.m." not in html and " p.m." not in html
