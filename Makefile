@@ -2,6 +2,9 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
+# ports of `make demo` (web server, Amazon simulator): make demo PORT=8001 SIM_PORT=8766 when taken
+PORT ?= 8000
+SIM_PORT ?= 8765
 
 .PHONY: demo test lint bench install clean
 
@@ -15,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
-	$(BIN)/stockroom demo
+	$(BIN)/stockroom demo --port $(PORT) --sim-port $(SIM_PORT)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

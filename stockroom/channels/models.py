@@ -88,10 +88,12 @@ class Listing(TimeStampedModel):
 
 
 class ListingStatusLog(models.Model):
-    """Every stock submission for a listing and its outcome, as the seller reads it."""
+    """Every stock submission for a listing and its outcome, as the seller reads it: one row per
+    quantity sent, written Pending before the send and given the channel's answer when it comes."""
 
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="log")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # when the quantity was sent
+    answered_at = models.DateTimeField(null=True, blank=True)  # when the channel confirmed or refused it
     quantity = models.IntegerField(null=True, blank=True)
     submission_ref = models.CharField(max_length=100, blank=True)  # patch request id or feed id
     outcome = models.CharField(max_length=20, choices=ListingStatus.choices)

@@ -9,9 +9,11 @@ other account's quantities follow. Every step is idempotent: running the demo ag
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -72,6 +74,42 @@ SHIPPING = [
 ]
 
 
+def busy_ports(host: str, ports: dict[str, int]) -> list[str]:
+    """Which of ``ports`` (what it is for -> port) cannot be listened on at ``host``, in words, e.g.
+    ["port 8000 (the web server) is already in use on 127.0.0.1"]; [] when all are free.
+
+    Each port is bound for a moment the way the servers bind it (SO_REUSEADDR, so a port left in
+    TIME_WAIT by a demo that just stopped counts as free, one another program listens on does not)."""
+    problems = []
+    if len(set(ports.values())) < len(ports):
+        uses = " and ".join(f"{use}" for use in ports)
+        problems.append(f"{uses} cannot share port {next(iter(ports.values()))}")
+        return problems
+    for use, port in ports.items():
+        if not 1 <= port <= 65535:
+            problems.append(f"port {port} ({use}) is not between 1 and 65535")
+            continue
+        try:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                problems.append(f"port {port} ({use}) is already in use on {host}")
+            else:
+                problems.append(f"port {port} ({use}) cannot be used on {host}: {error.strerror or error}")
+    return problems
+
+
+def free_port_after(host: str, port: int, *, avoid: set[int] = frozenset(), tries: int = 50) -> int | None:
+    """The first port after ``port`` that can be listened on at ``host`` (not in ``avoid``), or None."""
+    for candidate in range(port + 1, min(port + 1 + tries, 65536)):
+        if candidate not in avoid and not busy_ports(host, {"probe": candidate}):
+            return candidate
+    return None
+
+
 def demo_login() -> tuple[str, str]:
     """The demo administrator (created once; the password is kept in the data directory, mode 0600)."""
     from django.contrib.auth.models import Group
@@ -102,14 +140,17 @@ def seed_simulator(control) -> None:
             name=seller.account_name,
         )
         # listed before Stockroom arrived, with the seller's last known stock; Stockroom corrects it
-        for i, (sku, _title, stock, _price) in enumerate(PRODUCTS):
-            control.create_listing(seller.seller_id, sku, quantity=stock, asin=f"B0DEMO{n}{i:04d}")
+        for i, (sku, title, stock, _price) in enumerate(PRODUCTS):
+            control.create_listing(
+                seller.seller_id, sku, quantity=stock, asin=f"B0DEMO{n}{i:04d}", title=title
+            )
         control.create_listing(
             seller.seller_id,
             f"FBA-{PRODUCTS[0][0]}",
             quantity=50,
             asin=f"B0DEMO{n}9999",
             fulfillment_channel="AMAZON_EU" if seller.region == "eu" else "AMAZON_NA",
+            title=f"{PRODUCTS[0][1]} (Fulfilled by Amazon)",
         )
 
 

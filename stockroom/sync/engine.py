@@ -975,7 +975,9 @@ class _StockResult:
     quantity: int
     outcome: WriteOutcome | None = None
     write: ChannelWrite | None = None  # the journal row of a fresh send
-    log: ListingStatusLog | None = None  # its Pending row, written before the send
+    log: ListingStatusLog | None = None  # its Pending row, written before the send (a fresh send)
+    # the Pending row of a collected result (the send was logged in an earlier pass), given the answer
+    pending_log_id: int | None = None
     # what the listing waits for while Pending, and the journal row keeps: the key of the batch's
     # PendingSubmission (one value for the whole batch, so it is written in one statement)
     submission_key: str = ""
@@ -1120,6 +1122,11 @@ def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> s
             writes.append((result.write.pk, values))
         listing = result.listing
         if listing is None:
+            if result.pending_log_id is not None and status != ListingStatus.PENDING:
+                # a newer quantity was sent since; this one's log row still gets its answer
+                sent_logs.append(
+                    (result.pending_log_id, {"outcome": status, "message": message, "answered_at": now})
+                )
             continue
         if status == ListingStatus.CONFIRMED:
             values = {
@@ -1136,9 +1143,15 @@ def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> s
         else:
             values = {"last_error": message or "refused by the channel", "pending_submission": ""}
         listings.append((listing.pk, {"status": status, **values}))
-        if status == ListingStatus.PENDING and result.log is not None:
-            # the Pending row written before the send
-            sent_logs.append((result.log.pk, {"submission_ref": kept_ref[:100], "message": message}))
+        # one log row per quantity sent: the Pending row written before the send takes the answer
+        log_id = result.log.pk if result.log is not None else result.pending_log_id
+        if status == ListingStatus.PENDING and log_id is not None:
+            sent_logs.append((log_id, {"submission_ref": kept_ref[:100], "message": message}))
+        elif log_id is not None:
+            answer = {"outcome": status, "message": message, "answered_at": now}
+            if outcome.submission_ref:
+                answer["submission_ref"] = outcome.submission_ref[:100]
+            sent_logs.append((log_id, answer))
         else:
             new_logs.append(
                 ListingStatusLog(
@@ -1147,6 +1160,7 @@ def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> s
                     submission_ref=outcome.submission_ref[:100],
                     outcome=status,
                     message=message,
+                    answered_at=None if status == ListingStatus.PENDING else now,
                 )
             )
         if status == ListingStatus.ERROR and outcome.retryable:
@@ -1278,12 +1292,27 @@ def _record_collected_results(current: _Pass, key: str, answered: list[tuple[dic
     def waiting(found: dict, entry: dict, size: int):
         return found.get((entry["sku"], key[:size])) or found.get((entry["sku"], entry["ref"][:size]))
 
+    # the Pending log rows written when these quantities were sent, keyed like the listings
+    pending_logs: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(answered):
+        refs = {key[:100], *(entry["ref"][:100] for entry, _ in chunk)}
+        pending_logs.update(
+            ((sku, ref), pk)
+            for pk, sku, ref in ListingStatusLog.objects.filter(
+                listing__account=account,
+                listing__channel_sku__in=[entry["sku"] for entry, _ in chunk],
+                outcome=ListingStatus.PENDING,
+                submission_ref__in=refs,
+            ).values_list("pk", "listing__channel_sku", "submission_ref")
+        )
+
     results = [
         _StockResult(
             waiting(listings, entry, 100),
             entry["quantity"],
             outcome=outcome,
             write=waiting(writes, entry, 200),
+            pending_log_id=waiting(pending_logs, entry, 100),
         )
         for entry, outcome in answered
     ]

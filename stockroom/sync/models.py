@@ -29,6 +29,14 @@ class SyncRunStatus(models.TextChoices):
 
 
 LISTINGS_STEP = "listings"  # the step of a sync run that imports an account's listings
+# what each step does, as the run history says it
+STEP_WORDS = {
+    "orders": "download orders",
+    "shipments": "send shipping confirmations",
+    "stock": "send stock levels",
+    "results": "collect the channel's answers",
+    LISTINGS_STEP: "import listings",
+}
 # a listings import still "running" after this long lost its worker (a restart): it may be started again
 LISTINGS_IMPORT_ABANDONED_AFTER = timedelta(minutes=30)
 
@@ -71,6 +79,11 @@ class SyncRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.status != SyncRunStatus.RUNNING
+
+    @property
+    def step_words(self) -> list[str]:
+        """The run's steps in words, in order: ["download orders", "send shipping confirmations", ...]."""
+        return [STEP_WORDS.get(step, step) for step in self.steps.split(",") if step]
 
 
 class IssueKind(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import datetime, timedelta
 from statistics import median
@@ -90,7 +91,7 @@ def sale_to_channel_latency(days: int = 7) -> list[dict]:
 
     For every channel order imported in the last ``days`` days whose linked items are listed on some
     account: the time from the order's import (``created_at``) to the latest, over those listings,
-    of each listing's first confirmed quantity after the import. Orders whose listings were not all
+    of the answer to each listing's first confirmed quantity sent after the import. Orders whose listings were not all
     confirmed yet are left out. Oldest first: [{"order_id", "external_order_id", "imported_at",
     "seconds"}]; [] when there is no data.
     """
@@ -113,18 +114,19 @@ def sale_to_channel_latency(days: int = 7) -> list[dict]:
         stock_item_id__in=all_items, ignore_sync=False, fulfilled_by_channel=False
     ).values_list("pk", "stock_item_id"):
         listings_of[item_id].append(listing_id)
-    confirmations: dict[int, list[datetime]] = defaultdict(list)
+    # (sent, confirmed) of each quantity sent since the first import, in the order they were sent
+    confirmations: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     listing_ids = [pk for pks in listings_of.values() for pk in pks]
-    for listing_id, at in (
+    for listing_id, sent, answered in (
         ListingStatusLog.objects.filter(
             listing_id__in=listing_ids,
             outcome=ListingStatus.CONFIRMED,
             created_at__gte=orders[0]["created_at"],
         )
-        .order_by("created_at")
-        .values_list("listing_id", "created_at")
+        .order_by("created_at", "pk")
+        .values_list("listing_id", "created_at", "answered_at")
     ):
-        confirmations[listing_id].append(at)
+        confirmations[listing_id].append((sent, answered or sent))
     points = []
     for order in orders:
         listings = [pk for item in items_of.get(order["pk"], ()) for pk in listings_of.get(item, ())]
@@ -132,7 +134,14 @@ def sale_to_channel_latency(days: int = 7) -> list[dict]:
             continue
         firsts = []
         for listing_id in listings:
-            after = next((at for at in confirmations.get(listing_id, ()) if at >= order["created_at"]), None)
+            after = next(
+                (
+                    answered
+                    for sent, answered in confirmations.get(listing_id, ())
+                    if sent >= order["created_at"]
+                ),
+                None,
+            )
             if after is None:
                 break
             firsts.append(after)
@@ -158,6 +167,28 @@ def sale_to_confirmation_by_day(days: int = 7) -> list[dict]:
         {"day": day, "median_seconds": float(median(values)), "max_seconds": float(max(values))}
         for day, values in sorted(per_day.items())
     ]
+
+
+def recent_sale_to_confirmation(*, hours: int = 24, limit: int = 200) -> dict:
+    """The dashboard's measure of the promise "a sale reaches every channel within seconds": the
+    ``sale_to_channel_latency`` of the last ``limit`` sales imported in the last ``hours`` hours.
+
+    {"points": [...] oldest first, "count", "median_seconds", "p95_seconds", "max_seconds"}; the
+    statistics are None without points. p95 is the nearest-rank 95th percentile (with fewer than 20
+    sales it is the slowest)."""
+    since = timezone.now() - timedelta(hours=hours)
+    points = [p for p in sale_to_channel_latency(days=-(-hours // 24)) if p["imported_at"] >= since][-limit:]
+    seconds = sorted(p["seconds"] for p in points)
+    if not seconds:
+        return {"points": [], "count": 0, "median_seconds": None, "p95_seconds": None, "max_seconds": None}
+    rank = max(math.ceil(0.95 * len(seconds)), 1)
+    return {
+        "points": points,
+        "count": len(seconds),
+        "median_seconds": float(median(seconds)),
+        "p95_seconds": float(seconds[rank - 1]),
+        "max_seconds": float(seconds[-1]),
+    }
 
 
 def listings_import_run(account, run_id) -> SyncRun | None:

@@ -176,6 +176,7 @@ def _detail_context(account, **extra) -> dict:
         "options": accounts.effective_options(account),
         "option_help": accounts.OPTION_HELP,
         "order_sources": accounts.ORDER_SOURCES,
+        "report_periods": list(accounts.REPORT_PERIODS.values()),
         "mappings": selectors.shipping_mappings(account),
         "carrier_codes": accounts.carrier_codes(account.channel),
         "shipping_methods": ShippingMethod.objects.order_by("name"),

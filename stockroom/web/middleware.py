@@ -1,6 +1,7 @@
 """Browser security and comfort: a strict Content-Security-Policy and the user's time zone."""
 
 import zoneinfo
+from urllib.parse import unquote
 
 from django.utils import timezone
 
@@ -25,13 +26,17 @@ class ContentSecurityPolicyMiddleware:
 
 
 class UserTimezoneMiddleware:
-    """Show times in the zone the browser reported (cookie ``tz``), stored times stay UTC."""
+    """Show times in the user's zone: the one chosen in Preferences, else the one the browser
+    reported (cookie ``tz``), else the server's. Stored times stay UTC."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        name = request.COOKIES.get("tz", "")
+        from stockroom.web.users import time_zone_of
+
+        # app.js writes the cookie URL-encoded ("Europe%2FLondon"); Django hands it over as it came
+        name = time_zone_of(getattr(request, "user", None)) or unquote(request.COOKIES.get("tz", ""))
         try:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -152,3 +152,10 @@ def _value(row, name: str):
     if hasattr(value, "pk"):
         return value.pk
     return value
+
+
+def count_up_to(queryset: QuerySet, limit: int) -> int:
+    """How many rows, counted no further than ``limit + 1``: one bounded ``COUNT`` over a
+    ``LIMIT`` subquery, so a list of a million rows costs what a list of ``limit`` costs. A result
+    above ``limit`` means "more than ``limit``"."""
+    return queryset.order_by()[: limit + 1].count()

@@ -3,14 +3,16 @@
 from django.urls import include, path
 
 from stockroom.web.account_views import listing_overview
-from stockroom.web.views import auth, dashboard, inventory, orders, users
+from stockroom.web.views import auth, dashboard, favicon, inventory, orders, preferences, users
 
 urlpatterns = [
     path("accounts/", include("stockroom.web.account_views")),
     path("listings/", listing_overview, name="listing_overview"),
     path("sync/", include("stockroom.web.sync_views")),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("preferences/", preferences.preferences, name="preferences"),
     path("", dashboard.dashboard, name="dashboard"),
     # orders
     path("orders/", orders.order_list, name="orders"),

@@ -1,4 +1,6 @@
-"""User accounts and their roles (write operations used by the Users screen and the CLI)."""
+"""User accounts, their roles and preferences (writes used by the Users and Preferences screens and the CLI)."""
+
+import zoneinfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -7,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from stockroom.core.errors import Conflict, InvalidInput
+from stockroom.web.models import UserPreferences
 from stockroom.web.permissions import ROLES
 
 User = get_user_model()
@@ -56,3 +59,33 @@ def set_active(*, user, active: bool, by=None):
     user.is_active = active
     user.save(update_fields=["is_active"])
     return user
+
+
+def valid_time_zones() -> list[str]:
+    """Every IANA zone name the server knows, sorted (the choices of the preferences form)."""
+    return sorted(zoneinfo.available_timezones())
+
+
+def time_zone_of(user) -> str:
+    """The zone the user chose, or "" (then the browser's zone is used)."""
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    cached = getattr(user, "_stockroom_time_zone", None)
+    if cached is None:
+        cached = (
+            UserPreferences.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first() or ""
+        )
+        user._stockroom_time_zone = cached
+    return cached
+
+
+def set_time_zone(*, user, time_zone: str) -> str:
+    """Store the user's time zone ("" = follow the browser). Raises InvalidInput for an unknown zone."""
+    name = (time_zone or "").strip()
+    if name and name not in zoneinfo.available_timezones():
+        raise InvalidInput(
+            f"unknown time zone {name[:64]!r}: choose one from the list (e.g. Europe/London, America/New_York)"
+        )
+    UserPreferences.objects.update_or_create(user=user, defaults={"time_zone": name})
+    user._stockroom_time_zone = name
+    return name

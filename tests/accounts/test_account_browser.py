@@ -62,11 +62,14 @@ def test_listing_log_shows_and_hides(page, live_server, make_account, make_item,
         listing=listing, quantity=3, submission_ref="SUB-BROWSER", outcome="confirmed"
     )
     page.goto(f"{live_server.url}/accounts/{account.pk}/listings/")
-    log = page.locator(f"#log-{listing.pk}")
+    row = page.locator(f"#listing-{listing.pk}")
+    panel = page.locator(f"#log-{listing.pk}")  # a table row of its own, under the listing
 
-    log.get_by_role("button", name="Show log").click()
-    page.get_by_text("SUB-BROWSER").wait_for()
-    page.locator(f"#log-{listing.pk}").get_by_role("button", name="Hide log").click()
-    page.locator(f"#log-{listing.pk}").get_by_role("button", name="Show log").wait_for()
+    row.get_by_role("button", name="Show log").click()
+    panel.get_by_text("SUB-BROWSER").wait_for()
+    assert panel.get_attribute("colspan") == "7"
+    assert panel.locator("h3").inner_text() == "Stock updates sent for AMZ-LOG"
+    row.get_by_role("button", name="Hide log").click()
+    row.get_by_role("button", name="Show log").wait_for()
 
     assert page.get_by_text("SUB-BROWSER").count() == 0

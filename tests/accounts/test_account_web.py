@@ -119,10 +119,12 @@ def test_toggle_through_htmx_returns_the_light_and_the_list_shows_it(administrat
     account = make_account("Toggle Shop")
     response = administrator_client.post(reverse("account_toggle", args=[account.pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert "○ Disabled" in response.content.decode()
+    switch_off = 'role="switch" aria-checked="false" aria-label="Synchronise Toggle Shop"'
+    html = response.content.decode()
+    assert switch_off in html and '<span class="switch-label">Disabled</span>' in html
     assert ChannelAccount.objects.get(pk=account.pk).enabled is False
     listing = administrator_client.get(reverse("accounts")).content.decode()
-    assert "○ Disabled" in listing and "Toggle Shop" in listing
+    assert switch_off in listing and "Toggle Shop" in listing
 
 
 def test_toggle_needs_csrf(make_account, db):
@@ -315,7 +317,10 @@ def test_ignore_toggle(administrator_client, make_account, link):
     response = administrator_client.post(
         reverse("listing_ignore", args=[account.pk, listing.pk]), {"ignore": "on"}, HTTP_HX_REQUEST="true"
     )
-    assert "Stock updates off" in response.content.decode()
+    html = response.content.decode()
+    # the state ("Paused") and the action ("Resume") are distinct
+    assert '<span class="state off">Paused</span>' in html
+    assert '<button type="submit" aria-label="Resume stock updates for X-1">Resume</button>' in html
     assert Listing.objects.get(pk=listing.pk).ignore_sync is True
 
 

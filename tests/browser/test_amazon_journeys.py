@@ -208,7 +208,7 @@ def test_import_listings_and_link_all_by_identical_sku(
         "Imported listings: 3 new, 0 updated, 0 unchanged. 2 listing(s) can be linked by identical SKU.",
         timeout=CHANNEL,
     )
-    expect(page.locator("table.data tbody tr")).to_have_count(3)
+    expect(page.locator("table.data tbody.listing")).to_have_count(3)
     screen(page, "amazon-listings-imported")
     status.get_by_role("link", name="Review 2 link(s) by identical SKU").click()
 
@@ -233,7 +233,7 @@ def test_import_listings_and_link_all_by_identical_sku(
     expect(page.get_by_label("Stock item SKU for teapot-1")).to_have_value("TEAPOT-1")
     expect(page.get_by_label("Stock item SKU for POSTER-9")).to_have_value("")
     page.get_by_label("Linked").select_option("yes")
-    expect(page.locator("table.data tbody tr")).to_have_count(2)
+    expect(page.locator("table.data tbody.listing")).to_have_count(2)
     screen(page, "amazon-listed-products")
     linked = dict(Listing.objects.filter(account=account).values_list("channel_sku", "stock_item__sku"))
     assert linked == {"MUG-BLUE": "MUG-BLUE", "teapot-1": "TEAPOT-1", "POSTER-9": None}
@@ -281,8 +281,8 @@ def test_synchronise_shows_progress_run_history_and_orders_once(
     screen(page, "amazon-sync-progress-done")
 
     # and in run history
-    page.get_by_role("link", name="run history").click()
-    expect(page.get_by_role("heading", name="Sync runs")).to_be_visible()
+    page.get_by_role("link", name="run history", exact=True).click()
+    expect(page.get_by_role("heading", name="Run history")).to_be_visible()
     runs = page.locator("table.data tbody tr")
     expect(runs).to_have_count(1)
     expect(runs.first.locator("td").nth(1)).to_have_text("Amazon UK")
@@ -405,15 +405,15 @@ def test_stock_adjustment_reaches_both_accounts_pending_then_confirmed(
 
     # then account B's listings are Pending (sent, not yet confirmed) ...
     page.goto(url(f"/accounts/{second.pk}/listings/"))
-    listings = page.locator("table.data tbody tr")
+    listings = page.locator("table.data tbody.listing")
     expect(listings).to_have_count(11)
-    expect(listings.locator("td:nth-child(5)")).to_have_text(["Pending"] * 11)
-    expect(listings.locator("td:nth-child(6)")).to_have_text(["10"] * 11)
+    expect(listings.locator("[data-inventory-status]")).to_have_text(["Pending"] * 11)
+    expect(listings.locator("[data-last-confirmed] strong")).to_have_text(["10"] * 11)
     screen(page, "amazon-listed-products-pending")
     # ... and A's single listing was confirmed at once
     page.goto(url(f"/accounts/{first.pk}/listings/"))
-    expect(page.locator("table.data tbody tr td:nth-child(5)")).to_have_text(["Confirmed"])
-    expect(page.locator("table.data tbody tr td:nth-child(6)")).to_have_text(["7"])
+    expect(page.locator("table.data [data-inventory-status]")).to_have_text(["Confirmed"])
+    expect(page.locator("table.data [data-last-confirmed] strong")).to_have_text(["7"])
 
     # when Amazon has processed the feed and the account is synchronised
     amazon_sim.advance_clock(200)
@@ -421,8 +421,8 @@ def test_stock_adjustment_reaches_both_accounts_pending_then_confirmed(
 
     # then B's listings are Confirmed at the new available quantity, as Amazon shows them
     page.goto(url(f"/accounts/{second.pk}/listings/"))
-    expect(listings.locator("td:nth-child(5)")).to_have_text(["Confirmed"] * 11)
-    expect(listings.locator("td:nth-child(6)")).to_have_text(["7"] * 11)
+    expect(listings.locator("[data-inventory-status]")).to_have_text(["Confirmed"] * 11)
+    expect(listings.locator("[data-last-confirmed] strong")).to_have_text(["7"] * 11)
     screen(page, "amazon-listed-products-confirmed")
     # Amazon shows an accepted quantity only after its own propagation delay (120 simulated seconds
     # from when each message was applied): let that pass before reading what buyers see

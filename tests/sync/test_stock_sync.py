@@ -27,9 +27,9 @@ def test_changed_stock_is_pushed_once_and_unchanged_is_skipped(fake_account, cha
         7,
         7,
     )
+    # one log row per quantity sent: written Pending before the send, then given the answer
     assert list(ListingStatusLog.objects.filter(listing=listing).values_list("quantity", "outcome")) == [
         (7, "confirmed"),
-        (7, "pending"),  # journaled before the send
     ]
     assert ChannelWrite.objects.get(kind="stock").status == "confirmed"
     assert not PendingStockPush.objects.exists() and not ListingPushMarker.objects.exists()
@@ -69,11 +69,13 @@ def test_a_listing_is_pending_before_its_quantity_is_sent_even_when_confirmed_at
 
     # then while the request was on its way the listing was Pending, logged and journaled
     assert seen_at_send == [("pending", [(4, "pending")], "queued")]
-    # and afterwards it is Confirmed, the log showing Pending then Confirmed
+    # and afterwards it is Confirmed: the same log row (one per quantity sent) holds the answer and
+    # when it came, beside when the quantity was sent
     listing.refresh_from_db()
     assert (listing.status, listing.last_confirmed_quantity) == ("confirmed", 4)
-    log = ListingStatusLog.objects.filter(listing=listing).order_by("id")
-    assert list(log.values_list("outcome", "quantity")) == [("pending", 4), ("confirmed", 4)]
+    log = ListingStatusLog.objects.get(listing=listing)
+    assert (log.outcome, log.quantity) == ("confirmed", 4)
+    assert log.answered_at is not None and log.answered_at >= log.created_at
 
 
 def test_changed_listings_are_sent_in_batches_of_the_connectors_maximum(
@@ -189,10 +191,10 @@ def test_feed_results_are_collected_later(fake_account, channel, make_item, link
     assert second.stock_updates_confirmed == 1
     assert not PendingSubmission.objects.exists()
     assert ChannelWrite.objects.get(kind="stock").status == "confirmed"
-    assert list(ListingStatusLog.objects.filter(listing=listing).values_list("outcome", flat=True)) == [
-        "confirmed",
-        "pending",
-    ]
+    # the Pending row written at the send took the feed's answer: one row for one quantity sent
+    answered = ListingStatusLog.objects.get(listing=listing)
+    assert (answered.pk, answered.outcome, answered.quantity) == (logged.pk, "confirmed", 3)
+    assert answered.answered_at is not None and answered.answered_at > answered.created_at
     assert len(state.stock_calls) == 1
 
 

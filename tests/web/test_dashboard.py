@@ -1,14 +1,13 @@
 """Dashboard counts and charts."""
 
-from datetime import datetime
+from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
 
-from stockroom.channels.models import ListingStatus
+from stockroom.channels.models import ListingStatus, ListingStatusLog
 from stockroom.orders.models import Order
 from stockroom.orders.services import import_channel_order
-from stockroom.web.views import dashboard as dashboard_view
 from tests.conftest import channel_order
 from tests.web.conftest import failed_shipment
 
@@ -56,26 +55,63 @@ def test_orders_chart_counts_per_day_and_source(staff_client, make_account, make
     assert chart["datasets"] == [{"label": "Amazon", "data": [0] * 29 + [2]}]
 
 
-def test_confirmation_chart_shows_an_empty_state_without_data(staff_client, db, monkeypatch):
-    monkeypatch.setattr(dashboard_view, "confirmation_chart", lambda: {"labels": [], "datasets": []})
+def test_confirmation_chart_shows_an_empty_state_without_sales(staff_client, db):
     html = staff_client.get(reverse("dashboard")).content.decode()
-    assert "No measurements yet." in html
+    assert "No sales in the last 24 hours whose new quantity every channel has confirmed yet." in html
     assert 'id="confirmation-chart"' not in html
 
 
-def test_confirmation_chart_reads_the_sync_selector_when_present(monkeypatch):
-    import types
+def _sale_confirmed_after(account, listings, order_id: str, *, seconds: float, imported_at) -> None:
+    """An order imported at ``imported_at`` whose new quantity each listing confirmed ``seconds`` later
+    (the quantity sent a second after the import, answered ``seconds`` after the import)."""
+    import_channel_order(account=account, data=channel_order(order_id, lines=(("AMZ-MUG", 1),)))
+    Order.objects.filter(external_order_id=order_id).update(created_at=imported_at)
+    for listing in listings:
+        log = ListingStatusLog.objects.create(listing=listing, quantity=1, outcome="confirmed")
+        ListingStatusLog.objects.filter(pk=log.pk).update(
+            created_at=imported_at + timedelta(seconds=1),
+            answered_at=imported_at + timedelta(seconds=seconds),
+        )
 
-    from stockroom import sync
 
-    fake = types.SimpleNamespace(
-        sale_to_confirmation_by_day=lambda days: [
-            {"day": datetime(2026, 11, 20).date(), "median_seconds": 90.0, "max_seconds": 600.0}
-        ]
-    )
-    monkeypatch.setattr(sync, "selectors", fake, raising=False)
-    monkeypatch.setitem(__import__("sys").modules, "stockroom.sync.selectors", fake)
-    chart = dashboard_view.confirmation_chart()
-    assert chart["labels"] == ["2026-11-20"]
-    assert chart["datasets"][0]["data"] == [1.5]
-    assert chart["datasets"][1]["data"] == [10.0]
+def test_time_from_sale_to_confirmation_is_shown_in_seconds_sale_by_sale(
+    staff_client, make_account, make_item, link
+):
+    # given two accounts selling one item, and 20 sales in the last hours confirmed 1.5 .. 20.5 s later,
+    # plus one sale two days ago (outside the 24 hours shown)
+    first, second = make_account("Shop UK"), make_account("Shop US")
+    item = make_item("MUG", on_hand=100)
+    listings = [link(first, "AMZ-MUG", item), link(second, "AMZ-MUG", item)]
+    now = timezone.now()
+    _sale_confirmed_after(first, listings, "OLD", seconds=900, imported_at=now - timedelta(days=2))
+    for n in range(20):
+        _sale_confirmed_after(
+            first, listings, f"S-{n}", seconds=n + 1.5, imported_at=now - timedelta(minutes=60 - n)
+        )
+
+    # when the dashboard is shown
+    response = staff_client.get(reverse("dashboard"))
+
+    # then each sale is one point in seconds, oldest first, with the median and p95 over them
+    chart = response.context["confirmation_chart"]
+    assert chart["datasets"] == [
+        {"label": "Seconds from sale to confirmation", "data": [n + 1.5 for n in range(20)]}
+    ]
+    assert len(chart["labels"]) == 20
+    assert chart["summary"] == {
+        "count": 20,
+        "median_seconds": 11.0,
+        "p95_seconds": 19.5,
+        "max_seconds": 20.5,
+    }
+    html = response.content.decode()
+    assert (
+        "Median <strong>11.0 s</strong> · 95th percentile <strong>19.5 s</strong> · slowest 20.5 s, "
+        "over the last 20 sales (24 h)"
+    ) in html
+
+
+def test_the_dashboard_heads_its_cards_by_what_they_count_not_today(staff_client, db):
+    html = staff_client.get(reverse("dashboard")).content.decode()
+    assert "<h1>Dashboard</h1>" in html and "<h2>Needs attention now</h2>" in html
+    assert ">Today<" not in html

@@ -80,7 +80,7 @@ def test_hostile_buyer_names_are_escaped_on_confirmation_pages(staff_client, hos
 def _web_url_names():
     names = []
     for pattern in web_urls.urlpatterns:
-        if isinstance(pattern, URLPattern) and pattern.name not in ("login", "logout"):
+        if isinstance(pattern, URLPattern) and pattern.name not in ("login", "logout", "favicon"):
             names.append((pattern.name, [1] * len(pattern.pattern.regex.groupindex)))
     return names
 

@@ -1,4 +1,4 @@
-"""What needs attention today: counts that link to the filtered lists, and two charts."""
+"""What needs attention now: counts that link to the filtered lists, and two charts."""
 
 from datetime import timedelta
 
@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.http import urlencode
 
 from stockroom.channels import selectors as channel_selectors
@@ -40,27 +41,30 @@ def orders_chart(days: int = CHART_DAYS) -> dict:
     }
 
 
-def confirmation_chart(days: int = CHART_DAYS) -> dict:
-    """Time from a sale to the last channel's confirmed quantity, per day (minutes).
+SALES_WINDOW_HOURS = 24
 
-    Reads ``stockroom.sync.selectors.sale_to_confirmation_by_day(days=...)`` when the sync engine
-    provides it: ``[{"day": date, "median_seconds": float, "max_seconds": float}, ...]``.
-    Empty (the template shows an empty state) until then or when there is no data."""
-    try:
-        from stockroom.sync import selectors as sync_selectors
 
-        source = sync_selectors.sale_to_confirmation_by_day
-    except (ImportError, AttributeError):
-        return {"labels": [], "datasets": []}
-    rows = list(source(days=days))
-    if not rows:
-        return {"labels": [], "datasets": []}
+def confirmation_chart(hours: int = SALES_WINDOW_HOURS) -> dict:
+    """Seconds from each recent sale to the last channel's confirmed quantity, one point per sale,
+    with the median and 95th percentile over those sales
+    (``stockroom.sync.selectors.recent_sale_to_confirmation``); no datasets when there are none."""
+    from stockroom.sync import selectors as sync_selectors
+
+    recent = sync_selectors.recent_sale_to_confirmation(hours=hours)
+    if not recent["count"]:
+        return {"labels": [], "datasets": [], "summary": recent}
     return {
-        "labels": [row["day"].isoformat() for row in rows],
-        "datasets": [
-            {"label": "Median (minutes)", "data": [round(row["median_seconds"] / 60, 1) for row in rows]},
-            {"label": "Slowest (minutes)", "data": [round(row["max_seconds"] / 60, 1) for row in rows]},
+        "labels": [
+            date_format(timezone.localtime(point["imported_at"]), "H:i") for point in recent["points"]
         ],
+        "datasets": [
+            {
+                "label": "Seconds from sale to confirmation",
+                "data": [point["seconds"] for point in recent["points"]],
+            }
+        ],
+        "unit": "seconds",
+        "summary": {key: value for key, value in recent.items() if key != "points"},
     }
 
 
@@ -125,5 +129,6 @@ def dashboard(request):
             "oldest": list(oldest),
             "orders_chart": orders_chart(),
             "confirmation_chart": confirmation_chart(),
+            "sales_window_hours": SALES_WINDOW_HOURS,
         },
     )

@@ -88,14 +88,19 @@ def item_edit(request, item_id: int):
     return render(request, "web/inventory/form.html", {"form": form, "item": item})
 
 
-def stock_chart_data(item_id: int, days: int = CHART_DAYS) -> dict:
-    """On hand from the ledger and available (on hand minus what orders held) per day."""
+def stock_chart_data(item_id: int, days: int = CHART_DAYS, *, created_at=None) -> dict:
+    """On hand from the ledger and available (on hand minus what orders held) per day; days that
+    ended before the item was created have no value (None: the chart draws nothing, not a 0)."""
     on_hand = selectors.on_hand_by_day(item_id=item_id, days=days)
     held = held_quantity_by_day(item_id=item_id, days=days)
+    existed = [created_at is None or end >= created_at for end, _ in on_hand]
     return {
         "labels": [end.date().isoformat() for end, _ in on_hand],
-        "on_hand": [quantity for _, quantity in on_hand],
-        "available": [max(quantity - h, 0) for (_, quantity), h in zip(on_hand, held, strict=True)],
+        "on_hand": [quantity if live else None for (_, quantity), live in zip(on_hand, existed, strict=True)],
+        "available": [
+            max(quantity - h, 0) if live else None
+            for (_, quantity), h, live in zip(on_hand, held, existed, strict=True)
+        ],
     }
 
 
@@ -119,7 +124,7 @@ def item_detail(request, item_id: int):
             "page": movements,
             "sort": movements.sort,
             "locations": list(Location.objects.all()),
-            "chart": stock_chart_data(item.pk),
+            "chart": stock_chart_data(item.pk, created_at=item.created_at),
         },
     )
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from stockroom.orders import selectors, services
 from stockroom.orders.models import Order, ShipmentStatus, ShippingMethod
 from stockroom.orders.pipeline import HOLDS_STOCK, AllocationState, OrderStatus
 from stockroom.sync import accounts
-from stockroom.web.pagination import SortOption, paginate
+from stockroom.web.pagination import SortOption, count_up_to, paginate
 from stockroom.web.permissions import administrator_required
 
 SORTS = {
@@ -30,6 +31,16 @@ SORTS = {
 STATUS_CHOICES = [("active", "Open and pending"), *OrderStatus.choices, ("all", "All")]
 ALLOCATION_CHOICES = [*AllocationState.choices[1:], ("short", "Short of stock")]
 PER_PAGE = 50
+COUNT_LIMIT = 10_000  # counted exactly up to here; beyond, "more than 10,000" (no COUNT over a million rows)
+
+
+def _heading(status: str) -> str:
+    """The list's title says what it shows: "Open Orders" (open and pending), "All orders", or by status."""
+    if status == "active":
+        return "Open Orders"
+    if status == "all":
+        return "All orders"
+    return f"{OrderStatus(status).label} orders"
 
 
 def _filters(params) -> tuple[dict, dict]:
@@ -77,13 +88,9 @@ def _return_to(request, default: str) -> str:
 @login_required
 def order_list(request):
     kwargs, shown = _filters(request.GET)
-    page = paginate(
-        selectors.order_list(**kwargs),
-        params=request.GET,
-        options=SORTS,
-        default_sort="-purchased",
-        per_page=PER_PAGE,
-    )
+    orders = selectors.order_list(**kwargs)
+    page = paginate(orders, params=request.GET, options=SORTS, default_sort="-purchased", per_page=PER_PAGE)
+    prefetch_related_objects(page.rows, "lines")  # items, SKUs and quantities of the orders shown
     accounts = list(ChannelAccount.objects.order_by("name").values("pk", "name", "channel"))
     sources = sorted({a["channel"] for a in accounts} | {"manual"})
     return render(
@@ -92,6 +99,9 @@ def order_list(request):
         {
             "page": page,
             "sort": page.sort,
+            "heading": _heading(shown["status"]),
+            "count": count_up_to(orders, COUNT_LIMIT),
+            "count_limit": COUNT_LIMIT,
             "filters": shown,
             "filtered": any(v for k, v in shown.items() if k != "status") or shown["status"] != "active",
             "accounts": accounts,

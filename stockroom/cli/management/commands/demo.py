@@ -33,6 +33,17 @@ class Command(StockroomCommand):
         from stockroom.sync.management.commands.sync import run_line
         from stockroom.sync.models import SyncTrigger
 
+        # before anything is printed or started: a busy port would otherwise fail only at the end
+        busy = demo.busy_ports(
+            options["host"], {"the web server": options["port"], "the Amazon simulator": options["sim_port"]}
+        )
+        if busy:
+            web = demo.free_port_after(options["host"], options["port"]) or 8001
+            sim = demo.free_port_after(options["host"], options["sim_port"], avoid={web}) or 8766
+            raise CommandError(
+                "; ".join(busy) + ". Stop the program holding it (another demo?) or pick free ports, e.g. "
+                f"make demo PORT={web} SIM_PORT={sim} (or stockroom demo --port {web} --sim-port {sim})."
+            )
         call_command("migrate", verbosity=0)
         username, password = demo.demo_login()
         simulator = SimulatorProcess(port=options["sim_port"], seed=7, state_file=demo.state_file())

@@ -121,6 +121,16 @@
               if (status) { status.textContent = "Processed"; status.className = "badge ok"; }
               var box = row.querySelector('input[name="order"]');
               if (box) { box.checked = false; box.disabled = true; }
+              var tracking = row.querySelector('input[name^="tracking-"]');
+              if (tracking) {  // a processed order's tracking number is shown, no longer edited here
+                var shown = document.createElement("span");
+                shown.className = "wrap-anywhere";
+                shown.setAttribute("data-tracking", "");
+                shown.textContent = tracking.value;
+                var label = row.querySelector('label[for="' + tracking.id + '"]');
+                if (label) { label.remove(); }
+                tracking.replaceWith(shown);
+              }
             }
           });
         })
@@ -143,4 +153,16 @@
   }
 
   document.addEventListener("DOMContentLoaded", updateSelectionCount);
+
+  // Account options: the report-mode fields appear only when orders come from reports.
+  function showReportOptions() {
+    var source = document.getElementById("id_order_source");
+    if (!source) { return; }
+    var reports = source.value !== "orders_api";
+    document.querySelectorAll("[data-report-only]").forEach(function (field) { field.hidden = !reports; });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "id_order_source") { showReportOptions(); }
+  });
+  document.addEventListener("DOMContentLoaded", showReportOptions);
 })();

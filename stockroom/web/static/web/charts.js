@@ -16,8 +16,10 @@
         data: {
           labels: data.labels,
           datasets: [
-            { label: "On hand", data: data.on_hand, borderColor: palette[0], backgroundColor: palette[0], stepped: true },
-            { label: "Available", data: data.available, borderColor: palette[2], backgroundColor: palette[2], stepped: true }
+            // Available is drawn last (on top), dashed, over a wider On hand line: both stay visible
+            // when they are equal. Days before the item existed are null: no line, not a 0.
+            { label: "On hand", data: data.on_hand, borderColor: palette[0], backgroundColor: palette[0], stepped: true, borderWidth: 5, pointRadius: 5, spanGaps: false, order: 2 },
+            { label: "Available", data: data.available, borderColor: palette[1], backgroundColor: palette[1], stepped: true, borderWidth: 2, borderDash: [6, 4], pointRadius: 3, spanGaps: false, order: 1 }
           ]
         }
       };
@@ -32,6 +34,9 @@
           })
         }
       };
+      if (kind === "line" && data.unit) {
+        config.options = { scales: { y: { beginAtZero: true, title: { display: true, text: data.unit } } } };
+      }
       if (kind === "bar") {
         config.options = { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } };
       }
