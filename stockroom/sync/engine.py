@@ -6,8 +6,9 @@
    thread while the page before is stored); the page's orders new to the book are created in one
    transaction (``orders.services.import_new_channel_orders``, which allocates), every other order (known, shipped or cancelled on arrival, invalid, repeated) in one
    atomic block of its own through ``orders.services.import_channel_order``; a failing order becomes
-   a ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances only after the
-   final page of the run has been stored. An order bought before the account's cut-off ("Do not
+   a ``SyncIssue`` with its raw data and the run goes on. The stored cursor advances to a page's
+   ``next_cursor`` once every order of that page is stored (a connector gives one where a stopped run
+   can resume, e.g. Amazon's next-page token; otherwise on the final page only). An order bought before the account's cut-off ("Do not
    download orders prior to") is left out, unless already in the book, and counted in the run.
 2. ``shipments``: send pending shipping confirmations (the ``orders.ChannelShipment`` outbox),
    journaled in ``ChannelWrite`` before sending; marked sent in the same transaction as the journal
@@ -534,7 +535,6 @@ def _download_orders(current: _Pass, **_) -> None:
         )
     )
     current.progress("Downloading orders")
-    final_cursor: str | None = None
     finished = False
     # the cut-off goes with the cursor: a connector may narrow its requests with it (the engine filters)
     pages = current.connector.fetch_orders(cursor=stored.value if stored else None, since=current.cut_off)
@@ -561,15 +561,14 @@ def _download_orders(current: _Pass, **_) -> None:
                     retry_action=RetryAction.RESYNC_ACCOUNT,
                 )
             if page.next_cursor is not None:
-                final_cursor = page.next_cursor
+                # the page is stored: a run stopped after it (rate-limited, crashed) resumes from here
+                SyncCursor.objects.update_or_create(
+                    account=account, stream=ORDERS_STREAM, defaults={"value": page.next_cursor}
+                )
             current.progress(done=current.run.orders_in)
             if page.done:
                 finished = True
                 break
-    if finished and final_cursor is not None:
-        SyncCursor.objects.update_or_create(
-            account=account, stream=ORDERS_STREAM, defaults={"value": final_cursor}
-        )
     current.orders_downloaded = finished
 
 
@@ -585,7 +584,7 @@ def import_new_orders(current: _Pass, orders: Sequence[ChannelOrder]) -> set[str
     try:
         with transaction.atomic():  # the orders, their issues resolved and the run's counts: one commit
             # a page lost in a crash is read again: the cursor moves (an ordinary, flushed commit,
-            # which makes every page before it durable) only after the run's last page is stored
+            # which makes every page before it durable) only after the page it follows is stored
             commit_without_waiting_for_disk()
             created = import_new_channel_orders(account=current.account, orders=orders)
             if created:

@@ -17,6 +17,7 @@ from stockroom.channels.contracts import (
     Transient,
     WriteOutcome,
 )
+from stockroom.connectors.amazon import positions
 from stockroom.connectors.amazon.connector import AmazonConnector
 
 from .conftest import FakeClock, amazon_json
@@ -170,17 +171,18 @@ def test_orders_arrive_once_across_pages_and_the_cursor_comes_last(sim, control,
 
     pages = list(connect(sim, seller).fetch_orders(cursor=None, since=since()))
 
-    assert [(len(p.orders), p.done, p.next_cursor is not None) for p in pages] == [
-        (100, False, False),
-        (100, False, False),
-        (30, True, True),
+    # every page carries the position after it: inside the window, the next page's token
+    assert [(len(p.orders), p.done, bool(positions.decode(p.next_cursor).window)) for p in pages] == [
+        (100, False, True),
+        (100, False, True),
+        (30, True, False),
     ]
     ids = [o.external_order_id for p in pages for o in p.orders]
     assert len(ids) == len(set(ids)) == 230
     assert set(ids) == {o["order_id"] for o in placed}
     assert all(p.failed == () for p in pages)
     sim_now = datetime.fromisoformat(control.clock()["now"].replace("Z", "+00:00"))
-    cursor = datetime.fromisoformat(pages[-1].next_cursor.replace("Z", "+00:00"))
+    cursor = positions.decode(pages[-1].next_cursor).until
     assert abs(cursor - (sim_now - timedelta(minutes=2))) <= timedelta(seconds=5)
 
 
@@ -211,9 +213,11 @@ def test_a_first_sync_reads_the_whole_lookback_window_by_window_in_one_run(sim, 
     ids = [o.external_order_id for p in pages for o in p.orders]
     assert sorted(ids) == sorted([old["order_id"], recent["order_id"]])
     assert [p.done for p in pages] == [False] * (len(pages) - 1) + [True]
-    assert [p.next_cursor is not None for p in pages] == [False] * (len(pages) - 1) + [True]
+    # each window read completely moves the position on (a day at a time)
+    untils = [positions.decode(p.next_cursor).until for p in pages]
+    assert untils == sorted(untils) and len(set(untils)) == len(pages)
     assert 6 <= len(pages) <= 8  # seven days read a day at a time, the last window up to now - 2 min
-    cursor = datetime.fromisoformat(pages[-1].next_cursor.replace("Z", "+00:00"))
+    cursor = untils[-1]
     assert abs(cursor - (datetime.now(UTC) - timedelta(minutes=2))) <= timedelta(seconds=30)
     no_throttling(control)
 
@@ -263,7 +267,7 @@ def test_order_statuses_and_fba_come_through(sim, control, seller):
     )
 
 
-def test_a_5xx_on_a_later_page_raises_transient_and_no_cursor_was_given(sim, control, seller):
+def test_a_5xx_on_a_later_page_raises_transient_and_the_next_run_resumes_at_that_page(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=1000)
     control.place_orders(
         seller["seller_id"],
@@ -277,8 +281,12 @@ def test_a_5xx_on_a_later_page_raises_transient_and_no_cursor_was_given(sim, con
     with pytest.raises(Transient, match="503 \\(an HTML error page\\)"):
         next(pages)
 
-    assert (len(first.orders), first.done, first.next_cursor) == (100, False, None)
+    assert (len(first.orders), first.done) == (100, False)
     assert control.stats()[seller["seller_id"]]["searchOrders"]["faults"] == 3
+    rest = list(connect(sim, seller).fetch_orders(cursor=first.next_cursor, since=since()))
+    ids = [o.external_order_id for p in [first, *rest] for o in p.orders]
+    assert (len(rest), len(ids), len(set(ids))) == (1, 150, 150)  # the second page, by its token
+    assert control.stats()[seller["seller_id"]]["searchOrders"]["calls"] == 2 + 3
 
 
 def test_an_access_token_expired_on_amazons_side_is_renewed(sim, control, seller):

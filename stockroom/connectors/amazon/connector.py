@@ -8,6 +8,7 @@ requests in ``operations``, translations in ``mapping``.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import shutil
@@ -35,7 +36,7 @@ from stockroom.channels.contracts import (
     WriteOutcome,
 )
 
-from . import mapping
+from . import mapping, positions
 from . import operations as ops
 from .client import Clock, Credentials, SpApiClient
 from .marketplaces import (
@@ -56,7 +57,6 @@ REPORT_TYPES = {
 RESTRICTED_REPORT_TYPES = {"GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING", "GET_ORDER_REPORT_DATA_SHIPPING"}
 DEFAULT_REPORT_PERIOD = "PT1H"
 REPORT_PERIODS = ("PT5M", "PT15M", "PT30M", "PT1H", "PT2H", "PT4H", "PT8H", "PT12H", "P1D")
-OVERLAP = timedelta(minutes=5)  # re-read this much before the cursor: orders can appear late
 MIN_AGE = timedelta(minutes=2, seconds=5)  # Amazon: lastUpdatedAfter/Before >= 2 minutes before now
 MAX_WINDOW = timedelta(days=1)  # catch up at most a day of changes per run (searchOrders: 20 pages burst)
 CATCH_UP_SLACK = timedelta(hours=6)  # a window up to MAX_WINDOW + this is read in one go
@@ -285,11 +285,13 @@ class AmazonConnector:
         orders bought before it may still come (the engine leaves them out), but a secondary
         integration does not read reports created before it.
 
-        ``next_cursor`` is set on the last page only (``done=True``); intermediate pages have
-        ``done=False`` and no cursor, so the engine advances only after every page is stored.
-        Orders API: the cursor is the ``lastUpdatedBefore`` Amazon answered; each run re-reads
-        ``OVERLAP`` before it. Report mode: the cursor is the ``createdTime`` of the newest report up
-        to which every report is settled (a report still processing holds it back).
+        Orders API: every page carries the position after it (``positions``: Amazon's
+        ``lastUpdatedBefore`` of the last window read completely, the newest order stored and, inside a
+        window, the next page's token), so a run stopped half-way resumes at the next page; each run
+        re-reads ``positions.OVERLAP`` before it, bounded by ``positions.OVERLAP_MARGIN`` before the
+        newest order stored. Report mode: only the last page (``done=True``) carries a cursor, the
+        ``createdTime`` of the newest report up to which every report is settled (a report still
+        processing holds it back).
         """
         source = self.options.get("order_source") or "orders_api"
         if source == "orders_api":
@@ -312,56 +314,93 @@ class AmazonConnector:
         return since or (_now() - lookback)
 
     def _fetch_from_api(self, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
-        """Windows of at most MAX_WINDOW from the cursor up to Amazon's bound, within one page budget.
+        """Windows of at most MAX_WINDOW from the stored position up to Amazon's bound, within one page
+        budget; every page carries the position after it (``positions``).
 
         A first sync (7 days back) or a catch-up after downtime reads window after window in the same
         run, so orders show at once instead of a day per run; past CATCH_UP_PAGE_BUDGET pages the run
-        ends with the cursor at the last window read completely, and the next run carries on.
+        ends with the cursor at the last window read completely, and the next run carries on. A run
+        stopped inside a window (rate-limited) leaves the window's next-page token in the position: the
+        next run reads on from there, or, with the token too old or refused, queries again from just
+        before the newest order stored (pages in time order) or from the window's start.
         """
-        start = self._start(cursor, since, lookback=FIRST_RUN_LOOKBACK)
+        position = positions.decode(cursor) or positions.Position(
+            until=self._start(None, since, lookback=FIRST_RUN_LOOKBACK)
+        )
         latest = _now() - MIN_AGE
-        after = min(start - OVERLAP, latest)
         marketplace_ids = self._marketplace_ids()
+        token = position.usable_token(_now())
+        if position.window is None:
+            window = self._window(min(position.overlap_start(), latest), latest)
+        elif token is None:
+            window = positions.Window(
+                after=min(position.window.resume_after(), latest), before=position.window.before
+            )
+        else:
+            window = position.window
         pages_read = 0
         while True:
-            before = after + MAX_WINDOW if latest - after > MAX_WINDOW + CATCH_UP_SLACK else None
-            token = None
-            bound = None
             while True:
                 if token is None:
                     resp = ops.search_orders(
                         self.client,
                         marketplace_ids=marketplace_ids,
-                        last_updated_after=mapping.iso_z(after),
-                        last_updated_before=mapping.iso_z(before) if before else None,
+                        last_updated_after=mapping.iso_z(window.after),
+                        last_updated_before=mapping.iso_z(window.before) if window.before else None,
                     )
                 else:
-                    resp = ops.search_orders(
-                        self.client, marketplace_ids=marketplace_ids, pagination_token=token
-                    )
+                    try:
+                        resp = ops.search_orders(
+                            self.client, marketplace_ids=marketplace_ids, pagination_token=token
+                        )
+                    except AuthFailed:
+                        raise
+                    except Permanent as error:
+                        if error.status != 400:
+                            raise
+                        # the token expired or was refused: pick the window up with a fresh query
+                        token = None
+                        window = positions.Window(
+                            after=min(window.resume_after(), latest), before=window.before
+                        )
+                        continue
                 pages_read += 1
-                bound = bound or resp.last_updated_before
+                window = dataclasses.replace(
+                    window, bound=window.bound or self._bound(resp.last_updated_before)
+                ).read(positions.updated_times(resp.orders))
                 orders, failed = mapping.orders_from_api(resp.orders)
                 token = resp.pagination.next_token if resp.pagination else None
+                last = position.with_last(window.high)
                 if token:
-                    yield OrderPage(tuple(orders), None, tuple(failed), done=False)
+                    window = dataclasses.replace(window, token=token, issued=_now())
+                    position = positions.Position(until=position.until, last=last, window=window)
+                    yield OrderPage(tuple(orders), position.encode(), tuple(failed), done=False)
                     continue
                 break
-            window_end = self._next_cursor(bound, start, latest)
-            if before is None or pages_read >= CATCH_UP_PAGE_BUDGET:
-                yield OrderPage(tuple(orders), window_end, tuple(failed), done=True)
+            window_end = self._next_cursor(window.bound, position.until, latest)
+            position = positions.Position(until=window_end, last=last)
+            if window.before is None or pages_read >= CATCH_UP_PAGE_BUDGET:
+                yield OrderPage(tuple(orders), position.encode(), tuple(failed), done=True)
                 return
-            yield OrderPage(tuple(orders), None, tuple(failed), done=False)
-            after = mapping.parse_time(window_end, field="cursor")
+            yield OrderPage(tuple(orders), position.encode(), tuple(failed), done=False)
+            window = self._window(window_end, latest)  # catching up: the next window straight on
 
     @staticmethod
-    def _next_cursor(bound: str | None, start: datetime, latest: datetime) -> str:
+    def _window(after: datetime, latest: datetime) -> positions.Window:
+        before = after + MAX_WINDOW if latest - after > MAX_WINDOW + CATCH_UP_SLACK else None
+        return positions.Window(after=after, before=before)
+
+    @staticmethod
+    def _bound(value: str | None) -> datetime | None:
         try:
-            parsed = mapping.parse_time(bound, field="lastUpdatedBefore") if bound else None
+            return mapping.parse_time(value, field="lastUpdatedBefore") if value else None
         except mapping.MappingError:
-            parsed = None
-        value = parsed or latest
-        return mapping.iso_z(max(value, start))
+            return None
+
+    @staticmethod
+    def _next_cursor(bound: datetime | None, start: datetime, latest: datetime) -> datetime:
+        """Where a window read completely leaves ``until``: Amazon's bound (or ours), never before the start."""
+        return max(bound or latest, start)
 
     # -- report mode
     def _report_type(self, source: str) -> str:
