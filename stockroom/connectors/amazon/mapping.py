@@ -576,6 +576,8 @@ def _order_from_flat(
             if not (quantity_text.isascii() and quantity_text.isdigit()):  # int() takes "٣", "+3", "1_0"
                 raise ValueError("not a whole number")
             quantity = int(quantity_text)
+            if quantity > QUANTITY_MAX:
+                raise ValueError("too large")
             price = amounts[item_price]
             shipping_amount = amounts[shipping_price]
             tax_amount = amounts[item_tax] + amounts[shipping_tax]
@@ -585,6 +587,8 @@ def _order_from_flat(
             if shipped and not (shipped.isascii() and shipped.isdigit()):
                 raise ValueError("not a whole number")
             quantity_shipped = int(shipped) if shipped else 0
+            if quantity_shipped > QUANTITY_MAX:
+                raise ValueError("too large")
             subtotal, shipping, tax, discounts = (  # all or none: the explanation starts from these
                 subtotal + price,
                 shipping + shipping_amount,
@@ -1083,22 +1087,24 @@ _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|
 _CODEC_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "cp1252": "Windows-1252", "cp932": "Shift_JIS"}
 
 
-def _declared_charset(content_type: str) -> str:
-    """The codec of the charset a Content-Type declares ("" when none); DocumentError if unknown."""
+def _declared_charset(content_type: str) -> tuple[str, str]:
+    """The codec of the charset a Content-Type declares and its name there (("", "") when none);
+    DocumentError if Python knows no such codec."""
     charset = ""
     for part in content_type.split(";")[1:]:
         key, _, value = part.strip().partition("=")
         if key.strip().lower() == "charset":
             charset = value.strip().strip('"').strip().lower()
     if not charset:
-        return ""
+        return "", ""
+    label = charset.upper()
     if charset in _JAPANESE_CHARSETS:
-        return "cp932"
+        return "cp932", label
     try:
         name = codecs.lookup(charset).name
     except LookupError:
         raise DocumentError(f"the report declares charset {charset!r}, which Stockroom cannot read") from None
-    return "utf-8-sig" if name == "utf-8" else name  # a byte-order mark is not part of the first column
+    return ("utf-8-sig" if name == "utf-8" else name), label  # a BOM is not part of the first column
 
 
 def _decoded(handle: BinaryIO, encoding: str) -> Iterator[str]:
@@ -1142,7 +1148,7 @@ def report_encoding(handle: BinaryIO, *, content_type: str = "", japanese: bool 
       for Japan), but only when it holds no UTF-8 multi-byte sequence: UTF-8 with a stray byte is
       refused, never decoded as Windows-1252 as a whole.
     """
-    declared = _declared_charset(content_type)
+    declared, label = _declared_charset(content_type)
     handle.seek(0)
     head = handle.read(4)
     legacy = "cp932" if japanese else "cp1252"
@@ -1161,7 +1167,7 @@ def report_encoding(handle: BinaryIO, *, content_type: str = "", japanese: bool 
                 pass
         except _EncodingError as exc:
             reasons.append(str(exc))
-            if encoding == "utf-8-sig" and not japanese and _has_utf8_sequences(handle):
+            if not declared and encoding == "utf-8-sig" and not japanese and _has_utf8_sequences(handle):
                 raise DocumentError(
                     f"the report is UTF-8 but {exc}: it was altered or damaged (Stockroom does not read "
                     "it as Windows-1252 because of one byte)"
@@ -1171,7 +1177,7 @@ def report_encoding(handle: BinaryIO, *, content_type: str = "", japanese: bool 
         return encoding
     if declared:
         raise DocumentError(
-            f"the report declares charset {content_type.split('=')[-1].strip()} but {reasons[0]}"
+            f"the report declares charset {label} but {reasons[0]}: it was altered or damaged"
         )
     raise DocumentError("the report is in no encoding Stockroom reads: " + "; ".join(reasons))
 
@@ -1270,14 +1276,14 @@ def flat_report_pages(
         line = next((line for line in text if line.strip()), None)  # blank lines before it are skipped
         if line is None:
             return
-        header_row = line.rstrip("\r\n").split("\t")
-        header = [h.strip().lower() for h in header_row]
+        header_line = line.rstrip("\r\n")
+        header = [h.strip().lower() for h in header_line.split("\t")]
         columns = _FlatColumns(header)
         width = columns.width
         order_id_at, amazon_order_id_at = columns.order_id_at, columns.amazon_order_id_at
         orders: list[ChannelOrder] = []
         failed: list[tuple[str, str, str]] = []
-        current_id, rows = None, []
+        current_id, rows, raw_lines = None, [], []
         broken = ""  # why the current order cannot be read, once one of its rows is not whole
         short = 0  # cells of the row being continued on the next line (0: none)
         line_number = 1
@@ -1290,16 +1296,16 @@ def flat_report_pages(
                     raise MappingError("a row has no order id")
                 orders.append(checked_order(_order_from_flat(current_id, rows, columns, default_marketplace)))
             except Exception as exc:  # noqa: BLE001 - a record nobody can read is kept, never raised
-                raw = "\n".join("\t".join(cells[:-1]) for cells in rows)
-                failed.append((current_id or "", _unreadable(exc), "\t".join(header_row) + "\n" + raw))
+                failed.append((current_id or "", _unreadable(exc), "\n".join([header_line, *raw_lines])))
 
         for line in text:
             line_number += 1
-            row = line.rstrip("\r\n").split("\t")
+            text_line = line.rstrip("\r\n")
+            row = text_line.split("\t")
             row_width = len(row)
             if short and row_width < width and short + row_width - 1 <= width:
                 # the rest of a row cut by a line break inside a value: it belongs to that row's order
-                rows.append([*row, ""])
+                raw_lines.append(text_line)
                 short = short + row_width - 1 if short + row_width - 1 < width else 0
                 continue
             short = 0
@@ -1312,12 +1318,13 @@ def flat_report_pages(
                 continue
             if rows and order_id != current_id:
                 flush()
-                rows, broken = [], ""
+                rows, raw_lines, broken = [], [], ""
                 if len(orders) + len(failed) >= page_size:
                     yield orders, failed
                     orders, failed = [], []
             current_id = order_id
             rows.append(row)
+            raw_lines.append(text_line)
             if row_width != width and not broken:
                 broken = (
                     f"line {line_number} has {row_width} cells where the header has {width}: a value holds "
