@@ -1267,9 +1267,12 @@ def flat_report_pages(
     which the import merges.
 
     A row is its line split at tabs: Amazon's reports have no quoting, so a row has exactly as many
-    cells as the header. A row with more (a tab inside a value) or fewer (a line break inside a value,
-    whose rest follows on the next lines, which are taken with it) fails its order, with every row of
-    it: never a fake order from half a row, never an order without its address."""
+    cells as the header. A line with more cells (a tab inside a value) or fewer (a line break inside
+    a value: the rest of the row follows on the next lines, taken with it until the cells are all
+    there) is not a row Stockroom can trust, nor is a row whose order id holds a control or invisible
+    character; it fails the order it belongs to, with every row of that order: never a fake order
+    from half a row, never an order without some of its lines. It belongs to the order whose id it
+    holds (the one before it, else the one after it), else it is a failed record of its own."""
     encoding = check_flat_report(handle, content_type=content_type, japanese=japanese)
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
     try:
@@ -1283,61 +1286,144 @@ def flat_report_pages(
         order_id_at, amazon_order_id_at = columns.order_id_at, columns.amazon_order_id_at
         orders: list[ChannelOrder] = []
         failed: list[tuple[str, str, str]] = []
-        current_id, rows, raw_lines = None, [], []
-        broken = ""  # why the current order cannot be read, once one of its rows is not whole
-        short = 0  # cells of the row being continued on the next line (0: none)
-        line_number = 1
+        group: _FlatGroup | None = None  # the order being read
+        pending = _FlatGroup("")  # rows not whole whose order is not known yet (told by the next row)
+        parts: list[str] = []  # lines of a row cut by line breaks inside its values, until it is whole
+        cells = 0  # the cells of those lines, counted as one row
+        line_number = first_line = 1
 
-        def flush():
+        def flush(done: _FlatGroup) -> None:
             try:
-                if broken:
-                    raise MappingError(broken)
-                if not current_id:
+                if done.broken:
+                    raise MappingError(done.broken)
+                if not done.order_id:
                     raise MappingError("a row has no order id")
-                orders.append(checked_order(_order_from_flat(current_id, rows, columns, default_marketplace)))
+                orders.append(
+                    checked_order(_order_from_flat(done.order_id, done.rows, columns, default_marketplace))
+                )
             except Exception as exc:  # noqa: BLE001 - a record nobody can read is kept, never raised
-                failed.append((current_id or "", _unreadable(exc), "\n".join([header_line, *raw_lines])))
+                failed.append((done.order_id, _unreadable(exc), "\n".join([header_line, *done.raw])))
+
+        def untrusted(raw: list[str], reason: str) -> None:
+            """A row not whole goes to the order it names: the one read now, else the next one."""
+            if group is not None and not pending.raw and group.mentioned_in(raw):
+                group.fail(reason, raw)
+                return
+            if not pending.raw:  # its own id, should no order claim it: the end of its id cell
+                pending.order_id = _cell("\n".join(raw), order_id_at, amazon_order_id_at).split("\n")[-1]
+            pending.fail(reason, raw)
 
         for line in text:
             line_number += 1
             text_line = line.rstrip("\r\n")
-            row = text_line.split("\t")
-            row_width = len(row)
-            if short and row_width < width and short + row_width - 1 <= width:
-                # the rest of a row cut by a line break inside a value: it belongs to that row's order
-                raw_lines.append(text_line)
-                short = short + row_width - 1 if short + row_width - 1 < width else 0
-                continue
-            short = 0
-            if row_width == width:
-                row.append("")
+            if parts:  # the rest of a row cut by a line break inside a value
+                parts.append(text_line)
+                cells += text_line.count("\t")
             else:
-                row = columns.cells(row)
-            order_id = row[order_id_at].strip() or row[amazon_order_id_at].strip()
-            if not order_id and not line.strip():  # a blank line (every cell blank; a tab is blank too)
+                row = text_line.split("\t")
+                row_width = len(row)
+                if row_width == width:
+                    row.append("")
+                    order_id = row[order_id_at].strip() or row[amazon_order_id_at].strip()
+                    if not order_id and not text_line.strip():  # a blank line (tabs are blank too)
+                        continue
+                    problem = identifier_problem(order_id)
+                    if problem:
+                        untrusted([text_line], f"line {line_number}: the order id {order_id!r} {problem}")
+                        continue
+                elif not text_line.strip():
+                    continue
+                else:
+                    parts, cells, first_line = [text_line], row_width, line_number
+            if parts:
+                if cells < width:
+                    continue  # the row goes on in the next line
+                if len(parts) == 1:
+                    reason = f"line {first_line} has {cells} cells where the header has {width}: a value holds a tab"
+                elif cells == width:
+                    reason = (
+                        f"line {first_line} is one row over {len(parts)} lines: a value holds a line break"
+                    )
+                else:
+                    reason = (
+                        f"line {first_line} has {cells} cells where the header has {width} over {len(parts)} "
+                        "lines: values hold a line break and a tab"
+                    )
+                reason += " (altered in transit?)"
+                raw, parts = parts, []
+                untrusted(raw, reason)
                 continue
-            if rows and order_id != current_id:
-                flush()
-                rows, raw_lines, broken = [], [], ""
+            if pending.raw:  # rows not whole before this row: whose are they?
+                if group is not None and group.mentioned_in(pending.raw):
+                    group.take(pending)
+                else:
+                    if group is not None:
+                        flush(group)
+                    group = _FlatGroup(order_id)
+                    if group.mentioned_in(pending.raw):
+                        group.take(pending)
+                    else:
+                        flush(pending)
+                pending = _FlatGroup("")
+            if group is None:
+                group = _FlatGroup(order_id)
+            elif order_id != group.order_id:
+                flush(group)
+                group = _FlatGroup(order_id)
                 if len(orders) + len(failed) >= page_size:
                     yield orders, failed
                     orders, failed = [], []
-            current_id = order_id
-            rows.append(row)
-            raw_lines.append(text_line)
-            if row_width != width and not broken:
-                broken = (
-                    f"line {line_number} has {row_width} cells where the header has {width}: a value holds "
-                    f"a {'tab' if row_width > width else 'line break'} (altered in transit?)"
-                )
-            if row_width < width:
-                short = row_width
-        if rows:
-            flush()
+            group.rows.append(row)
+            group.raw.append(text_line)
+        if parts:
+            untrusted(
+                parts,
+                f"line {first_line} has {cells} cells where the header has {width}: the report ends inside it",
+            )
+        if pending.raw:
+            if group is not None and group.mentioned_in(pending.raw):
+                group.take(pending)
+            else:
+                flush(pending)
+        if group is not None:
+            flush(group)
         if orders or failed:
             yield orders, failed
     finally:
         text.detach()
+
+
+class _FlatGroup:
+    """The rows of one order in a flat report, as read (cells) and as written (raw lines), and why
+    the order cannot be read when one of its lines is not a whole row."""
+
+    __slots__ = ("order_id", "rows", "raw", "broken")
+
+    def __init__(self, order_id: str):
+        self.order_id = order_id
+        self.rows: list[list[str]] = []
+        self.raw: list[str] = []
+        self.broken = ""
+
+    def mentioned_in(self, lines: list[str]) -> bool:
+        """Do these lines hold this order's id (also when a tab or line break was put inside it)?"""
+        return bool(self.order_id) and self.order_id in _NOT_IN_IDS.sub("", "".join(lines))
+
+    def fail(self, reason: str, lines: list[str]) -> None:
+        self.broken = self.broken or reason
+        self.raw += lines
+
+    def take(self, other: _FlatGroup) -> None:
+        self.broken = self.broken or other.broken
+        self.raw += other.raw
+
+
+_NOT_IN_IDS = re.compile(r"[\t\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def _cell(line: str, *positions: int) -> str:
+    cells = line.split("\t")
+    return next((cells[i].strip() for i in positions if 0 <= i < len(cells) and cells[i].strip()), "")
 
 
 def _check_flat_header(header: list[str]) -> None:
