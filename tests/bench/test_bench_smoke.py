@@ -24,6 +24,7 @@ EXPECTED = {
     "delta": {"find changed + build updates", "listings sent", "feeds created", "API calls made"},
     "propagation": {"propagation p95", "order arrival p50", "429 answers", "oversold units"},
     "orderbook": {"web: all pages p95", "web: source amazon, buyer full name p95"},
+    "reportmode": {"flat: sync process peak above start", "xml: sync process peak above start"},
 }
 
 
