@@ -501,3 +501,17 @@ def test_the_failed_record_of_an_api_order_keeps_its_json():
 
     assert (orders, ref, json.loads(kept)) == ([], "9", raw)
     assert "outside the dates Stockroom keeps" in why
+
+
+def test_a_listing_with_an_invisible_character_in_its_sku_is_refused_and_titles_are_cleaned():
+    def item(sku: str, title: str) -> dict:
+        return {
+            "sku": sku,
+            "summaries": [{"asin": "B000000001", "itemName": title, "marketplaceId": "A1F83G8C2ARO7P"}],
+        }
+
+    listing = mapping.listing_from_item(item("MUG-1", "Camping\x00 mug\x1b[0m"))
+
+    assert (listing.channel_sku, listing.title) == ("MUG-1", "Camping mug[0m")
+    with pytest.raises(mapping.MappingError, match=r"SKU 'MUG\\u200b-1' contains an invisible formatting"):
+        mapping.listing_from_item(item("MUG\u200b-1", "Camping mug"))

@@ -1049,6 +1049,7 @@ def listing_from_item(raw: Mapping, *, default_marketplace: str = "") -> Channel
         item = schemas.ListingItem.model_validate(raw)
     except ValidationError as exc:
         raise MappingError(f"listing payload invalid: {exc.errors()[0]['msg']}") from None
+    _identifier(item.sku, what="SKU", longest=CHANNEL_SKU_MAX_LENGTH)
     summary = item.summaries[0] if item.summaries else schemas.ListingSummary()
     quantity = None
     fba = False
@@ -1061,8 +1062,8 @@ def listing_from_item(raw: Mapping, *, default_marketplace: str = "") -> Channel
                 quantity = entry.quantity
     return ChannelListing(
         channel_sku=item.sku,
-        external_ref=summary.asin,
-        title=summary.item_name,
+        external_ref=clean_text(summary.asin),
+        title=clean_text(summary.item_name),
         quantity=quantity,
         fulfilled_by_channel=fba,
         marketplace=marketplace_code(summary.marketplace_id)
