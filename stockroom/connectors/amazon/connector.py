@@ -492,6 +492,8 @@ class AmazonConnector:
         read_any = False
         for report_id in gone:
             retry.pop(report_id)
+            if previous is not None:
+                yield previous
             previous = OrderPage(
                 (),
                 None,
