@@ -7,6 +7,8 @@ The sync runs in a fresh process of its own, so its peak memory (``ru_maxrss``) 
 "peak above start" is that peak minus the process's resident memory once Django and the engine are
 loaded. The simulator (a separate process) holds the orders and renders the document; its memory is
 not counted. Rate limits are off (a single report document is one call anyway).
+``STOCKROOM_BENCH_REPORT_LINES`` sets another number of lines than the size's (e.g. 200000 between
+quick and full).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:
     skus = [f"RPT-{n:06d}" for n in range(size["skus"])]
     item_ids = make_items(len(skus), on_hand=10**6, prefix="RPT")
     metrics, notes = [], []
+    size = {**size, "lines": int(os.environ.get("STOCKROOM_BENCH_REPORT_LINES") or size["lines"])}
     for kind, source in SOURCES:
         rates, peaks, above, seconds = [], [], [], []
         for attempt in range(repeat):
