@@ -1141,7 +1141,13 @@ def _has_utf8_sequences(handle: BinaryIO) -> bool:
 
 
 def report_encoding(handle: BinaryIO, *, content_type: str = "", japanese: bool = False) -> str:
-    """The encoding of a flat report, checked over the whole file. The rule:
+    """The encoding of a flat report, checked over the whole file (``_settle_encoding``)."""
+    return _settle_encoding(handle, content_type, japanese)[0]
+
+
+def _settle_encoding(handle: BinaryIO, content_type: str, japanese: bool) -> tuple[str, str, str]:
+    """(encoding, the first 64 KiB of text up to its first line break, the last character), in one
+    decoding pass over the file when it is in its first candidate encoding. The rule:
 
     - a declared charset is the encoding; a byte it cannot read refuses the document;
     - undeclared: a byte-order mark says UTF-8 or UTF-16; else UTF-8;
@@ -1163,9 +1169,13 @@ def report_encoding(handle: BinaryIO, *, content_type: str = "", japanese: bool 
         candidates = ["utf-8-sig", legacy]
     reasons = []
     for encoding in candidates:
+        head, last = "", ""
         try:
-            for _ in _decoded(handle, encoding):
-                pass
+            for text in _decoded(handle, encoding):
+                if len(head) < 65536 and "\n" not in head.lstrip("\r\n\t "):
+                    head = (head + text)[:65536]
+                if text:
+                    last = text[-1]
         except _EncodingError as exc:
             reasons.append(str(exc))
             if not declared and encoding == "utf-8-sig" and not japanese and _has_utf8_sequences(handle):
@@ -1175,7 +1185,7 @@ def report_encoding(handle: BinaryIO, *, content_type: str = "", japanese: bool 
                 ) from None
             continue
         handle.seek(0)
-        return encoding
+        return encoding, head, last
     if declared:
         raise DocumentError(
             f"the report declares charset {label} but {reasons[0]}: it was altered or damaged"
@@ -1233,13 +1243,7 @@ def check_flat_report(handle: BinaryIO, *, content_type: str = "", japanese: boo
     of one before its line break, has none). Returns the encoding; raises ``DocumentError``."""
     if _is_empty(handle):
         raise DocumentError(_EMPTY)
-    encoding = report_encoding(handle, content_type=content_type, japanese=japanese)
-    head, last = "", ""
-    for text in _decoded(handle, encoding):
-        if len(head) < 65536 and "\n" not in head.lstrip("\r\n\t "):
-            head = (head + text)[:65536]
-        if text:
-            last = text[-1]
+    encoding, head, last = _settle_encoding(handle, content_type, japanese)
     first = head.lstrip("\r\n\t ")
     if not first:
         raise DocumentError("the report document holds only blank space, not even a header row")
