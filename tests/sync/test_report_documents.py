@@ -205,3 +205,47 @@ def test_any_report_is_imported_exactly_once_or_refused_with_nothing_moved(docum
         assert Order.objects.filter(account=account).count() == len(expected)
         assert issues(account, IssueKind.ORDER) == []
     assert SyncCursor.objects.get(account=account, stream="orders").value == "after 1 documents"
+
+
+@pytest.mark.parametrize(
+    ("document", "why"),
+    [
+        (
+            report(row("026-2-2", buyer="X")).replace(b"\tX\t", b"\t\x81\t"),
+            "in no encoding Stockroom reads: byte 0x81",
+        ),
+        (b"", "the report document is empty (0 bytes)"),
+        (b"<html><body>Service Unavailable</body></html>\n", "the report has no order-id"),
+    ],
+    ids=["byte-no-encoding-reads", "empty", "html-page"],
+)
+def test_a_report_no_retry_can_read_blocks_no_report_after_it(documents_account, document, why):
+    account = documents_account(("report 2", document), ("report 3", report(row("026-3-3"))))
+
+    first = engine.sync_account(account, trigger="cli", steps=("orders",))
+    second = engine.sync_account(account, trigger="cli", steps=("orders",))
+
+    assert book(account) == ["026-3-3"]
+    ((ref, message),) = issues(account, IssueKind.REPORT)
+    assert ref == "report 2" and why in message
+    assert SyncIssue.objects.get(account=account, kind=IssueKind.REPORT).attempts == 2
+    assert (first.status, second.status) == (SyncRunStatus.PARTIAL, SyncRunStatus.PARTIAL)
+
+
+def test_a_quoted_line_break_in_the_last_row_fails_that_order_and_the_report_is_done(documents_account):
+    account = documents_account(
+        ("report 1", report(row("026-1-1"), row("026-2-2", address='"Flat 3\n1 High St"')))
+    )
+
+    run = engine.sync_account(account, trigger="cli", steps=("orders",))
+
+    assert book(account) == ["026-1-1"]
+    assert issues(account, IssueKind.REPORT) == []
+    assert issues(account, IssueKind.ORDER) == [
+        (
+            "026-2-2",
+            "the order could not be read: line 3 is one row over 2 lines: a value holds a line break (altered in transit?)",
+        )
+    ]
+    assert SyncCursor.objects.get(account=account, stream="orders").value == "after 1 documents"
+    assert run.errors == []
