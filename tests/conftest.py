@@ -7,11 +7,13 @@ Users: ``make_user`` (tests/factories.py). The official channel contracts: tests
 """
 
 import itertools
+import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from stockroom.catalog.models import StockItem
 from stockroom.catalog.services import create_stock_item
@@ -24,6 +26,12 @@ from tests.factories import create_user
 pytest_plugins = ["stockroom.sandbox.pytest_plugin"]
 
 _seq = itertools.count(1)
+
+# Property-based tests: few examples by default so the suite stays fast; HYPOTHESIS_PROFILE=ci for more.
+# No example database is written into the work tree.
+hypothesis_settings.register_profile("default", max_examples=40, deadline=None, database=None)
+hypothesis_settings.register_profile("ci", max_examples=400, deadline=None, database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_sessionstart(session):

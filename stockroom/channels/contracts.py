@@ -13,6 +13,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+# What the order book holds (``orders.models``; a test keeps the two in step). A connector refuses a
+# record beyond these at the edge, so nothing a database would refuse, or SQLite would store and
+# then fail to read back, ever reaches the domain.
+AMOUNT_MAX_DIGITS = 14  # every amount column: DecimalField(max_digits=14, decimal_places=2)
+AMOUNT_DECIMAL_PLACES = 2
+QUANTITY_MAX = 2_000_000_000  # quantity columns are integers (PostgreSQL's integer stops at 2,147,483,647)
+ORDER_ID_MAX_LENGTH = 100
+LINE_ID_MAX_LENGTH = 100
+CHANNEL_SKU_MAX_LENGTH = 200
+
 
 class ChannelOrderStatus(enum.StrEnum):
     PENDING = "pending"  # placed, payment not confirmed: reserves stock, cannot be dispatched
@@ -151,12 +161,19 @@ class OrderPage:
 
     ``failed`` holds records the connector could not translate: (external id or "", message, raw
     text); the engine turns each into a visible, retryable sync issue and goes on.
+
+    ``unreadable`` holds whole documents (e.g. order reports) that could not be read: (document ref,
+    reason, an excerpt or reference of the document). The connector keeps them for a retry of its
+    own (the cursor may move past them: they are recorded), the engine shows each as a sync issue.
+    ``documents_read`` names documents read completely in this page, so their issues are resolved.
     """
 
     orders: tuple[ChannelOrder, ...]
     next_cursor: str | None  # opaque; None = nothing changes the stored cursor
     failed: tuple[tuple[str, str, str], ...] = ()
     done: bool = True  # False when more pages follow in this run
+    unreadable: tuple[tuple[str, str, str], ...] = ()
+    documents_read: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ def clean_text(value: str | None) -> str:
     """Free text as stored: NFC, no control or lone-surrogate characters, line breaks as one space."""
     if not value:
         return ""
+    if value.isprintable() and (value.isascii() or unicodedata.is_normalized("NFC", value)):
+        return value  # the common case, quickly: nothing to remove (no control, format or line break)
     value = _LINE_BREAKS.sub(" ", value)
     value = "".join(
         ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cs") and ch not in "\u200b\ufeff"
@@ -49,6 +51,8 @@ def identifier_problem(value: str) -> str | None:
     """Why ``value`` cannot be an identifier, in words a seller understands; None when it can."""
     if value != value.strip():
         return "starts or ends with white space"
+    if value.isascii() and value.isprintable():
+        return None  # letters, digits, punctuation and spaces only
     for ch in value:
         category = unicodedata.category(ch)
         reason = _FORBIDDEN_IDENTIFIER_CATEGORIES.get(category)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -57,6 +58,7 @@ from stockroom.channels.contracts import (
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
 from stockroom.core.bulk import commit_without_waiting_for_disk
 from stockroom.core.errors import StockroomError
+from stockroom.core.text import clean_text
 from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.selectors import available_to_sell_many
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
@@ -125,6 +127,7 @@ class _Pass:
         self.open_order_issues: set[str] = set()  # external refs; read when the orders step starts
         self.cut_off: datetime | None = None  # "Do not download orders prior to", read by the orders step
         self.skipped: dict[str, None] = {}  # orders bought before the cut-off, in the order met
+        self.open_report_issues: set[str] = set()  # the same, for documents that could not be read
         self.checkpointed = float("-inf")
 
     def count(self, **increments: int) -> None:
@@ -167,21 +170,25 @@ class _Pass:
         issue = open_issue(account=self.account, run=self.run, **kwargs)
         if issue.kind == IssueKind.ORDER:
             self.open_order_issues.add(issue.external_ref)
+        elif issue.kind == IssueKind.REPORT:
+            self.open_report_issues.add(issue.external_ref)
         return issue
 
     def resolve_order_issues(
         self, external_ids: Iterable[str], *, resolution: str = "imported on a later run"
     ) -> None:
         """Resolve the open issues of orders now imported; no query when none of them has one."""
-        refs = {ref[:200] for ref in external_ids} & self.open_order_issues
+        self._resolve(IssueKind.ORDER, self.open_order_issues, external_ids, resolution)
+
+    def resolve_report_issues(self, refs: Iterable[str]) -> None:
+        """Resolve the open issues of documents now read completely; no query when none has one."""
+        self._resolve(IssueKind.REPORT, self.open_report_issues, refs, "read completely on a later run")
+
+    def _resolve(self, kind: str, open_refs: set[str], external_ids: Iterable[str], resolution: str) -> None:
+        refs = {ref[:200] for ref in external_ids} & open_refs
         if refs:
-            resolve_issues(
-                account=self.account,
-                kind=IssueKind.ORDER,
-                external_ref=sorted(refs),
-                resolution=resolution,
-            )
-            self.open_order_issues -= refs
+            resolve_issues(account=self.account, kind=kind, external_ref=sorted(refs), resolution=resolution)
+            open_refs -= refs
 
 
 def open_issue(
@@ -194,8 +201,13 @@ def open_issue(
     retry_action: str,
     run: SyncRun | None = None,
 ) -> SyncIssue:
-    """Open an issue for a failing record, or bump the open one (one open issue per record)."""
-    external_ref = (external_ref or "")[:200]
+    """Open an issue for a failing record, or bump the open one (one open issue per record).
+
+    What a channel sent is kept as text any database stores: control characters (NUL...) are removed
+    from the reference and message and written as escapes in the raw data."""
+    external_ref = clean_text(external_ref)[:200]
+    message = clean_text(message)
+    raw_data = _storable(raw_data)
     with transaction.atomic():
         issue = (
             SyncIssue.objects.select_for_update()
@@ -219,6 +231,14 @@ def open_issue(
             issue.raw_data = raw_data
         issue.save()
         return issue
+
+
+def _storable(text: str) -> str:
+    """``text`` with NUL and the other control characters but tab and line breaks as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text or "")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def resolve_issues(
@@ -534,6 +554,11 @@ def _download_orders(current: _Pass, **_) -> None:
             "external_ref", flat=True
         )
     )
+    current.open_report_issues = set(
+        SyncIssue.objects.filter(account=account, kind=IssueKind.REPORT, status=IssueStatus.OPEN).values_list(
+            "external_ref", flat=True
+        )
+    )
     current.progress("Downloading orders")
     finished = False
     # the cut-off goes with the cursor: a connector may narrow its requests with it (the engine filters)
@@ -560,6 +585,7 @@ def _download_orders(current: _Pass, **_) -> None:
                     raw_data=raw,
                     retry_action=RetryAction.RESYNC_ACCOUNT,
                 )
+            _record_documents(current, page)
             if page.next_cursor is not None:
                 # the page is stored: a run stopped after it (rate-limited, crashed) resumes from here
                 SyncCursor.objects.update_or_create(
@@ -570,6 +596,20 @@ def _download_orders(current: _Pass, **_) -> None:
                 finished = True
                 break
     current.orders_downloaded = finished
+
+
+def _record_documents(current: _Pass, page) -> None:
+    """Documents the connector could not read become issues (kind report; the connector reads them
+    again on the next runs); documents now read completely resolve theirs."""
+    for ref, message, raw in page.unreadable:
+        current.issue(
+            kind=IssueKind.REPORT,
+            external_ref=ref,
+            message=message,
+            raw_data=raw,
+            retry_action=RetryAction.RESYNC_ACCOUNT,
+        )
+    current.resolve_report_issues(page.documents_read)
 
 
 def import_new_orders(current: _Pass, orders: Sequence[ChannelOrder]) -> set[str]:

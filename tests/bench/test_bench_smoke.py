@@ -29,6 +29,7 @@ EXPECTED = {
     "delta": {"find changed + build updates", "listings sent", "feeds created", "API calls made"},
     "propagation": {"applied p95", "visible p95", "order arrival p50", "429 answers", "oversold units"},
     "orderbook": {"web: all requests p50", "web: all requests p95", "web: search by surname p95 (2)"},
+    "reportmode": {"flat: sync process peak above start", "xml: sync process peak above start"},
 }
 
 

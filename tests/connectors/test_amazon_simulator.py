@@ -4,6 +4,7 @@ import itertools
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import jsonschema
 import pytest
@@ -521,7 +522,7 @@ def test_flat_and_xml_reports_yield_the_same_orders(sim, control, seller):
     assert flat_orders[0].marketplace == "UK"
 
 
-def test_a_truncated_report_raises_transient_and_keeps_the_cursor(sim, control, seller):
+def test_a_truncated_report_is_named_unreadable_kept_for_retry_and_read_on_the_next_run(sim, control, seller):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
     connector = connect(sim, seller, order_source="report_flat", report_period="PT15M")
     empty = list(connector.fetch_orders(cursor=None, since=since()))
@@ -529,21 +530,59 @@ def test_a_truncated_report_raises_transient_and_keeps_the_cursor(sim, control, 
     control.advance_clock(15 * 60 + 90)
     control.set_fault("downloadReportDocument", "truncated_document", count=1)
 
-    seen = []
-    with pytest.raises(Transient, match="could not be read .*cut short"):
-        for page in connector.fetch_orders(cursor=None, since=since()):
-            seen.append(page)
-    retried = list(connector.fetch_orders(cursor=None, since=since()))
+    cut = list(connector.fetch_orders(cursor=None, since=since()))
+    retried = list(connector.fetch_orders(cursor=cut[-1].next_cursor, since=None))
+    again = list(connector.fetch_orders(cursor=retried[-1].next_cursor, since=None))
 
     assert [(p.orders, p.next_cursor) for p in empty] == [((), None)]
-    assert all(p.next_cursor is None for p in seen)
+    ((ref, message, raw),) = [u for p in cut for u in p.unreadable]
+    assert [o for p in cut for o in p.orders] == [] and cut[-1].done
+    assert ref.startswith("report ") and "cut short" in message and "downloaded again" in message
+    assert "The document starts:\norder-id\t" in raw
+    assert json.loads(cut[-1].next_cursor)["retry"] == {ref.removeprefix("report "): mock.ANY}
     assert [o.external_order_id for p in retried for o in p.orders] == [order["order_id"]]
-    assert retried[-1].next_cursor is not None
-    again = list(connector.fetch_orders(cursor=retried[-1].next_cursor, since=None))
-    assert [p.orders for p in again] == [()]  # nothing new after the cursor
+    assert [r for p in retried for r in p.documents_read] == [ref]
+    assert not retried[-1].next_cursor.startswith("{")  # the retry list is empty again
+    assert [(p.orders, p.unreadable, p.documents_read) for p in again] == [((), (), ())]
 
 
-def test_a_garbled_gzip_report_raises_transient(sim, control, seller):
+def test_an_unreadable_report_does_not_block_the_report_after_it(sim, control, seller):
+    control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
+    connector = connect(sim, seller, order_source="report_flat", report_period="PT15M")
+    list(connector.fetch_orders(cursor=None, since=since()))
+    first = place(control, seller)
+    control.advance_clock(15 * 60 + 90)
+    second = place(control, seller)
+    control.advance_clock(15 * 60 + 90)
+    control.set_fault("downloadReportDocument", "truncated_document", count=1)  # the older report
+
+    run = list(connector.fetch_orders(cursor=None, since=since()))
+    retried = list(connector.fetch_orders(cursor=run[-1].next_cursor, since=None))
+
+    assert [o.external_order_id for p in run for o in p.orders] == [second["order_id"]]
+    ((ref, _, _),) = [u for p in run for u in p.unreadable]
+    assert [r for p in run for r in p.documents_read] != [ref]
+    assert list(json.loads(run[-1].next_cursor)["retry"]) == [ref.removeprefix("report ")]
+    # the cursor moved past both reports, and the unreadable one is read again, alone
+    assert [o.external_order_id for p in retried for o in p.orders] == [first["order_id"]]
+    assert [r for p in retried for r in p.documents_read] == [ref]
+
+
+def test_a_report_to_retry_that_amazon_no_longer_offers_leaves_the_list_with_a_last_word(
+    sim, control, seller
+):
+    connector = connect(sim, seller, order_source="report_flat", report_period="PT15M")
+    after = (datetime.now(UTC) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cursor = json.dumps({"after": after, "retry": {"999999999": after, "999999998": after}})
+
+    pages = list(connector.fetch_orders(cursor=cursor, since=None))
+
+    assert [u[0] for p in pages for u in p.unreadable] == ["report 999999999", "report 999999998"]
+    assert "Amazon no longer offers it" in pages[0].unreadable[0][1]
+    assert pages[-1].next_cursor == after and pages[-1].done
+
+
+def test_a_garbled_gzip_report_is_unreadable_then_read_on_the_next_run(sim, control, seller):
     control.configure(report_compression="GZIP")
     control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
     connector = connect(sim, seller, order_source="report_xml", report_period="PT15M")
@@ -552,10 +591,11 @@ def test_a_garbled_gzip_report_raises_transient(sim, control, seller):
     control.advance_clock(15 * 60 + 90)
     control.set_fault("downloadReportDocument", "false_gzip", count=1)
 
-    with pytest.raises(Transient, match="not valid GZIP"):
-        list(connector.fetch_orders(cursor=None, since=since()))
-    orders = [o for p in connector.fetch_orders(cursor=None, since=since()) for o in p.orders]
+    garbled = list(connector.fetch_orders(cursor=None, since=since()))
+    orders = [o for p in connector.fetch_orders(cursor=garbled[-1].next_cursor, since=None) for o in p.orders]
 
+    assert [m for p in garbled for _, m, _ in p.unreadable] == [mock.ANY]
+    assert "not valid GZIP" in garbled[-1].unreadable[0][1]
     assert len(orders) == 1
 
 

@@ -6,6 +6,7 @@ quantities become visible after the listing update delay), so no test waits for 
 """
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from stockroom.inventory.services import adjust_stock
 from stockroom.orders import services as order_services
 from stockroom.orders.models import ChannelShipment, Order, OrderLine, ShippingMethod
 from stockroom.sync import engine
-from stockroom.sync.models import ChannelWrite, SyncCursor
+from stockroom.sync.models import ChannelWrite, IssueKind, IssueStatus, SyncCursor, SyncIssue
 from tests.sync.concurrency import runs_that_worked, sync_all_in_threads
 
 UK = "A1F83G8C2ARO7P"
@@ -300,3 +301,28 @@ def test_one_sync_all_leaves_an_earlier_account_current_after_a_sale_on_a_later_
     assert calls(control, first, "patchListingsItem") - patches_before == 1
     assert (shown(control, first, "F-SKU"), shown(control, second, "S-SKU")) == (7, 7)
     assert engine.accounts_to_push() == []
+
+
+def test_a_report_cut_short_in_transit_is_a_report_issue_then_read_on_the_next_run(control, amazon_account):
+    account = amazon_account("Reports", order_source="report_flat", report_period="PT15M")
+    control.create_listing(seller_of(account), "R-SKU", quantity=10)
+    engine.sync_account(account, trigger="schedule", steps=("orders",))  # schedules the report
+    (placed,) = place(control, account, "R-SKU")
+    control.advance_clock(15 * 60 + 90)
+    control.set_fault("downloadReportDocument", "truncated_document", count=1)
+
+    cut = engine.sync_account(account, trigger="schedule", steps=("orders",))
+    (issue,) = SyncIssue.objects.filter(account=account, kind=IssueKind.REPORT, status=IssueStatus.OPEN)
+    cursor = SyncCursor.objects.get(account=account, stream="orders").value
+    again = engine.sync_account(account, trigger="schedule", steps=("orders",))
+
+    assert (cut.status, cut.orders_new, cut.errors) == ("partial", 0, [])
+    assert "could not be read" in issue.message and "downloaded again on the next runs" in issue.message
+    assert "The document starts:\norder-id\t" in issue.raw_data
+    assert issue.external_ref.removeprefix("report ") in json.loads(cursor)["retry"]  # kept for a retry
+    assert (again.status, again.orders_new) == ("ok", 1), again.errors
+    assert list(Order.objects.filter(account=account).values_list("external_order_id", flat=True)) == [
+        placed["order_id"]
+    ]
+    issue.refresh_from_db()
+    assert (issue.status, issue.resolution) == (IssueStatus.RESOLVED, "read completely on a later run")

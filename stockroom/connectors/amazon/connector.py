@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import re
 import shutil
 import tempfile
 import zlib
@@ -87,6 +88,45 @@ CREDENTIAL_NAMES = {
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class _Garbled(Exception):
+    """A downloaded document that is not what it claims to be (e.g. GZIP cut short)."""
+
+
+EXCERPT_BYTES = 16 * 1024  # the start of an unreadable document kept in its sync issue
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _excerpt(handle: IO[bytes]) -> str:
+    """The start of a document as text anyone can read and any database can store: bytes that are not
+    UTF-8 and control characters (NUL...) written as escapes."""
+    handle.seek(0)
+    data = handle.read(EXCERPT_BYTES + 1)
+    text = data[:EXCERPT_BYTES].decode("utf-8", errors="backslashreplace")
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    more = f"\n[... cut at {EXCERPT_BYTES:,} bytes]" if len(data) > EXCERPT_BYTES else ""
+    return f"The document starts:\n{text}{more}"
+
+
+def _report_cursor(cursor: str | None) -> tuple[str | None, dict[str, str]]:
+    """Report mode's cursor: the ``createdTime`` up to which every report is settled, and the reports
+    before it that could not be read (id -> createdTime), to be read again. A plain time is a cursor
+    without such reports (what earlier versions stored)."""
+    if not cursor or not cursor.startswith("{"):
+        return cursor, {}
+    try:
+        data = json.loads(cursor)
+        retry = {str(k): str(v) for k, v in dict(data.get("retry") or {}).items()}
+        return (str(data["after"]) if data.get("after") else None), retry
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return None, {}
+
+
+def _report_cursor_text(after: str, retry: dict[str, str]) -> str:
+    if not retry:
+        return after
+    return json.dumps({"after": after, "retry": retry}, sort_keys=True, separators=(",", ":"))
 
 
 class AmazonConnector:
@@ -442,14 +482,25 @@ class AmazonConnector:
     def _fetch_from_reports(
         self, source: str, cursor: str | None, since: datetime | None
     ) -> Iterator[OrderPage]:
+        """The reports since the cursor, oldest first, each streamed page by page (download to a file,
+        gunzip, decode, parse, import: memory stays flat whatever a report's size).
+
+        A report that cannot be read (cut short, garbled, not an order report, no encoding) is refused
+        whole before any of its orders is yielded: it goes to ``OrderPage.unreadable`` (a sync issue)
+        and to the cursor's retry list, so the reports after it are read and the cursor moves on; it is
+        downloaded again on every run until it reads completely (then ``documents_read`` names it) or
+        Amazon no longer keeps it.
+        """
         report_type = self._report_type(source)
         secondary = self._secondary()
         if not secondary:  # a secondary integration reads the primary integration's reports
             self._ensure_schedule(report_type)
-        start = self._start(cursor, since, lookback=SECONDARY_LOOKBACK)
+        after, retry = _report_cursor(cursor)
+        start = self._start(after, since, lookback=SECONDARY_LOOKBACK)
         # the plan: (report to read or None, cursor once it is settled or None while one is still processing)
         plan: list[tuple[object | None, str | None]] = []
         final_cursor = None
+        gone: list[str] = []
         if secondary:
             # a report created before the cut-off holds only orders bought before it: not wanted
             cut_off = self._start(None, since, lookback=SECONDARY_LOOKBACK)
@@ -460,53 +511,128 @@ class AmazonConnector:
             final_cursor = done[0].created_time if done else None
         else:
             blocked = False
-            for report in self._list_reports(report_type, start):
+            listed_since = min([start, *(mapping.parse_time(c, field="createdTime") for c in retry.values())])
+            listed = set()
+            for report in self._list_reports(report_type, listed_since):
                 created = mapping.parse_time(report.created_time, field="createdTime")
-                if cursor and created <= start:
+                if created > start or not after:
+                    listed.add(report.report_id)
+                readable = report.processing_status == "DONE" and report.report_document_id
+                if after and created <= start:
+                    if report.report_id in retry and readable:  # unreadable then: try it again
+                        plan.append((report, None))
+                        listed.add(report.report_id)
                     continue  # read in an earlier run
                 if report.processing_status in ("IN_QUEUE", "IN_PROGRESS"):
                     blocked = True
                     continue
-                readable = report.processing_status == "DONE" and report.report_document_id
                 plan.append((report if readable else None, None if blocked else mapping.iso_z(created)))
+            gone = [report_id for report_id in retry if report_id not in listed]
         restricted = [
             r.report_document_id
             for r, _ in plan
             if r is not None and r.report_type in RESTRICTED_REPORT_TYPES
         ]
         rdts = RestrictedTokens(self.client, restricted)
+        retry_before = dict(retry)
         previous: OrderPage | None = None
         read_any = False
+        for report_id in gone:
+            retry.pop(report_id)
+            if previous is not None:
+                yield previous
+            previous = OrderPage(
+                (),
+                None,
+                done=False,
+                unreadable=(
+                    (
+                        f"report {report_id}",
+                        f"order report {report_id} could not be read and Amazon no longer offers it (reports "
+                        "are kept 90 days): check its orders in Seller Central",
+                        "",
+                    ),
+                ),
+            )
         for report, settled in plan:
             if report is not None:
                 try:
-                    pages = list(self._report_pages(report, rdts))
+                    opened = self._open_report(report, rdts)
                 except RateLimited:
                     if not read_any and final_cursor is None:
                         raise
                     break  # Amazon's quota for documents is spent: the rest in the next run
                 read_any = True
-                for page in pages:
+                ref = f"report {report.report_id}"
+                if isinstance(opened, OrderPage):  # unreadable: kept for a retry, the next report goes on
+                    retry[report.report_id] = report.created_time
+                    page = opened
                     if previous is not None:
                         yield previous
                     previous = page
+                else:
+                    retry.pop(report.report_id, None)
+                    last = None
+                    for page in self._report_pages(report, *opened):
+                        if previous is not None:
+                            yield previous
+                        previous, last = page, page
+                    if last is None:
+                        if previous is not None:
+                            yield previous
+                        previous = OrderPage((), None, done=False)
+                    previous = dataclasses.replace(previous, documents_read=(*previous.documents_read, ref))
             if settled is not None:
                 final_cursor = settled
+        next_cursor = final_cursor
+        if not secondary and (retry or retry_before):
+            if next_cursor is None and retry != retry_before:
+                next_cursor = after or mapping.iso_z(start - timedelta(seconds=1))
+            if next_cursor is not None:
+                next_cursor = _report_cursor_text(next_cursor, retry)
         if previous is None:
-            yield OrderPage((), final_cursor, done=True)
+            yield OrderPage((), next_cursor, done=True)
         else:
-            yield OrderPage(previous.orders, final_cursor, previous.failed, done=True)
+            yield dataclasses.replace(previous, next_cursor=next_cursor, done=True)
 
-    def _report_pages(self, report, rdts: RestrictedTokens) -> Iterator[OrderPage]:
-        """The report's orders, read from a spooled file as a stream: memory stays flat whatever the
-        report's size. A document found unreadable (cut short) part-way raises ``Transient`` after the
-        pages before it: the cursor stays before the report, so it is read again (an upsert)."""
-        handle, content_type = self._download_report(report.report_document_id, report.report_type, rdts)
+    def _open_report(self, report, rdts: RestrictedTokens):
+        """Download the report's document and check it whole (``mapping.check_*_report``). Returns
+        (file, content type, kind) to read, or, when it cannot be read, an ``OrderPage`` naming it in
+        ``unreadable`` with the reason and the start of the document."""
+        kind = mapping.report_kind(report.report_type)
+        japanese = any(m.code == "JP" for m in self._marketplaces())
+        ref = f"report {report.report_id}"
+        where = (
+            f"order report {report.report_id} (type {report.report_type}, created {report.created_time}, "
+            f"document {report.report_document_id})"
+        )
+        try:
+            handle, content_type = self._download_report(report.report_document_id, report.report_type, rdts)
+        except _Garbled as exc:
+            message = f"{where} could not be read ({exc}); it is downloaded again on the next runs"
+            return OrderPage((), None, done=False, unreadable=((ref, message, f"{where}\n{exc}\n"),))
+        try:
+            if kind == "xml":
+                mapping.check_xml_report(handle)
+            else:
+                mapping.check_flat_report(handle, content_type=content_type, japanese=japanese)
+        except mapping.DocumentError as exc:
+            excerpt = _excerpt(handle)
+            handle.close()
+            message = f"{where} could not be read ({exc}); it is downloaded again on the next runs"
+            raw = f"{where}\n{exc}\nContent-Type: {content_type or '(none)'}\n\n{excerpt}"
+            return OrderPage((), None, done=False, unreadable=((ref, message, raw),))
+        except BaseException:
+            handle.close()
+            raise
+        return handle, content_type, kind
+
+    def _report_pages(self, report, handle: IO[bytes], content_type: str, kind: str) -> Iterator[OrderPage]:
+        """The report's orders, read from its checked file as a stream, page by page."""
         japanese = any(m.code == "JP" for m in self._marketplaces())
         # the XML shipping report names no marketplace: the report's own, when it covers one
         ids = report.marketplace_ids
         default = marketplace_code(ids[0]) if len(ids) == 1 else self._default_marketplace()
-        yielded = False
         with handle:
             try:
                 for orders, failed in mapping.report_pages(
@@ -515,21 +641,20 @@ class AmazonConnector:
                     content_type=content_type,
                     japanese=japanese,
                     page_size=PAGE_SIZE,
+                    kind=kind,
                 ):
-                    yielded = True
                     yield OrderPage(tuple(orders), None, tuple(failed), done=False)
-            except mapping.DocumentError as exc:
+            except mapping.DocumentError as exc:  # the file changed under us: checked whole just before
                 raise Transient(
                     f"order report {report.report_id} could not be read ({exc}); it will be downloaded again "
                     "and the order cursor stays before it"
                 ) from None
-        if not yielded:
-            yield OrderPage((), None, (), done=False)
 
     def _download_report(
         self, document_id: str, report_type: str, rdts: RestrictedTokens
     ) -> tuple[IO[bytes], str]:
-        """The report document in a spooled temporary file (in memory up to a few MB, then on disk)."""
+        """The report document in a spooled temporary file (in memory up to a few MB, then on disk),
+        gunzipped in chunks when it is GZIP. A document that is not the GZIP it claims raises ``_Garbled``."""
         rdt = rdts.token_for(document_id) if report_type in RESTRICTED_REPORT_TYPES else None
         document = ops.get_report_document(self.client, document_id, rdt=rdt, max_wait=DOCUMENT_MAX_WAIT)
         raw = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
@@ -546,10 +671,7 @@ class AmazonConnector:
                     shutil.copyfileobj(unzipped, plain, mapping.REPORT_CHUNK)
             except (OSError, EOFError, zlib.error):
                 plain.close()
-                raise Transient(
-                    f"the report document {document_id} is not valid GZIP (cut short or garbled); it will be "
-                    "downloaded again"
-                ) from None
+                raise _Garbled("the document is not valid GZIP: cut short or garbled") from None
             plain.seek(0)
             raw.close()
             return plain, content_type

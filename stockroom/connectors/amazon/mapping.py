@@ -7,22 +7,29 @@ so it is tested with Amazon's real sample documents alone.
 from __future__ import annotations
 
 import codecs
-import csv
+import dataclasses
 import functools
 import io
 import json
 import operator
+import re
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import BinaryIO
 
 from lxml import etree
 from pydantic import ValidationError
 
 from stockroom.channels.contracts import (
+    AMOUNT_DECIMAL_PLACES,
+    AMOUNT_MAX_DIGITS,
+    CHANNEL_SKU_MAX_LENGTH,
+    LINE_ID_MAX_LENGTH,
+    ORDER_ID_MAX_LENGTH,
+    QUANTITY_MAX,
     Address,
     ChannelListing,
     ChannelOrder,
@@ -31,6 +38,7 @@ from stockroom.channels.contracts import (
     ShipmentConfirmation,
     WriteOutcome,
 )
+from stockroom.core.text import clean_text, identifier_problem
 
 from . import schemas
 from .marketplaces import BY_DOMAIN, CARRIER_BY_LOWER, MARKETPLACES, marketplace_code
@@ -49,6 +57,11 @@ class DocumentError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------- basics
+# Dates a channel may send: what Python and both databases hold, with room for date arithmetic.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def parse_time(value: str | None, *, field: str = "date") -> datetime | None:
     """ISO 8601 (``Z`` or an offset; naive is taken as UTC) -> aware UTC datetime; "" -> None."""
     text = "" if value is None else str(value).strip()
@@ -62,7 +75,16 @@ def parse_time(value: str | None, *, field: str = "date") -> datetime | None:
         raise MappingError(f"{field} {value!r} is not an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the last date Python holds
+        parsed = None
+    if parsed is None or not EARLIEST_TIME <= parsed < LATEST_TIME:
+        raise MappingError(
+            f"{field} {value!r} is outside the dates Stockroom keeps "
+            f"({EARLIEST_TIME:%Y-%m-%d} to {LATEST_TIME:%Y-%m-%d})"
+        )
+    return parsed
 
 
 def iso_z(value: datetime) -> str:
@@ -76,22 +98,55 @@ _ZERO = Decimal("0.00")
 _NOTHING = Decimal(0)  # the start of a sum that keeps the exponent of what is added to it
 
 
+# An amount as channels write it: plain decimal digits (ASCII only: Decimal and int would also take
+# "١٢", "1_000", "Infinity", "sNaN" and "1e999999").
+_AMOUNT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+_AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES)  # 10^12: the columns hold less
+_CENT = Decimal(1).scaleb(-AMOUNT_DECIMAL_PLACES)
+
+
+def _amount_text(text: str) -> Decimal:
+    """An amount's text -> Decimal; ValueError when it is not plain digits or beyond what is stored."""
+    if not _AMOUNT_TEXT.match(text):
+        raise ValueError("not an amount")
+    amount = Decimal(text)
+    if amount.adjusted() >= AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES:
+        raise ValueError("too large")
+    return amount
+
+
 def _money(value, *, field: str) -> Decimal:
     if value is None or value == "":
         return _ZERO
+    text = str(value).strip()
     try:
-        return Decimal(str(value).strip())
-    except InvalidOperation:
-        raise MappingError(f"{field} {value!r} is not an amount") from None
+        return _amount_text(text)
+    except ValueError as exc:
+        if str(exc) == "too large":
+            raise MappingError(
+                f"{field} {text[:40]!r} is too large: Stockroom keeps amounts below 10^12"
+            ) from None
+        raise MappingError(f"{field} {text[:40]!r} is not an amount") from None
+
+
+def checked_amount(value: Decimal, *, field: str) -> Decimal:
+    """``value`` if the order book can hold it (finite, rounded to cents below 10^12), else MappingError."""
+    if not value.is_finite():
+        raise MappingError(f"{field} {value} is not a finite amount")
+    if value.adjusted() >= AMOUNT_MAX_DIGITS or abs(value.quantize(_CENT)) >= _AMOUNT_LIMIT:
+        raise MappingError(f"{field} {value} is too large: Stockroom keeps amounts below 10^12")
+    return value
 
 
 def _quantity(value, *, field: str) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise MappingError(f"{field} {value!r} is not a whole number") from None
-    if number < 0:
-        raise MappingError(f"{field} {value!r} is negative")
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()):
+        if text[:1] == "-" and text[1:].isascii() and text[1:].isdigit():
+            raise MappingError(f"{field} {value!r} is negative")
+        raise MappingError(f"{field} {text[:40]!r} is not a whole number")
+    number = int(text)
+    if number > QUANTITY_MAX:
+        raise MappingError(f"{field} {number} is too large (at most {QUANTITY_MAX:,})")
     return number
 
 
@@ -111,6 +166,75 @@ def _total(
     subtotal: Decimal, shipping: Decimal, tax: Decimal, discounts: Decimal, marketplace: str
 ) -> Decimal:
     return subtotal + shipping + discounts + (tax if _tax_on_top(marketplace) else Decimal(0))
+
+
+# ---------------------------------------------------------------------------------------------- the edge
+_ORDER_TEXT = (
+    "marketplace",
+    "currency",
+    "buyer_name",
+    "buyer_email",
+    "channel_shipping_service",
+    "channel_status",
+)
+_ADDRESS_TEXT = tuple(f.name for f in dataclasses.fields(Address))
+_ORDER_AMOUNTS = {"subtotal": "subtotal", "shipping_total": "shipping", "tax_total": "tax", "total": "total"}
+
+
+def _identifier(value: str, *, what: str, longest: int) -> None:
+    problem = identifier_problem(value)
+    if problem is None and len(value) > longest:
+        problem = f"is {len(value)} characters long (at most {longest})"
+    if problem:
+        raise MappingError(f"{what} {value[:longest]!r} {problem}")
+
+
+def checked_order(order: ChannelOrder) -> ChannelOrder:
+    """The order as Stockroom may store it, the same on every database: identifiers (order id, SKUs,
+    line ids) refused when they hold control or invisible characters, free text NFC with control
+    characters removed (``core.text.clean_text``), amounts and quantities within what the order book's
+    columns hold. Raises ``MappingError`` naming the first field that cannot be kept."""
+    order_id = order.external_order_id
+    _identifier(order_id, what="order id", longest=ORDER_ID_MAX_LENGTH)
+    lines = []
+    for line in order.lines:
+        _identifier(line.channel_sku, what=f"order {order_id}: SKU", longest=CHANNEL_SKU_MAX_LENGTH)
+        _identifier(line.external_line_id, what=f"order {order_id}: line id", longest=LINE_ID_MAX_LENGTH)
+        for quantity in (line.quantity, line.quantity_shipped):
+            if not 0 <= quantity <= QUANTITY_MAX:
+                raise MappingError(
+                    f"order {order_id}: SKU {line.channel_sku} has quantity {quantity} (0 to {QUANTITY_MAX:,})"
+                )
+        checked_amount(line.unit_price, field=f"order {order_id}: unit price of SKU {line.channel_sku}")
+        title = clean_text(line.title)
+        lines.append(line if title == line.title else dataclasses.replace(line, title=title))
+    for name, label in _ORDER_AMOUNTS.items():
+        checked_amount(getattr(order, name), field=f"order {order_id}: {label}")
+    changes: dict = {}
+    for name in _ORDER_TEXT:
+        value = getattr(order, name)
+        cleaned = clean_text(value)
+        if cleaned != value:
+            changes[name] = cleaned
+    address = order.address
+    address_changes = {}
+    for name in _ADDRESS_TEXT:
+        value = getattr(address, name)
+        cleaned = clean_text(value)
+        if cleaned != value:
+            address_changes[name] = cleaned
+    if address_changes:
+        changes["address"] = dataclasses.replace(address, **address_changes)
+    if any(new is not old for new, old in zip(lines, order.lines, strict=True)):
+        changes["lines"] = tuple(lines)
+    return dataclasses.replace(order, **changes) if changes else order
+
+
+def _unreadable(exc: Exception) -> str:
+    """What is wrong with a record, in words: a ``MappingError`` says it; anything else is named."""
+    if isinstance(exc, MappingError):
+        return str(exc)
+    return f"the record could not be read ({type(exc).__name__}: {exc})"[:500]
 
 
 # ---------------------------------------------------------------------------------------------- Orders API 2026-01-01
@@ -223,37 +347,17 @@ def orders_from_api(raw_orders: Iterable[Mapping]) -> tuple[list[ChannelOrder], 
     orders, failed = [], []
     for raw in raw_orders:
         try:
-            orders.append(order_from_api(raw))
-        except MappingError as exc:
+            orders.append(checked_order(order_from_api(raw)))
+        except Exception as exc:  # noqa: BLE001 - a record nobody can read is kept, never raised
             order_id = str(raw.get("orderId", "")) if isinstance(raw, Mapping) else ""
-            failed.append((order_id, str(exc), json.dumps(raw, default=str, ensure_ascii=False)))
+            failed.append((order_id, _unreadable(exc), json.dumps(raw, default=str, ensure_ascii=False)))
     return orders, failed
 
 
 # ---------------------------------------------------------------------------------------------- report documents
-def _report_encodings(content_type: str, japanese: bool) -> list[str]:
-    charset = ""
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    if charset in ("shift_jis", "shift-jis", "sjis", "windows-31j", "ms932"):
-        charset = "cp932"
-    elif charset in ("utf-8", "utf8"):
-        charset = "utf-8-sig"  # a byte-order mark is not part of the first column's name
-    return list(dict.fromkeys(c for c in (charset, "utf-8-sig", "cp932" if japanese else "cp1252") if c))
-
-
 def decode_report(data: bytes, *, content_type: str = "", japanese: bool = False) -> str:
-    """Bytes of a flat-file report -> text: the declared charset, else UTF-8, else Windows-1252
-    (Europe/Americas) or Shift_JIS (Japan)."""
-    candidates = _report_encodings(content_type, japanese)
-    for encoding in candidates:
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    raise DocumentError("the report is in no known text encoding (tried " + ", ".join(candidates) + ")")
+    """Bytes of a flat-file report -> text, in the encoding ``report_encoding`` chooses."""
+    return data.decode(report_encoding(io.BytesIO(data), content_type=content_type, japanese=japanese))
 
 
 FLAT_STATUS = {
@@ -292,46 +396,26 @@ def _marketplace_of_xml_order(buyer_email: str, currency: str, default: str) -> 
     return sites[0] if len(sites) == 1 else default
 
 
+def _all_pages(pages) -> tuple[list[ChannelOrder], list[tuple[str, str, str]]]:
+    orders, failed = [], []
+    for page_orders, page_failed in pages:
+        orders += page_orders
+        failed += page_failed
+    return orders, failed
+
+
 def orders_from_flat_report(
     text: str, *, default_marketplace: str = ""
 ) -> tuple[list[ChannelOrder], list[tuple[str, str, str]]]:
-    """A tab-separated order report (any of Amazon's flat order report types), read by header name.
-
-    Unknown columns are ignored; rows are grouped into orders by order id. Raises ``DocumentError`` when
-    the document is cut short (its last row has fewer fields than the header).
-    """
-    rows = list(csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
-        return [], []
-    header = [h.strip().lower() for h in rows[0]]
-    _check_flat_header(header)
-    data_rows = rows[1:]
-    if not data_rows and not text.endswith(("\n", "\r")):
-        raise DocumentError("the report ends inside its header row: the download was cut short")
-    if (
-        data_rows
-        and len(data_rows[-1]) < len(header)
-        and (len(data_rows) == 1 or len(data_rows[-1]) < max(len(r) for r in data_rows[:-1]))
-    ):
-        raise DocumentError("the report ends in the middle of a row: the download was cut short")
-    columns = _FlatColumns(header)
-    grouped: dict[str, list[list[str]]] = {}
-    raw_lines: dict[str, list[str]] = {}
-    for row in rows[1:]:
-        cells = columns.cells(row)
-        order_id = columns.order_id(cells)
-        grouped.setdefault(order_id, []).append(cells)
-        raw_lines.setdefault(order_id, []).append("\t".join(row))
-    orders, failed = [], []
-    for order_id, records in grouped.items():
-        try:
-            if not order_id:
-                raise MappingError("a row has no order id")
-            orders.append(_order_from_flat(order_id, records, columns, default_marketplace))
-        except MappingError as exc:
-            failed.append((order_id, str(exc), "\t".join(rows[0]) + "\n" + "\n".join(raw_lines[order_id])))
-    return orders, failed
+    """A whole tab-separated order report already decoded: ``flat_report_pages`` in one go."""
+    return _all_pages(
+        flat_report_pages(
+            io.BytesIO(text.encode("utf-8")),
+            default_marketplace=default_marketplace,
+            content_type="text/tab-separated-values; charset=utf-8",
+            page_size=1 << 30,
+        )
+    )
 
 
 _LINE_COLUMNS = (
@@ -385,7 +469,7 @@ class _Amounts(dict):
         super().__init__({"": _ZERO})
 
     def __missing__(self, text: str) -> Decimal:
-        amount = Decimal(text)
+        amount = _amount_text(text)
         if len(self) < _AMOUNTS_KEPT:
             self[text] = amount
         return amount
@@ -489,18 +573,22 @@ def _order_from_flat(
         if not shipped and item_status.lower() == "shipped":
             shipped = quantity_text
         try:  # the common case, quickly: no dict per row, each amount text parsed once per report
+            if not (quantity_text.isascii() and quantity_text.isdigit()):  # int() takes "٣", "+3", "1_0"
+                raise ValueError("not a whole number")
             quantity = int(quantity_text)
-            if quantity < 0:
-                raise ValueError("negative quantity")
+            if quantity > QUANTITY_MAX:
+                raise ValueError("too large")
             price = amounts[item_price]
             shipping_amount = amounts[shipping_price]
             tax_amount = amounts[item_tax] + amounts[shipping_tax]
             item_discount_amount = amounts[item_discount]
             ship_discount_amount = amounts[ship_discount]
             unit_price = (price / quantity).quantize(cents) if quantity else _ZERO
+            if shipped and not (shipped.isascii() and shipped.isdigit()):
+                raise ValueError("not a whole number")
             quantity_shipped = int(shipped) if shipped else 0
-            if quantity_shipped < 0:
-                raise ValueError("negative quantity")
+            if quantity_shipped > QUANTITY_MAX:
+                raise ValueError("too large")
             subtotal, shipping, tax, discounts = (  # all or none: the explanation starts from these
                 subtotal + price,
                 shipping + shipping_amount,
@@ -566,24 +654,6 @@ def _order_from_flat(
 
 
 # -- XML
-def _safe_xml(data: bytes) -> etree._Element:
-    """Parse untrusted XML: no entity expansion, no DTD loading, no network, no huge trees; a DOCTYPE is
-    refused outright (the defusedxml rules, applied to lxml)."""
-    if len(data) > MAX_REPORT_BYTES:
-        raise DocumentError("the XML report is larger than Stockroom accepts")
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-    )
-    try:
-        root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        raise DocumentError(f"the XML report is not well-formed (cut short or garbled): {exc}") from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise DocumentError("the XML report declares a DOCTYPE; Stockroom refuses DTDs and entities")
-    return root
-
-
 def _first_elements(el, nested: frozenset[str] = frozenset(), prefix: str = "", found: dict | None = None):
     """What ``el.find(path)`` answers, for every path of ``el``'s children and of the children of the
     ``nested`` paths, in one walk (``find`` runs ElementPath in Python on each call, which made it the
@@ -637,12 +707,12 @@ def _components(prices: list, promotions: list) -> tuple[dict[str, Decimal], str
 def orders_from_xml_report(
     data: bytes, *, default_marketplace: str = ""
 ) -> tuple[list[ChannelOrder], list[tuple[str, str, str]]]:
-    """An XML order report (``OrderReport`` messages, or the order-tracking ``Order`` messages)."""
-    root = _safe_xml(data)
-    orders, failed = [], []
-    for message in root.iterfind("Message"):
-        _read_message(message, default_marketplace, orders, failed)
-    return orders, failed
+    """A whole XML order report in memory: ``xml_report_pages`` in one go."""
+    if len(data) > MAX_REPORT_BYTES:
+        raise DocumentError("the XML report is larger than Stockroom accepts")
+    return _all_pages(
+        xml_report_pages(io.BytesIO(data), default_marketplace=default_marketplace, page_size=1 << 30)
+    )
 
 
 _REPORT_NESTED = frozenset({"BillingData", "FulfillmentData", "FulfillmentData/Address"})
@@ -659,7 +729,10 @@ def _read_message(message, default_marketplace: str, orders: list, failed: list)
             break
         if tag == "Order" and element is None:
             element = child
-    if element is None:
+    if element is None:  # a message of an order report always holds an order: this one was altered
+        failed.append(
+            ("", "a message holds no OrderReport or Order", etree.tostring(message, encoding="unicode"))
+        )
         return
     report = element.tag == "OrderReport"
     item_tag = "Item" if report else "OrderItem"
@@ -670,11 +743,12 @@ def _read_message(message, default_marketplace: str, orders: list, failed: list)
             raise MappingError("a message has no AmazonOrderID")
         items = list(element.iterchildren(item_tag))
         if report:
-            orders.append(_order_from_order_report(order_id, found, items, default_marketplace))
+            order = _order_from_order_report(order_id, found, items, default_marketplace)
         else:
-            orders.append(_order_from_tracking(order_id, found, items, default_marketplace))
-    except MappingError as exc:
-        failed.append((order_id, str(exc), etree.tostring(message, encoding="unicode")))
+            order = _order_from_tracking(order_id, found, items, default_marketplace)
+        orders.append(checked_order(order))
+    except Exception as exc:  # noqa: BLE001 - a record nobody can read is kept, never raised
+        failed.append((order_id, _unreadable(exc), etree.tostring(message, encoding="unicode")))
 
 
 def _xml_lines(items: list, id_tag: str, title_tag: str):
@@ -975,6 +1049,7 @@ def listing_from_item(raw: Mapping, *, default_marketplace: str = "") -> Channel
         item = schemas.ListingItem.model_validate(raw)
     except ValidationError as exc:
         raise MappingError(f"listing payload invalid: {exc.errors()[0]['msg']}") from None
+    _identifier(item.sku, what="SKU", longest=CHANNEL_SKU_MAX_LENGTH)
     summary = item.summaries[0] if item.summaries else schemas.ListingSummary()
     quantity = None
     fba = False
@@ -987,8 +1062,8 @@ def listing_from_item(raw: Mapping, *, default_marketplace: str = "") -> Channel
                 quantity = entry.quantity
     return ChannelListing(
         channel_sku=item.sku,
-        external_ref=summary.asin,
-        title=summary.item_name,
+        external_ref=clean_text(summary.asin),
+        title=clean_text(summary.item_name),
         quantity=quantity,
         fulfilled_by_channel=fba,
         marketplace=marketplace_code(summary.marketplace_id)
@@ -1000,25 +1075,137 @@ def listing_from_item(raw: Mapping, *, default_marketplace: str = "") -> Channel
 # ---------------------------------------------------------------------------------- streaming reports
 # A report document can hold a million lines: these read it from a file row by row (or message by
 # message) and yield pages of orders, so memory stays flat whatever the document's size.
+#
+# One rule for every document: it is read completely, or refused (``DocumentError``) with the reason
+# before any page of it is yielded, so a caller never imports part of a document it then refuses. A
+# first pass over the file checks what makes a document whole (its encoding, its header, its final
+# line break; for XML: well-formed, no DOCTYPE, an ``AmazonEnvelope`` of order messages), the second
+# reads the orders. A bad row or message fails its order alone (``failed``), never the document.
 
 REPORT_CHUNK = 1 << 18
+_JAPANESE_CHARSETS = {"shift_jis", "shift-jis", "sjis", "x-sjis", "windows-31j", "ms932", "cp932"}
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_CODEC_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "cp1252": "Windows-1252", "cp932": "Shift_JIS"}
+
+
+def _declared_charset(content_type: str) -> tuple[str, str]:
+    """The codec of the charset a Content-Type declares and its name there (("", "") when none);
+    DocumentError if Python knows no such codec."""
+    charset = ""
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"').strip().lower()
+    if not charset:
+        return "", ""
+    label = charset.upper()
+    if charset in _JAPANESE_CHARSETS:
+        return "cp932", label
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        raise DocumentError(f"the report declares charset {charset!r}, which Stockroom cannot read") from None
+    return ("utf-8-sig" if name == "utf-8" else name), label  # a BOM is not part of the first column
+
+
+def _decoded(handle: BinaryIO, encoding: str) -> Iterator[str]:
+    """The file decoded chunk by chunk; a ``DocumentError`` names the first byte ``encoding`` cannot read."""
+    handle.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    chunk = b""
+    try:
+        while chunk := handle.read(REPORT_CHUNK):
+            yield decoder.decode(chunk)
+            offset += len(chunk)
+        yield decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        at = offset - (len(exc.object) - len(chunk)) + exc.start
+        bad = exc.object[exc.start : exc.start + 1]
+        name = _CODEC_NAMES.get(encoding, encoding)
+        raise _EncodingError(f"byte 0x{bad.hex().upper() or '??'} at offset {at:,} is not {name}") from None
+
+
+class _EncodingError(DocumentError):
+    pass
+
+
+def _has_utf8_sequences(handle: BinaryIO) -> bool:
+    handle.seek(0)
+    tail = b""
+    while chunk := handle.read(REPORT_CHUNK):
+        if _UTF8_SEQUENCE.search(tail + chunk):
+            return True
+        tail = chunk[-3:]
+    return False
 
 
 def report_encoding(handle: BinaryIO, *, content_type: str = "", japanese: bool = False) -> str:
-    """The encoding ``decode_report`` would choose, found by decoding the file in chunks."""
-    candidates = _report_encodings(content_type, japanese)
+    """The encoding of a flat report, checked over the whole file (``_settle_encoding``)."""
+    return _settle_encoding(handle, content_type, japanese)[0]
+
+
+def _settle_encoding(handle: BinaryIO, content_type: str, japanese: bool) -> tuple[str, str, str]:
+    """(encoding, the first 64 KiB of text up to its first line break, the last character), in one
+    decoding pass over the file when it is in its first candidate encoding. The rule:
+
+    - a declared charset is the encoding; a byte it cannot read refuses the document;
+    - undeclared: a byte-order mark says UTF-8 or UTF-16; else UTF-8;
+    - a document that is not UTF-8 is read in the region's legacy encoding (Windows-1252, or Shift_JIS
+      for Japan), but only when it holds no UTF-8 multi-byte sequence: UTF-8 with a stray byte is
+      refused, never decoded as Windows-1252 as a whole.
+    """
+    declared, label = _declared_charset(content_type)
+    handle.seek(0)
+    head = handle.read(4)
+    legacy = "cp932" if japanese else "cp1252"
+    if declared:
+        candidates = [declared]
+    elif head.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8-sig", legacy]
+    reasons = []
     for encoding in candidates:
-        handle.seek(0)
+        head, last = "", ""
         try:
-            decoder = codecs.getincrementaldecoder(encoding)()
-            while chunk := handle.read(REPORT_CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except (UnicodeDecodeError, LookupError):
+            for text in _decoded(handle, encoding):
+                if len(head) < 65536 and "\n" not in head.lstrip("\r\n\t "):
+                    head = (head + text)[:65536]
+                if text:
+                    last = text[-1]
+        except _EncodingError as exc:
+            reasons.append(str(exc))
+            if not declared and encoding == "utf-8-sig" and not japanese and _has_utf8_sequences(handle):
+                raise DocumentError(
+                    f"the report is UTF-8 but {exc}: it was altered or damaged (Stockroom does not read "
+                    "it as Windows-1252 because of one byte)"
+                ) from None
             continue
         handle.seek(0)
-        return encoding
-    raise DocumentError("the report is in no known text encoding (tried " + ", ".join(candidates) + ")")
+        return encoding, head, last
+    if declared:
+        raise DocumentError(
+            f"the report declares charset {label} but {reasons[0]}: it was altered or damaged"
+        )
+    raise DocumentError("the report is in no encoding Stockroom reads: " + "; ".join(reasons))
+
+
+def _is_empty(handle: BinaryIO) -> bool:
+    handle.seek(0)
+    empty = not handle.read(1)
+    handle.seek(0)
+    return empty
+
+
+_EMPTY = "the report document is empty (0 bytes): even a report without orders has its header row"
+
+
+def report_kind(report_type: str) -> str:
+    """Is a report "flat" (Amazon's tab-separated types, ``GET_FLAT_FILE_...``) or "xml"? Returns which. tab-separated report types (``GET_FLAT_FILE_...``), else "xml"."""
+    return "flat" if "FLAT_FILE" in report_type.upper() else "xml"
 
 
 def report_pages(
@@ -1028,12 +1215,17 @@ def report_pages(
     content_type: str = "",
     japanese: bool = False,
     page_size: int = 100,
+    kind: str = "",
 ) -> Iterator[tuple[list[ChannelOrder], list[tuple[str, str, str]]]]:
-    """Pages of (orders, failed) from a report file (flat or XML, told apart by the first byte)."""
-    handle.seek(0)
-    start = handle.read(4096).lstrip()
-    handle.seek(0)
-    if start[:1] == b"<":
+    """Pages of (orders, failed) from a report file: ``kind`` "flat" or "xml" (the report type says
+    which, see ``report_kind``); without it a document starting with ``<`` is read as XML."""
+    if not kind:
+        handle.seek(0)
+        start = handle.read(4096)
+        handle.seek(0)
+        utf16 = start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or start[:2] in (b"<\x00", b"\x00<")
+        kind = "xml" if utf16 or start.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"<" else "flat"
+    if kind == "xml":
         yield from xml_report_pages(handle, default_marketplace=default_marketplace, page_size=page_size)
     else:
         yield from flat_report_pages(
@@ -1045,6 +1237,27 @@ def report_pages(
         )
 
 
+def check_flat_report(handle: BinaryIO, *, content_type: str = "", japanese: bool = False) -> str:
+    """The first pass over a flat report: its encoding (``report_encoding``), a header row naming the
+    order columns, and a line break at its very end (a document cut short, inside a row or at the end
+    of one before its line break, has none). Returns the encoding; raises ``DocumentError``."""
+    if _is_empty(handle):
+        raise DocumentError(_EMPTY)
+    encoding, head, last = _settle_encoding(handle, content_type, japanese)
+    first = head.lstrip("\r\n\t ")
+    if not first:
+        raise DocumentError("the report document holds only blank space, not even a header row")
+    if "\n" not in first and "\r" not in first:
+        raise DocumentError("the report ends inside its header row: the download was cut short")
+    _check_flat_header([h.strip().lower() for h in re.split(r"\r\n|\r|\n", first, maxsplit=1)[0].split("\t")])
+    if last not in ("\n", "\r"):
+        raise DocumentError(
+            "the report does not end with a line break: the download was cut short in its last row"
+        )
+    handle.seek(0)
+    return encoding
+
+
 def flat_report_pages(
     handle: BinaryIO,
     *,
@@ -1053,72 +1266,169 @@ def flat_report_pages(
     japanese: bool = False,
     page_size: int = 100,
 ) -> Iterator[tuple[list[ChannelOrder], list[tuple[str, str, str]]]]:
-    """``orders_from_flat_report``, streaming. Amazon writes the rows of an order one after another; an
-    order whose rows were apart would come as two orders with the same id, which the import merges.
-    A document cut short raises ``DocumentError`` when its end is reached.
+    """A tab-separated order report (any of Amazon's flat order report types), read by header name,
+    as a stream; ``check_flat_report`` first. Unknown columns are ignored. Amazon writes the rows of
+    an order one after another; an order whose rows were apart comes as two orders with the same id,
+    which the import merges.
 
-    A row is its line split at tabs: a tab-separated report has no quoting (the ``csv`` reader it
-    replaces was told ``QUOTE_NONE``), and ``str.split`` is several times faster."""
-    encoding = report_encoding(handle, content_type=content_type, japanese=japanese)
+    A row is its line split at tabs: Amazon's reports have no quoting, so a row has exactly as many
+    cells as the header. A line with more cells (a tab inside a value) or fewer (a line break inside
+    a value: the rest of the row follows on the next lines, taken with it until the cells are all
+    there) is not a row Stockroom can trust, nor is a row whose order id holds a control or invisible
+    character; it fails the order it belongs to, with every row of that order: never a fake order
+    from half a row, never an order without some of its lines. It belongs to the order whose id it
+    holds (the one before it, else the one after it), else it is a failed record of its own."""
+    encoding = check_flat_report(handle, content_type=content_type, japanese=japanese)
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
     try:
         line = next((line for line in text if line.strip()), None)  # blank lines before it are skipped
         if line is None:
             return
-        header_row = line.rstrip("\r\n").split("\t")
-        header = [h.strip().lower() for h in header_row]
-        _check_flat_header(header)
+        header_line = line.rstrip("\r\n")
+        header = [h.strip().lower() for h in header_line.split("\t")]
         columns = _FlatColumns(header)
         width = columns.width
         order_id_at, amazon_order_id_at = columns.order_id_at, columns.amazon_order_id_at
         orders: list[ChannelOrder] = []
         failed: list[tuple[str, str, str]] = []
-        current_id, rows = None, []
-        widest = rows_seen = last_width = 0
-        last_line = line
+        group: _FlatGroup | None = None  # the order being read
+        pending = _FlatGroup("")  # rows not whole whose order is not known yet (told by the next row)
+        parts: list[str] = []  # lines of a row cut by line breaks inside its values, until it is whole
+        cells = 0  # the cells of those lines, counted as one row
+        line_number = first_line = 1
 
-        def flush():
+        def flush(done: _FlatGroup) -> None:
             try:
-                if not current_id:
+                if done.broken:
+                    raise MappingError(done.broken)
+                if not done.order_id:
                     raise MappingError("a row has no order id")
-                orders.append(_order_from_flat(current_id, rows, columns, default_marketplace))
-            except MappingError as exc:
-                raw = "\n".join("\t".join(cells[:-1]) for cells in rows)
-                failed.append((current_id or "", str(exc), "\t".join(header_row) + "\n" + raw))
+                orders.append(
+                    checked_order(_order_from_flat(done.order_id, done.rows, columns, default_marketplace))
+                )
+            except Exception as exc:  # noqa: BLE001 - a record nobody can read is kept, never raised
+                failed.append((done.order_id, _unreadable(exc), "\n".join([header_line, *done.raw])))
+
+        def untrusted(raw: list[str], reason: str) -> None:
+            """A row not whole goes to the order it names: the one read now, else the next one."""
+            if group is not None and not pending.raw and group.mentioned_in(raw):
+                group.fail(reason, raw)
+                return
+            if not pending.raw:  # its own id, should no order claim it: the end of its id cell
+                pending.order_id = _cell("\n".join(raw), order_id_at, amazon_order_id_at).split("\n")[-1]
+            pending.fail(reason, raw)
 
         for line in text:
-            last_line = line
-            row = line.rstrip("\r\n").split("\t")
-            row_width = len(row)
-            if row_width == width:
-                row.append("")
+            line_number += 1
+            text_line = line.rstrip("\r\n")
+            if parts:  # the rest of a row cut by a line break inside a value
+                parts.append(text_line)
+                cells += text_line.count("\t")
             else:
-                row = columns.cells(row)
-            order_id = row[order_id_at].strip() or row[amazon_order_id_at].strip()
-            if not order_id and not line.strip():  # a blank line (every cell blank; a tab is blank too)
+                row = text_line.split("\t")
+                row_width = len(row)
+                if row_width == width:
+                    row.append("")
+                    order_id = row[order_id_at].strip() or row[amazon_order_id_at].strip()
+                    if not order_id and not text_line.strip():  # a blank line (tabs are blank too)
+                        continue
+                    problem = identifier_problem(order_id)
+                    if problem:
+                        untrusted([text_line], f"line {line_number}: the order id {order_id!r} {problem}")
+                        continue
+                elif not text_line.strip():
+                    continue
+                else:
+                    parts, cells, first_line = [text_line], row_width, line_number
+            if parts:
+                if cells < width:
+                    continue  # the row goes on in the next line
+                if len(parts) == 1:
+                    reason = f"line {first_line} has {cells} cells where the header has {width}: a value holds a tab"
+                elif cells == width:
+                    reason = (
+                        f"line {first_line} is one row over {len(parts)} lines: a value holds a line break"
+                    )
+                else:
+                    reason = (
+                        f"line {first_line} has {cells} cells where the header has {width} over {len(parts)} "
+                        "lines: values hold a line break and a tab"
+                    )
+                reason += " (altered in transit?)"
+                raw, parts = parts, []
+                untrusted(raw, reason)
                 continue
-            if last_width > widest:
-                widest = last_width
-            last_width = row_width
-            rows_seen += 1
-            if rows and order_id != current_id:
-                flush()
-                rows = []
+            if pending.raw:  # rows not whole before this row: whose are they?
+                if group is not None and group.mentioned_in(pending.raw):
+                    group.take(pending)
+                else:
+                    if group is not None:
+                        flush(group)
+                    group = _FlatGroup(order_id)
+                    if group.mentioned_in(pending.raw):
+                        group.take(pending)
+                    else:
+                        flush(pending)
+                pending = _FlatGroup("")
+            if group is None:
+                group = _FlatGroup(order_id)
+            elif order_id != group.order_id:
+                flush(group)
+                group = _FlatGroup(order_id)
                 if len(orders) + len(failed) >= page_size:
                     yield orders, failed
                     orders, failed = [], []
-            current_id = order_id
-            rows.append(row)
-        if not rows_seen and not last_line.endswith(("\n", "\r")):
-            raise DocumentError("the report ends inside its header row: the download was cut short")
-        if rows_seen and last_width < width and (rows_seen == 1 or last_width < widest):
-            raise DocumentError("the report ends in the middle of a row: the download was cut short")
-        if rows:
-            flush()
+            group.rows.append(row)
+            group.raw.append(text_line)
+        if parts:
+            untrusted(
+                parts,
+                f"line {first_line} has {cells} cells where the header has {width}: the report ends inside it",
+            )
+        if pending.raw:
+            if group is not None and group.mentioned_in(pending.raw):
+                group.take(pending)
+            else:
+                flush(pending)
+        if group is not None:
+            flush(group)
         if orders or failed:
             yield orders, failed
     finally:
         text.detach()
+
+
+class _FlatGroup:
+    """The rows of one order in a flat report, as read (cells) and as written (raw lines), and why
+    the order cannot be read when one of its lines is not a whole row."""
+
+    __slots__ = ("order_id", "rows", "raw", "broken")
+
+    def __init__(self, order_id: str):
+        self.order_id = order_id
+        self.rows: list[list[str]] = []
+        self.raw: list[str] = []
+        self.broken = ""
+
+    def mentioned_in(self, lines: list[str]) -> bool:
+        """Do these lines hold this order's id (also when a tab or line break was put inside it)?"""
+        return bool(self.order_id) and self.order_id in _NOT_IN_IDS.sub("", "".join(lines))
+
+    def fail(self, reason: str, lines: list[str]) -> None:
+        self.broken = self.broken or reason
+        self.raw += lines
+
+    def take(self, other: _FlatGroup) -> None:
+        self.broken = self.broken or other.broken
+        self.raw += other.raw
+
+
+_NOT_IN_IDS = re.compile(r"[\t\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def _cell(line: str, *positions: int) -> str:
+    cells = line.split("\t")
+    return next((cells[i].strip() for i in positions if 0 <= i < len(cells) and cells[i].strip()), "")
 
 
 def _check_flat_header(header: list[str]) -> None:
@@ -1138,25 +1448,72 @@ def _check_flat_header(header: list[str]) -> None:
         )
 
 
+_XML_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+XML_MESSAGE_TYPES = ("OrderReport", "AllOrdersReport")  # the shipping report; the order-tracking report
+
+
+def _check_envelope(tree) -> None:
+    """No DOCTYPE (wherever it sits, in any encoding); the root is Amazon's ``AmazonEnvelope``, in no
+    namespace."""
+    docinfo = tree.docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise DocumentError("the XML report declares a DOCTYPE; Stockroom refuses DTDs and entities")
+    root = tree.getroot()
+    name = etree.QName(root)
+    if name.namespace:
+        raise DocumentError(
+            f"the XML report's elements are in the namespace {name.namespace!r}; Amazon's order reports "
+            "use none, so this is not a report Stockroom can read"
+        )
+    if name.localname != "AmazonEnvelope":
+        raise DocumentError(
+            f"the document is not an Amazon order report: its root element is <{name.localname}>, not "
+            "<AmazonEnvelope> (an error page?)"
+        )
+
+
+def check_xml_report(handle: BinaryIO) -> None:
+    """The first pass over an XML report: well-formed to its end, no DOCTYPE, an ``AmazonEnvelope`` in
+    no namespace whose ``MessageType`` (when given) is an order report's. Raises ``DocumentError``."""
+    if _is_empty(handle):
+        raise DocumentError(_EMPTY)
+    events = etree.iterparse(handle, events=("end",), tag=("Message", "MessageType"), **_XML_OPTIONS)
+    checked = False
+    try:
+        for _, element in events:
+            if not checked:
+                _check_envelope(element.getroottree())
+                checked = True
+            if element.tag == "MessageType" and (element.text or "").strip() not in XML_MESSAGE_TYPES:
+                raise DocumentError(
+                    f"the XML report's MessageType is {(element.text or '').strip()[:40]!r}, not an order report"
+                )
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+        if not checked:
+            _check_envelope(events.root.getroottree())
+    except etree.XMLSyntaxError as exc:
+        raise DocumentError(f"the XML report is not well-formed (cut short or garbled): {exc}") from None
+    finally:
+        handle.seek(0)
+
+
 def xml_report_pages(
     handle: BinaryIO, *, default_marketplace: str = "", page_size: int = 100
 ) -> Iterator[tuple[list[ChannelOrder], list[tuple[str, str, str]]]]:
-    """``orders_from_xml_report``, streaming: one ``Message`` at a time, each freed once read. The same
-    refusals: no DOCTYPE, no entity expansion, no network."""
-    handle.seek(0)
-    if b"<!DOCTYPE" in handle.read(65536).upper():
-        raise DocumentError("the XML report declares a DOCTYPE; Stockroom refuses DTDs and entities")
-    handle.seek(0)
-    events = etree.iterparse(
-        handle,
-        events=("end",),
-        tag="Message",
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-    )
+    """An XML order report (``OrderReport`` messages, or the order-tracking ``Order`` messages), one
+    ``Message`` at a time, each freed once read; ``check_xml_report`` first. No DOCTYPE, no entity
+    expansion, no network."""
+    check_xml_report(handle)
+    events = etree.iterparse(handle, events=("end",), tag="Message", **_XML_OPTIONS)
     orders: list[ChannelOrder] = []
     failed: list[tuple[str, str, str]] = []
     try:
