@@ -140,7 +140,7 @@ def clean_marketplaces(spec: ChannelSpec, codes, *, region: str) -> list[str]:
         raise InvalidInput(f"name the {spec.display_name} marketplace of the account")
     if not addressing.many_marketplaces and len(stored) > 1:
         raise InvalidInput(
-            f"a {spec.display_name} account sells on one marketplace: add one account for each"
+            f"{spec.display_name} accounts sell on one marketplace each: add one account per marketplace"
         )
     return stored
 
