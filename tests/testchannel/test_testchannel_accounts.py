@@ -208,3 +208,38 @@ def test_check_api_talks_to_the_test_store_simulator(db, teststore_sim, new_shop
     assert accounts.check_account(good).message == f"Connected to Test Store shop {shop['shop']}."
     result = accounts.check_account(wrong)
     assert (result.ok, result.message) == (False, "Test Store refused the API key: paste it again")
+
+
+def test_the_api_describes_and_adds_test_store_accounts(client, db):
+    from stockroom.api.tokens import create_api_token
+    from stockroom.web.permissions import ADMINISTRATOR
+
+    secret = create_api_token(username=create_user("tess-api", role=ADMINISTRATOR).username).secret
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    channels = client.get("/api/channels", headers=headers).json()
+    added = client.post(
+        "/api/accounts",
+        {
+            "channel": "teststore",
+            "name": "Jugs",
+            "external_account_id": "jugs",
+            "credentials": {"api_key": KEY},
+        },
+        content_type="application/json",
+        headers=headers,
+    )
+
+    assert [c["channel"] for c in channels] == ["amazon", "teststore"]
+    assert channels[1]["addressing"] == {
+        "kind": "shop_address",
+        "account_id": {"label": "Shop address", "help": ""},
+        "regions": [],
+        "marketplaces": [],
+        "many_marketplaces": False,
+    }
+    assert added.status_code == 201
+    assert (added.json()["seller_id"], added.json()["credentials"]) == (
+        "jugs.teststore.test",
+        {"api_key": "••••••••WXYZ", "staff_email": ""},
+    )
