@@ -1,5 +1,5 @@
 """Propagation: 3 accounts share S SKUs; orders of 1-3 lines arrive on Amazon at 1 per second, spread over
-the accounts, for D seconds, while Stockroom's real worker (``stockroom run_huey``: the periodic sync
+the accounts, for D seconds, while Stockroom's real worker (``stockroom django run_huey``: the periodic sync
 and the stock-change push) runs against the simulator with Amazon's real rate limits (time scale 1) and
 Amazon's delay before a submitted quantity shows (the simulator's ``listing_update_delay_seconds``,
 120 s, on).
@@ -71,7 +71,7 @@ def _parse_time(value: str) -> float:
 def _start_worker(home: str) -> subprocess.Popen:
     log = open(os.path.join(home, "worker.log"), "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
-        [sys.executable, "-m", "stockroom.cli.main", "run_huey"],
+        [sys.executable, "-m", "stockroom.cli.main", "django", "run_huey"],
         env=dict(os.environ),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -459,7 +459,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR091
         )
     return {
         "size": f"{ACCOUNTS} accounts x {len(skus):,} SKUs, {size['seconds']} s of orders at 1/s, visibility "
-        f"delay {delay:g} s, worker: {'stockroom run_huey' if size['worker'] else 'in-process'}",
+        f"delay {delay:g} s, worker: {'stockroom django run_huey' if size['worker'] else 'in-process'}",
         "metrics": [
             *_spread("applied", applied_all, limit=TARGET_P95, clean=not never),
             *_spread(
