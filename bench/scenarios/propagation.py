@@ -259,6 +259,8 @@ def _spread(
 def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR0915 - one measured story
     try:
         from stockroom.sync import engine
+        from stockroom.sync.engine.download_orders import ORDERS_STREAM
+        from stockroom.sync.models import SyncCursor, SyncRun
     except ImportError:
         return {"size": "-", "metrics": [], "notes": ["the sync engine is not on main yet: not measured"]}
     from django.conf import settings
@@ -295,8 +297,8 @@ def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR091
     ChannelListing.objects.filter(channel_sku__in=scarce).update(last_confirmed_quantity=SCARCE_ON_HAND)
     # the accounts' first sync reads from now on
     for account in accounts:
-        engine.SyncCursor.objects.update_or_create(
-            account=account, stream=engine.ORDERS_STREAM, defaults={"value": datetime.now(UTC).isoformat()}
+        SyncCursor.objects.update_or_create(
+            account=account, stream=ORDERS_STREAM, defaults={"value": datetime.now(UTC).isoformat()}
         )
     calls: dict[str, list] = {seller: [] for seller in sellers}
     _sample(control, sellers, calls)
@@ -443,7 +445,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR091
     ]
     from django.db.models import Count
 
-    runs = engine.SyncRun.objects.values_list("trigger", "status").annotate(n=Count("id")).order_by("trigger")
+    runs = SyncRun.objects.values_list("trigger", "status").annotate(n=Count("id")).order_by("trigger")
     notes.append("sync runs: " + ", ".join(f"{trigger} {status} {n}" for trigger, status, n in runs))
     notes.append(
         "calls by operation: "
