@@ -90,6 +90,11 @@ class FakeChannel:
     def reset(cls) -> None:
         _channels.clear()
 
+    @classmethod
+    def every(cls) -> list[FakeChannel]:
+        """The channel state of every account a test touched."""
+        return list(_channels.values())
+
     def add_order(self, order: ChannelOrder) -> None:
         """A new order, or a new version of one (it is listed again after the newest cursor)."""
         self.sequence += 1
