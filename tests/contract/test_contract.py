@@ -87,7 +87,7 @@ def test_the_cursor_is_stored_only_after_its_page_and_a_killed_run_resumes_witho
         return store_page(current, orders)
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "import_new_orders", killed_on_the_second_page)
+        patch.setattr(engine.download_orders, "import_new_orders", killed_on_the_second_page)
         with pytest.raises(SystemExit):
             sync(account)
 
@@ -255,7 +255,7 @@ def test_a_worker_killed_after_the_confirmation_left_never_sends_it_twice(
         raise SystemExit("worker killed after the request left")
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "record_shipment_outcome", killed)
+        patch.setattr(engine.send_shipments, "record_shipment_outcome", killed)
         with pytest.raises(SystemExit):
             sync(account)
     write = ChannelWrite.objects.get(kind="shipment", account=account)
