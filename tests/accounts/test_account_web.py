@@ -12,6 +12,7 @@ from stockroom.channels.models import (
 )
 from stockroom.orders.models import ChannelShipment, ShipmentStatus, ShippingMethod
 from stockroom.orders.services import import_channel_order, process_order
+from tests.factories import create_user
 
 SECRET = "web-secret-0123456789abcdefQRS"
 TOKEN = "Atzr|web-refresh-0123456789QRS"
@@ -128,13 +129,11 @@ def test_toggle_through_htmx_returns_the_light_and_the_list_shows_it(administrat
 
 
 def test_toggle_needs_csrf(make_account, db):
-    from django.contrib.auth.models import Group, User
     from django.test import Client
 
     from stockroom.web.permissions import ADMINISTRATOR
 
-    user = User.objects.create_user("csrf-admin", password="x" * 12)
-    user.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    user = create_user("csrf-admin", role=ADMINISTRATOR)
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(user)
     account = make_account()
