@@ -2,7 +2,7 @@
 
 import pytest
 
-from stockroom.api.tokens import create_api_token
+from stockroom.access.tokens import create_api_token
 from stockroom.channels.models import ChannelAccount
 
 SECRET = "api-secret-0123456789abcdefJKLM"

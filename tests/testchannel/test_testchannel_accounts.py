@@ -211,7 +211,7 @@ def test_check_api_talks_to_the_test_store_simulator(db, teststore_sim, new_shop
 
 
 def test_the_api_describes_and_adds_test_store_accounts(client, db):
-    from stockroom.api.tokens import create_api_token
+    from stockroom.access.tokens import create_api_token
     from stockroom.web.permissions import ADMINISTRATOR
 
     secret = create_api_token(username=create_user("tess-api", role=ADMINISTRATOR).username).secret
