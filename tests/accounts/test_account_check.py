@@ -38,14 +38,13 @@ def test_check_with_a_wrong_secret_names_the_cause(fake_account, fake_channel):
 
 def test_secret_pasted_with_trailing_spaces_is_stripped_so_check_passes(fake_channel, db):
     good = fake_channel.GOOD_CREDENTIALS
-    saved = accounts.add_amazon_account(
+    saved = accounts.add_account(
+        channel="amazon",
         name="Spaces",
-        seller_id="S1",
+        external_account_id="S1",
         region="eu",
         marketplaces="UK",
-        client_id=good["client_id"],
-        client_secret=good["client_secret"] + "   ",
-        refresh_token=good["refresh_token"],
+        credentials={**good, "client_secret": good["client_secret"] + "   "},
     )
     saved.account.channel = "fake"  # talk to the fake connector instead of Amazon
     saved.account.save()

@@ -21,7 +21,7 @@ TOKEN = "Atzr|web-refresh-0123456789QRS"
 def add_form(**overrides):
     data = {
         "name": "Web Shop",
-        "seller_id": "AWEB",
+        "external_account_id": "AWEB",
         "region": "eu",
         "marketplaces": ["UK", "DE"],
         "client_id": "amzn1.application-oa2-client.web",

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
-from stockroom.api.tokens import create_api_token
+from stockroom.access.tokens import create_api_token
 from stockroom.catalog.imports import RowError, parse_items_csv
 from stockroom.catalog.models import StockItem
 from stockroom.catalog.services import create_stock_item

@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from stockroom.access.tokens import hash_token
 from stockroom.api.models import ApiToken
-from stockroom.api.tokens import hash_token
 from stockroom.catalog.models import StockItem
 from stockroom.inventory.locks import default_location
 from stockroom.inventory.models import StockLevel, StockMovement

@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
-from stockroom.api.tokens import create_api_token
+from stockroom.access.tokens import create_api_token
 from stockroom.core.errors import InvalidInput
 from stockroom.orders import services
 from stockroom.orders.models import Order, OrderLine

@@ -1,9 +1,11 @@
 """stockroom orders list|process|correct-shipment."""
 
+from datetime import datetime
+from decimal import Decimal
+
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
-from stockroom.api.schemas import OrderSummaryOut
 from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 from stockroom.core.errors import InvalidInput, NotFound
 from stockroom.core.quantities import parse_id
@@ -31,6 +33,19 @@ def order_by_reference(reference: str) -> Order:
         if order:
             return order
     raise NotFound(f"no order with external order id or id {reference[:100]!r}")
+
+
+def _summary_json(order: Order) -> dict:
+    """``orders.selectors.order_summary`` as the API prints it: ISO 8601 times (UTC as Z), amounts as strings."""
+    return {key: _json_value(value) for key, value in selectors.order_summary(order).items()}
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def _row(order: Order) -> str:
@@ -102,7 +117,7 @@ class Command(StockroomCommand):
                     allocation_state=options["allocation"],
                 )[: options["limit"]]
             )
-            data = [OrderSummaryOut.from_orm(order).model_dump(mode="json") for order in orders]
+            data = [_summary_json(order) for order in orders]
             emit(self, options, data, "\n".join(map(_row, orders)) or "No orders match.")
             return
         order = order_by_reference(options["order"])
@@ -131,7 +146,7 @@ class Command(StockroomCommand):
         order = services.process_order(
             order_id=order.pk, tracking_number=options["tracking"], shipping_method=options["method"]
         )
-        data = OrderSummaryOut.from_orm(order).model_dump(mode="json")
+        data = _summary_json(order)
         tracking = f", tracking {order.tracking_number}" if order.tracking_number else ""
         emit(
             self,
