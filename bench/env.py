@@ -70,7 +70,7 @@ def create_database(kind: str) -> BenchDatabase:
     else:
         raise ValueError(f"unknown database {kind!r}: use sqlite or postgres")
     subprocess.run(
-        [sys.executable, "-m", "stockroom.cli.main", "migrate", "--no-input", "-v", "0"],
+        [sys.executable, "-m", "stockroom.cli.main", "django", "migrate", "--no-input", "-v", "0"],
         env=db.env,
         check=True,
     )

@@ -1,5 +1,5 @@
 """Propagation: 3 accounts share S SKUs; orders of 1-3 lines arrive on Amazon at 1 per second, spread over
-the accounts, for D seconds, while Stockroom's real worker (``stockroom run_huey``: the periodic sync
+the accounts, for D seconds, while Stockroom's real worker (``stockroom django run_huey``: the periodic sync
 and the stock-change push) runs against the simulator with Amazon's real rate limits (time scale 1) and
 Amazon's delay before a submitted quantity shows (the simulator's ``listing_update_delay_seconds``,
 120 s, on).
@@ -71,7 +71,7 @@ def _parse_time(value: str) -> float:
 def _start_worker(home: str) -> subprocess.Popen:
     log = open(os.path.join(home, "worker.log"), "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
-        [sys.executable, "-m", "stockroom.cli.main", "run_huey"],
+        [sys.executable, "-m", "stockroom.cli.main", "django", "run_huey"],
         env=dict(os.environ),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -259,6 +259,8 @@ def _spread(
 def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR0915 - one measured story
     try:
         from stockroom.sync import engine
+        from stockroom.sync.engine.download_orders import ORDERS_STREAM
+        from stockroom.sync.models import SyncCursor, SyncRun
     except ImportError:
         return {"size": "-", "metrics": [], "notes": ["the sync engine is not on main yet: not measured"]}
     from django.conf import settings
@@ -295,8 +297,8 @@ def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR091
     ChannelListing.objects.filter(channel_sku__in=scarce).update(last_confirmed_quantity=SCARCE_ON_HAND)
     # the accounts' first sync reads from now on
     for account in accounts:
-        engine.SyncCursor.objects.update_or_create(
-            account=account, stream=engine.ORDERS_STREAM, defaults={"value": datetime.now(UTC).isoformat()}
+        SyncCursor.objects.update_or_create(
+            account=account, stream=ORDERS_STREAM, defaults={"value": datetime.now(UTC).isoformat()}
         )
     calls: dict[str, list] = {seller: [] for seller in sellers}
     _sample(control, sellers, calls)
@@ -443,7 +445,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR091
     ]
     from django.db.models import Count
 
-    runs = engine.SyncRun.objects.values_list("trigger", "status").annotate(n=Count("id")).order_by("trigger")
+    runs = SyncRun.objects.values_list("trigger", "status").annotate(n=Count("id")).order_by("trigger")
     notes.append("sync runs: " + ", ".join(f"{trigger} {status} {n}" for trigger, status, n in runs))
     notes.append(
         "calls by operation: "
@@ -457,7 +459,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR091
         )
     return {
         "size": f"{ACCOUNTS} accounts x {len(skus):,} SKUs, {size['seconds']} s of orders at 1/s, visibility "
-        f"delay {delay:g} s, worker: {'stockroom run_huey' if size['worker'] else 'in-process'}",
+        f"delay {delay:g} s, worker: {'stockroom django run_huey' if size['worker'] else 'in-process'}",
         "metrics": [
             *_spread("applied", applied_all, limit=TARGET_P95, clean=not never),
             *_spread(

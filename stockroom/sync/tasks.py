@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
@@ -134,7 +135,7 @@ def due_for_full_sync() -> bool:
     last = SyncRun.objects.filter(trigger=SyncTrigger.SCHEDULE).order_by("-started_at").first()
     if last is None:
         return True
-    return last.started_at <= engine.timezone.now() - timedelta(seconds=interval) + timedelta(seconds=5)
+    return last.started_at <= timezone.now() - timedelta(seconds=interval) + timedelta(seconds=5)
 
 
 @db_periodic_task(crontab(minute="*"))

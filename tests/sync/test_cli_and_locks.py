@@ -162,7 +162,7 @@ def test_a_scheduled_sync_waits_for_a_stock_push_to_let_go_of_the_account(fake_a
         pauses.append(seconds)
         holder.release()
 
-    monkeypatch.setattr(engine, "_pause", push_finishes)
+    monkeypatch.setattr(engine.runs, "_pause", push_finishes)
 
     # when every account is synchronised on schedule
     (run,) = engine.sync_all(trigger="schedule")
@@ -179,7 +179,7 @@ def test_a_busy_account_is_skipped_after_the_wait(fake_account, channel, monkeyp
     holder = DatabaseLease(account.pk)
     assert holder.acquire()
     pauses = []
-    monkeypatch.setattr(engine, "_pause", pauses.append)
+    monkeypatch.setattr(engine.runs, "_pause", pauses.append)
 
     run = engine.sync_account(account, trigger="schedule", lease_wait=2.0)
 

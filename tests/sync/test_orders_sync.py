@@ -114,7 +114,7 @@ def test_an_untranslatable_record_is_kept_and_the_same_failure_bumps_one_issue(f
 def test_retry_reimports_the_raw_order_and_resolves_the_issue(fake_account, channel, monkeypatch):
     account = fake_account()
     channel(account).add_order(channel_order("FLAKY-1"))
-    real_import = engine.import_channel_order
+    real_import = engine.download_orders.import_channel_order
     calls = []
 
     def failing_once(**kwargs):
@@ -123,8 +123,10 @@ def test_retry_reimports_the_raw_order_and_resolves_the_issue(fake_account, chan
             raise RuntimeError("database went away")
         return real_import(**kwargs)
 
-    monkeypatch.setattr(engine, "import_channel_order", failing_once)
-    monkeypatch.setattr(engine, "import_new_channel_orders", lambda **kwargs: {})  # leaves every order
+    monkeypatch.setattr(engine.download_orders, "import_channel_order", failing_once)
+    monkeypatch.setattr(
+        engine.download_orders, "import_new_channel_orders", lambda **kwargs: {}
+    )  # leaves every order
     engine.sync_account(account, trigger="cli")
     issue = SyncIssue.objects.get(account=account)
     assert issue.message == "internal error while importing: database went away"
@@ -243,13 +245,13 @@ def test_a_page_of_new_orders_is_created_at_once_and_only_the_others_one_by_one(
     state.add_order(channel_order("SHIPPED-1", lines=(("CH-1", 1),), status=ChannelOrderStatus.SHIPPED))
     state.add_order(channel_order("NEW-2", lines=(("CH-1", 3),)))
     one_by_one = []
-    real_import = engine.import_channel_order
+    real_import = engine.download_orders.import_channel_order
 
     def spy(**kwargs):
         one_by_one.append(kwargs["data"].external_order_id)
         return real_import(**kwargs)
 
-    monkeypatch.setattr(engine, "import_channel_order", spy)
+    monkeypatch.setattr(engine.download_orders, "import_channel_order", spy)
     run = engine.sync_account(account, trigger="cli")
 
     assert one_by_one == ["KNOWN-1", "BAD-1", "SHIPPED-1"]
@@ -283,7 +285,7 @@ def test_when_the_page_import_fails_every_order_is_imported_one_by_one(fake_acco
     def broken(**kwargs):
         raise RuntimeError("a bug in the page import")
 
-    monkeypatch.setattr(engine, "import_new_channel_orders", broken)
+    monkeypatch.setattr(engine.download_orders, "import_new_channel_orders", broken)
     run = engine.sync_account(account, trigger="cli")
 
     assert (run.status, run.orders_in, run.orders_new, run.order_errors) == ("ok", 4, 4, 0)
@@ -296,8 +298,12 @@ def test_an_order_created_by_the_page_import_resolves_its_open_issue(fake_accoun
     state = channel(account)
     state.add_order(channel_order("FLAKY-2"))
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "import_new_channel_orders", lambda **kwargs: {})
-        patch.setattr(engine, "import_channel_order", Mock(side_effect=RuntimeError("database went away")))
+        patch.setattr(engine.download_orders, "import_new_channel_orders", lambda **kwargs: {})
+        patch.setattr(
+            engine.download_orders,
+            "import_channel_order",
+            Mock(side_effect=RuntimeError("database went away")),
+        )
         engine.sync_account(account, trigger="cli")
     assert SyncIssue.objects.get().status == IssueStatus.OPEN
 
@@ -343,7 +349,7 @@ def test_page_checkpoints_keep_the_lease_and_show_progress_at_most_once_a_second
     account = fake_account()
     add_orders(channel(account), 35)  # four pages of ten
     clock = {"now": 1000.0}
-    monkeypatch.setattr(engine.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(engine.runs.time, "monotonic", lambda: clock["now"])
     checkpoints = []
     real_extend, real_import = DatabaseLease.extend, engine.import_new_orders
 
@@ -356,7 +362,7 @@ def test_page_checkpoints_keep_the_lease_and_show_progress_at_most_once_a_second
         return real_import(current, orders)
 
     monkeypatch.setattr(DatabaseLease, "extend", extend)
-    monkeypatch.setattr(engine, "import_new_orders", import_page)
+    monkeypatch.setattr(engine.download_orders, "import_new_orders", import_page)
     run = engine.sync_account(account, trigger="cli", steps=("orders",))
 
     # the phase at once; then pages 2 and 4, when a second has passed since the last checkpoint
@@ -373,7 +379,11 @@ def test_an_update_imported_one_by_one_resolves_the_issue_an_earlier_run_opened(
     engine.sync_account(account, trigger="cli")
     state.add_order(channel_order("UPD-1", status=ChannelOrderStatus.UNSHIPPED))
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "import_channel_order", Mock(side_effect=RuntimeError("database went away")))
+        patch.setattr(
+            engine.download_orders,
+            "import_channel_order",
+            Mock(side_effect=RuntimeError("database went away")),
+        )
         engine.sync_account(account, trigger="cli")
     assert SyncIssue.objects.get().status == IssueStatus.OPEN
 

@@ -9,10 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from stockroom.channels.contracts import ChannelOrderStatus
+from stockroom.cli.management.commands.sync import run_as_dict, run_line
 from stockroom.orders import services as order_services
 from stockroom.orders.models import ChannelShipment, Order, OrderEvent, ShippingMethod
 from stockroom.sync import accounts, engine, services
-from stockroom.sync.management.commands.sync import run_as_dict, run_line
 from stockroom.sync.models import ChannelWrite, IssueStatus, SyncCursor, SyncIssue
 from stockroom.web.permissions import ADMINISTRATOR
 from tests.conftest import channel_order

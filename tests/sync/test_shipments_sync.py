@@ -182,7 +182,7 @@ def test_crash_between_send_and_mark_is_settled_from_the_channel_without_resendi
         raise SystemExit("killed after the request left")
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "record_shipment_outcome", crash)
+        patch.setattr(engine.send_shipments, "record_shipment_outcome", crash)
         try:
             engine.sync_account(account, trigger="cli")
         except SystemExit:

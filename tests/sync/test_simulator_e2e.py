@@ -149,7 +149,7 @@ def test_orders_exactly_once_with_overlapping_syncs_and_after_a_kill_half_way(
     link(account, "ONCE", make_item("E2E-ONCE", on_hand=500))
     place(control, account, "ONCE", count=30)
     control.advance_clock(180)
-    real_import = engine.import_order
+    real_import = engine.download_orders.import_order
     imported = []
 
     def killed_after_12(current, data):
@@ -159,8 +159,8 @@ def test_orders_exactly_once_with_overlapping_syncs_and_after_a_kill_half_way(
         return real_import(current, data)
 
     with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
-        patch.setattr(engine, "import_order", killed_after_12)
-        patch.setattr(engine, "import_new_channel_orders", lambda **kwargs: {})  # one by one
+        patch.setattr(engine.download_orders, "import_order", killed_after_12)
+        patch.setattr(engine.download_orders, "import_new_channel_orders", lambda **kwargs: {})  # one by one
         engine.sync_account(account, trigger="schedule")
     assert Order.objects.count() == 12
 

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from stockroom.cli import demo
-from stockroom.sync.management.commands._output import StockroomCommand
+from stockroom.cli.management.commands._output import StockroomCommand
 
 
 class Command(StockroomCommand):
@@ -28,9 +28,9 @@ class Command(StockroomCommand):
         parser.add_argument("--setup-only", action="store_true", help="prepare everything, then exit")
 
     def handle(self, *args, **options):
+        from stockroom.cli.management.commands.sync import run_line
         from stockroom.sandbox.amazon.process import SimulatorProcess
         from stockroom.sync.engine import sync_all
-        from stockroom.sync.management.commands.sync import run_line
         from stockroom.sync.models import SyncTrigger
 
         # before anything is printed or started: a busy port would otherwise fail only at the end

@@ -12,9 +12,9 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Q
 
+from stockroom.cli.management.commands._output import StockroomCommand
 from stockroom.inventory.locks import default_location
 from stockroom.inventory.models import Location
-from stockroom.sync.management.commands._output import StockroomCommand
 from stockroom.web.permissions import ADMINISTRATOR as ADMINISTRATOR_GROUP
 
 

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from stockroom.catalog.imports import import_items, parse_items_csv
 from stockroom.catalog.services import create_stock_item
-from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
+from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

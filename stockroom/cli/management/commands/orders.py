@@ -4,13 +4,13 @@ from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from stockroom.api.schemas import OrderSummaryOut, ShipmentOut
+from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 from stockroom.core.errors import InvalidInput, NotFound
 from stockroom.core.quantities import parse_id
 from stockroom.orders import selectors, services
 from stockroom.orders.models import Order
 from stockroom.orders.pipeline import AllocationState, OrderStatus
 from stockroom.sync import accounts
-from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 MAX_LIMIT = 10_000
 

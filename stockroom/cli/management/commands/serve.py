@@ -11,8 +11,8 @@ import time
 
 from django.core.management.base import CommandError, CommandParser
 
+from stockroom.cli.management.commands._output import StockroomCommand
 from stockroom.cli.management.commands.init import pending_migrations
-from stockroom.sync.management.commands._output import StockroomCommand
 
 STOP_GRACE_SECONDS = 20
 POLL_SECONDS = 0.5

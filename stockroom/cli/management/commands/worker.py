@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, CommandParser
 from huey.exceptions import ResultTimeout
 
+from stockroom.cli.management.commands._output import StockroomCommand
 from stockroom.cli.tasks import healthcheck_task
-from stockroom.sync.management.commands._output import StockroomCommand
 
 
 class Command(StockroomCommand):

@@ -12,9 +12,9 @@ import sys
 from django.core.management.base import CommandError
 
 from stockroom.channels.models import ChannelAccount
+from stockroom.cli.management.commands._output import StockroomCommand
 from stockroom.core.text import identity_key
 from stockroom.sync import engine
-from stockroom.sync.management.commands._output import StockroomCommand
 from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 
 

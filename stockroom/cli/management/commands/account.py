@@ -11,15 +11,15 @@ import textwrap
 from django.core.management.base import CommandError, CommandParser
 
 from stockroom.channels import selectors, services
-from stockroom.core.errors import InvalidInput
-from stockroom.sync import accounts
-from stockroom.sync.management.commands._output import (
+from stockroom.cli.management.commands._output import (
     StockroomCommand,
     add_json_flag,
     emit,
     stockroom_errors,
     warn,
 )
+from stockroom.core.errors import InvalidInput
+from stockroom.sync import accounts
 
 SECRET_ENV = {
     "client_id": "STOCKROOM_LWA_CLIENT_ID",

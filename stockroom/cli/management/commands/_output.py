@@ -7,6 +7,7 @@ ANSI escape sequence or a bidi override is shown as ``\\x1b[...`` and never acte
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from functools import wraps
@@ -25,10 +26,28 @@ class TerminalOutput(OutputWrapper):
 
 
 class StockroomCommand(BaseCommand):
+    # Django's developer options still work but stay out of a seller's --help
+    suppressed_base_arguments = {
+        "--version",
+        "--verbosity",
+        "--settings",
+        "--pythonpath",
+        "--traceback",
+        "--no-color",
+        "--force-color",
+    }
+
     def __init__(self, stdout=None, stderr=None, no_color=False, force_color=False):
         super().__init__(stdout=stdout, stderr=stderr, no_color=no_color, force_color=force_color)
         self.stdout = TerminalOutput(stdout or sys.stdout)
         self.stderr = self._error_output(stderr or sys.stderr)
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        for action in parser._actions:  # added by Django without add_base_argument, so not suppressible
+            if "--skip-checks" in action.option_strings:
+                action.help = argparse.SUPPRESS
+        return parser
 
     def execute(self, *args, **options):
         # call_command(stdout=...) would otherwise be wrapped in a plain OutputWrapper by Django

@@ -6,8 +6,8 @@ from django.core.management.base import CommandParser
 
 from stockroom.catalog.selectors import stock_item_by_sku
 from stockroom.channels import selectors, services
+from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 from stockroom.sync import accounts
-from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 
 def _match_dict(match) -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.management.base import CommandParser
 
 from stockroom.channels import selectors, services
+from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 from stockroom.orders import services as order_services
 from stockroom.sync import accounts
-from stockroom.sync.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 
 def _mapping_dict(mapping) -> dict:
