@@ -208,9 +208,13 @@ LOGGING = {
 # How often the worker synchronises every enabled channel account on its own (seconds).
 STOCKROOM_SYNC_INTERVAL_SECONDS = int(os.environ.get("STOCKROOM_SYNC_INTERVAL_SECONDS", "60"))
 
-# Functions run after a domain transaction commits (see stockroom.core.hooks).
+# Functions run after a domain transaction commits (see stockroom.core.hooks), in the order listed:
+# stock freed is first offered to orders waiting for it (the order domain), then pushed to channels.
 STOCKROOM_HOOKS = {
-    "stock_changed": ["stockroom.sync.tasks.enqueue_stock_push"],
+    "stock_changed": [
+        "stockroom.orders.services.offer_freed_stock",
+        "stockroom.sync.tasks.enqueue_stock_push",
+    ],
     "order_dispatched": ["stockroom.sync.tasks.enqueue_shipments"],
 }
 

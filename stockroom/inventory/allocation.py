@@ -71,7 +71,7 @@ def release(*, location: Location, quantities: dict[int, int]) -> None:
         give_back = min(quantities[item_id], levels[item_id].allocated)
         if give_back:
             StockLevel.objects.filter(pk=levels[item_id].pk).update(allocated=F("allocated") - give_back)
-    mark_items_changed(quantities)
+    mark_items_changed(quantities, freed=quantities)
 
 
 def consume(
@@ -87,6 +87,7 @@ def consume(
         return {}
     levels = levels_for_update(dispatched, location)
     taken: dict[int, int] = {}
+    freed: list[int] = []  # more allocated units let go than taken (an order held more than it shipped)
     movements = []
     for item_id in sorted(dispatched):
         quantity, allocated_part = dispatched[item_id]
@@ -100,6 +101,8 @@ def consume(
             on_hand=F("on_hand") - take, allocated=F("allocated") - release_total
         )
         taken[item_id] = take
+        if release_total > take:
+            freed.append(item_id)
         if take:
             movements.append(
                 StockMovement(
@@ -113,5 +116,5 @@ def consume(
                 )
             )
     StockMovement.objects.bulk_create(movements)
-    mark_items_changed(dispatched)
+    mark_items_changed(dispatched, freed=freed)
     return taken

@@ -60,7 +60,7 @@ def _apply(
         reference=reference,
         user=user,
     )
-    mark_items_changed([item.pk])
+    mark_items_changed([item.pk], freed=[item.pk] if change > 0 else [])
     return movement
 
 

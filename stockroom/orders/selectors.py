@@ -189,3 +189,49 @@ def buyer_services(account_id: int, *, recent: int = 2000) -> list[str]:
         .values_list("channel_shipping_service", flat=True)[:recent]
     )
     return sorted(set(services), key=str.lower)
+
+
+def package_summary(shipment: ChannelShipment) -> dict:
+    """A package as plain values, as the API shows it on an order: its number, confirmation and lines."""
+    return {
+        "number": shipment.number,
+        "status": shipment.status,
+        "shipping_method": shipment.shipping_method,
+        "tracking_number": shipment.tracking_number,
+        "carrier_code": shipment.carrier_code,
+        "carrier_name": shipment.carrier_name,
+        "shipped_at": shipment.shipped_at,
+        "attempts": shipment.attempts,
+        "last_error": shipment.last_error,
+        "sent_at": shipment.sent_at,
+        "lines": [
+            {"external_line_id": row.order_line.external_line_id, "quantity": row.quantity}
+            for row in shipment.lines.all()
+        ],
+    }
+
+
+def order_summary(order: Order) -> dict:
+    """An order's summary as plain values: the fields of the API's order list, and the CLI's JSON."""
+    return {
+        "id": order.pk,
+        "external_order_id": order.external_order_id,
+        "source": order.source,
+        "account_id": order.account_id,
+        "account_name": order.account.name if order.account_id else None,
+        "marketplace": order.marketplace,
+        "status": order.status,
+        "channel_status": order.channel_status,
+        "on_hold": order.on_hold,
+        "allocation_state": order.allocation_state,
+        "has_unlinked_lines": order.has_unlinked_lines,
+        "fulfilled_by_channel": order.fulfilled_by_channel,
+        "buyer_name": order.buyer_name,
+        "purchased_at": order.purchased_at,
+        "dispatch_by": order.dispatch_by,
+        "processed_at": order.processed_at,
+        "currency": order.currency,
+        "total": order.total,
+        "shipping_method": order.shipping_method,
+        "tracking_number": order.tracking_number,
+    }

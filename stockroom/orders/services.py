@@ -1122,6 +1122,15 @@ def relink_order_lines(*, account: ChannelAccount, channel_sku: str, stock_item_
     return changed
 
 
+def offer_freed_stock(*, freed_item_ids=(), **_) -> int:
+    """``stock_changed`` subscriber: stock freed (received, adjusted up, released) is offered to the
+    orders waiting for it, right after the change commits; no channel sync is involved. Returns the
+    orders tried."""
+    if not freed_item_ids:
+        return 0
+    return allocate_waiting_orders(item_ids=freed_item_ids)
+
+
 def allocate_waiting_orders(*, item_ids) -> int:
     """Offer newly available stock to open orders that are short, oldest first."""
     ids = list(

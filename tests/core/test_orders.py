@@ -10,6 +10,7 @@ from stockroom.inventory.services import adjust_stock, receive_stock
 from stockroom.orders import services
 from stockroom.orders.models import ChannelShipment, Order, OrderEvent, ShipmentStatus, ShippingMethod
 from stockroom.orders.pipeline import AllocationState, OrderStatus
+from tests.factories import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -86,10 +87,10 @@ def test_pending_reserves_stock_but_cannot_be_processed(make_item, make_account,
 
 
 def test_process_consumes_stock_writes_ledger_and_one_shipment_outbox_row(
-    make_item, make_account, link, make_channel_order, django_user_model
+    make_item, make_account, link, make_channel_order
 ):
     ShippingMethod.objects.bulk_create([ShippingMethod(name="Royal Mail 24")])
-    user = django_user_model.objects.create_user("packer", password="x" * 12)
+    user = create_user("packer", role=None)
     item = make_item("MUG", on_hand=5)
     account = make_account()
     link(account, "AMZ-MUG", item)
@@ -253,6 +254,42 @@ def test_receiving_stock_lets_short_orders_allocate_oldest_first(make_item):
     old.refresh_from_db()
     new.refresh_from_db()
     assert (old.allocation_state, new.allocation_state) == ("full", "partial")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_arriving_allocates_waiting_orders_when_it_commits_without_any_sync(make_item):
+    # the order domain's stock_changed subscriber: no channel account, sync run or worker involved
+    item = make_item("MUG", on_hand=0)
+    old = services.create_manual_order(lines=[(item, 2, "1")], purchased_at=datetime(2026, 1, 1, tzinfo=UTC))
+    new = services.create_manual_order(lines=[(item, 2, "1")], purchased_at=datetime(2026, 1, 2, tzinfo=UTC))
+
+    receive_stock(item=item, quantity=3)
+
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.allocation_state, new.allocation_state) == ("full", "partial")
+    assert level(item) == (3, 3)
+
+    services.cancel_order(order_id=old.pk, reason="buyer asked")  # released units go to the next order
+
+    new.refresh_from_db()
+    assert new.allocation_state == "full"
+    assert level(item) == (3, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_is_offered_only_once_the_change_commits(make_item):
+    from django.db import transaction
+
+    item = make_item("MUG", on_hand=0)
+    waiting = services.create_manual_order(lines=[(item, 1, "1")])
+    with transaction.atomic():
+        receive_stock(item=item, quantity=1)
+        waiting.refresh_from_db()
+        assert waiting.allocation_state == "none"  # not yet: the receipt is not committed
+    waiting.refresh_from_db()
+    assert waiting.allocation_state == "full"
+    assert level(item) == (1, 1)
 
 
 def test_hostile_buyer_strings_are_stored_intact(make_item, make_account, link, make_channel_order):

@@ -7,7 +7,7 @@ from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.services import adjust_stock, receive_stock
 from stockroom.orders.models import Order
 from stockroom.sync import engine, services
-from stockroom.sync.models import ChannelWrite, ListingPushMarker, PendingSubmission, SyncIssue
+from stockroom.sync.models import ChannelWrite, ListingPushMarker, PendingSubmission, SyncIssue, SyncRun
 from tests.conftest import channel_order
 
 
@@ -81,7 +81,7 @@ def test_a_listing_is_pending_before_its_quantity_is_sent_even_when_confirmed_at
 def test_changed_listings_are_sent_in_batches_of_the_connectors_maximum(
     fake_account, channel, make_item, link, monkeypatch
 ):
-    from tests.sync.fake import FakeConnector
+    from tests.fake_channel import FakeConnector
 
     monkeypatch.setattr(FakeConnector, "max_stock_batch", 3)
     account = fake_account()
@@ -141,7 +141,8 @@ def test_the_shared_outbox_reaches_every_account_that_lists_the_item(fake_accoun
     assert channel(second).quantities == {"B-SKU": 6}
 
 
-def test_receipt_allocates_waiting_orders_before_quantities_are_computed(
+@pytest.mark.django_db(transaction=True)
+def test_receipt_allocates_waiting_orders_before_quantities_are_computed_in_one_push(
     fake_account, channel, make_item, link
 ):
     account = fake_account()
@@ -150,12 +151,17 @@ def test_receipt_allocates_waiting_orders_before_quantities_are_computed(
     channel(account).add_order(channel_order("W-1", lines=(("CH-W", 2),)))
     engine.sync_account(account, trigger="cli")
     assert Order.objects.get().allocation_state == "none"
+    stock_runs = SyncRun.objects.filter(trigger="stock-change")
+    before = stock_runs.count()
 
-    receive_stock(item=item, quantity=5)
-    engine.sync_account(account, trigger="cli")
+    receive_stock(item=item, quantity=5)  # no sync call: the order domain allocates, the hook pushes
 
     assert Order.objects.get().allocation_state == "full"
     assert channel(account).quantities == {"CH-W": 3}
+    # the outbox already held the allocation when the channel fan-out read it: one push, of 3 only
+    assert stock_runs.count() - before == 1
+    assert [u.quantity for u in channel(account).updates][-1:] == [3]
+    assert 5 not in [u.quantity for u in channel(account).updates]
 
 
 def test_feed_results_are_collected_later(fake_account, channel, make_item, link):

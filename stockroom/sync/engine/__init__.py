@@ -14,7 +14,7 @@
    journaled in ``ChannelWrite`` before sending; marked sent in the same transaction as the journal
    row is confirmed.
 3. ``stock``: fan the shared ``inventory.PendingStockPush`` outbox out into per-listing markers
-   (offering new stock to waiting orders first), then push the changed quantities of this account's
+   (waiting orders were offered new stock when it arrived, by the order domain), then push the changed quantities of this account's
    listings (``connector.push_stock``), skipping unchanged ones.
 4. ``results``: collect the results of earlier stock submissions (``connector.collect_stock_results``).
 

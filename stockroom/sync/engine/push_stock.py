@@ -15,7 +15,6 @@ from stockroom.channels.contracts import ChannelError, StockUpdate, WriteOutcome
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
 from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.selectors import available_to_sell_many
-from stockroom.orders.services import allocate_waiting_orders
 from stockroom.sync.engine.issues import resolve_issues
 from stockroom.sync.engine.runs import _Pass
 from stockroom.sync.models import (
@@ -35,10 +34,12 @@ FAN_OUT_BATCH = 5000
 
 
 def fan_out_stock_changes() -> int:
-    """Turn the shared stock outbox into per-listing markers, offering new stock to waiting orders.
+    """Turn the shared stock outbox into per-listing markers.
 
-    Reads a batch of ``PendingStockPush`` rows, allocates waiting orders for those items, writes one
-    marker per linked listing (any account) and deletes exactly the rows read, in one transaction.
+    Reads a batch of ``PendingStockPush`` rows, writes one marker per linked listing (any account) and
+    deletes exactly the rows read, in one transaction. Waiting orders were offered the stock when it
+    changed (``orders.services.offer_freed_stock``, a ``stock_changed`` subscriber), so the outbox
+    already holds their allocations too: one fan-out pushes the final quantities.
     Safe to run concurrently: a duplicate marker only causes a comparison. Returns rows consumed.
     """
     consumed = 0
@@ -47,7 +48,6 @@ def fan_out_stock_changes() -> int:
         if not rows:
             return consumed
         item_ids = sorted({item_id for _, item_id in rows})
-        allocate_waiting_orders(item_ids=item_ids)
         listings = Listing.objects.filter(
             stock_item_id__in=item_ids, ignore_sync=False, fulfilled_by_channel=False, account__enabled=True
         ).values_list("pk", "account_id")

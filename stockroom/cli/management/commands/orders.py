@@ -1,9 +1,11 @@
 """stockroom orders list|process|dispatch|correct-shipment."""
 
+from datetime import datetime
+from decimal import Decimal
+
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
-from stockroom.api.schemas import OrderSummaryOut, ShipmentOut
 from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 from stockroom.core.errors import InvalidInput, NotFound
 from stockroom.core.quantities import parse_id
@@ -39,6 +41,19 @@ def _line_option(text: str) -> tuple[str, str]:
     if not sep or not ref.strip():
         raise InvalidInput(f"--line {text[:120]!r}: write it as EXTERNAL_LINE_ID=QTY (e.g. --line 12345=2)")
     return ref.strip(), quantity.strip()
+
+
+def _summary_json(order: Order) -> dict:
+    """``orders.selectors.order_summary`` as the API prints it: ISO 8601 times (UTC as Z), amounts as strings."""
+    return {key: _json_value(value) for key, value in selectors.order_summary(order).items()}
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def _row(order: Order) -> str:
@@ -138,7 +153,7 @@ class Command(StockroomCommand):
                     allocation_state=options["allocation"],
                 )[: options["limit"]]
             )
-            data = [OrderSummaryOut.from_orm(order).model_dump(mode="json") for order in orders]
+            data = [_summary_json(order) for order in orders]
             emit(self, options, data, "\n".join(map(_row, orders)) or "No orders match.")
             return
         order = order_by_reference(options["order"])
@@ -178,8 +193,10 @@ class Command(StockroomCommand):
                 f"{row.order_line.external_line_id}={row.quantity}" for row in shipment.lines.all()
             )
             data = {
-                **OrderSummaryOut.from_orm(order).model_dump(mode="json"),
-                "package": ShipmentOut.from_orm(shipment).model_dump(mode="json"),
+                **_summary_json(order),
+                "package": {
+                    key: _json_value(value) for key, value in selectors.package_summary(shipment).items()
+                },
             }
             emit(
                 self,
@@ -194,7 +211,7 @@ class Command(StockroomCommand):
         order = services.process_order(
             order_id=order.pk, tracking_number=options["tracking"], shipping_method=options["method"]
         )
-        data = OrderSummaryOut.from_orm(order).model_dump(mode="json")
+        data = _summary_json(order)
         tracking = f", tracking {order.tracking_number}" if order.tracking_number else ""
         emit(
             self,
