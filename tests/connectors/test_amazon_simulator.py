@@ -674,7 +674,7 @@ def test_when_amazons_document_quota_is_spent_the_run_stops_with_the_cursor_of_w
     placed = []
     for _ in range(17):  # one report per order; getReportDocument allows a burst of 15
         placed.append(place(control, seller)["order_id"])
-        control.advance_clock(300)
+        control.advance_clock(900)  # the schedule's period: each order in a report of its own
     control.advance_clock(60)
 
     first = list(connector.fetch_orders(cursor=None, since=since()))
