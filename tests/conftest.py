@@ -191,3 +191,23 @@ def channel_order(
 @pytest.fixture
 def make_channel_order():
     return channel_order
+
+
+PACKED_LINES = ("202-0000001-0000001-1", "202-0000001-0000001-2")
+
+
+@pytest.fixture
+def packed_order(make_item, make_account, link):
+    """An open order of "UK shop" (Amazon): 3 mugs (line ``PACKED_LINES[0]``) and 1 cup, all allocated;
+    shipping methods Courier (active) and Old (inactive). Returns its id."""
+    from stockroom.orders.models import ShippingMethod
+    from stockroom.orders.services import import_channel_order
+
+    ShippingMethod.objects.bulk_create(
+        [ShippingMethod(name="Courier"), ShippingMethod(name="Old", active=False)]
+    )
+    account = make_account("UK shop")
+    link(account, "AMZ-MUG", make_item("MUG", on_hand=10))
+    link(account, "AMZ-CUP", make_item("CUP", on_hand=10))
+    data = channel_order("202-0000001-0000001", lines=[("AMZ-MUG", 3), ("AMZ-CUP", 1)])
+    return import_channel_order(account=account, data=data).order_id

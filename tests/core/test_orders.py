@@ -121,7 +121,9 @@ def test_process_consumes_stock_writes_ledger_and_one_shipment_outbox_row(
         "TRK1",
         str(order.pk),
     )
-    assert shipment.lines == [{"external_line_id": order.lines.get().external_line_id, "quantity": 2}]
+    assert [(row.order_line.external_line_id, row.quantity) for row in shipment.lines.all()] == [
+        (order.lines.get().external_line_id, 2)
+    ]
     assert ledger_mismatches() == []
     with pytest.raises(TransitionNotAllowed, match="is processed; only open orders can be processed"):
         services.process_order(order_id=order_id, tracking_number="TRK2", shipping_method="Royal Mail 24")
