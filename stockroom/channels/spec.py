@@ -230,6 +230,9 @@ class ChannelSpec:
     authorization: Authorization = field(default_factory=Authorization)
     # options that depend on each other: (merged options) -> problems; run after every value parsed
     check_options: Callable[[Mapping], list[str]] | None = None
+    # credentials that depend on each other (e.g. an access token, or a client id and secret): (the
+    # account's credentials once saved) -> problems
+    check_credentials: Callable[[Mapping], list[str]] | None = None
     release_warning: str = ""  # shown when held shipping confirmations are let go
     # dotted path of the channel's simulator process class (``stockroom.sandbox.<channel>.process...``),
     # for tests and the demo: product code never imports it

@@ -204,6 +204,12 @@ def credential_rows(account: ChannelAccount) -> list[tuple[str, str]]:
 # --- add / edit -----------------------------------------------------------------------------------
 
 
+def _check_credentials(spec: ChannelSpec, credentials: dict) -> None:
+    errors = spec.check_credentials(credentials) if spec.check_credentials is not None else []
+    if errors:
+        raise InvalidInput("; ".join(errors), errors=errors)
+
+
 @sensitive_variables()
 def add_account(
     *,
@@ -222,6 +228,7 @@ def add_account(
     region = clean_region(spec, region)
     marketplace_ids = clean_marketplaces(spec, marketplaces, region=region)
     cleaned, warnings = clean_credentials(spec, credentials or {}, required=True)
+    _check_credentials(spec, cleaned)
     account = channel_services.create_account(
         channel=spec.key,
         name=name,
@@ -259,6 +266,7 @@ def edit_account(
     region = clean_region(spec, region)
     marketplace_ids = clean_marketplaces(spec, marketplaces, region=region)
     cleaned, warnings = clean_credentials(spec, credentials or {}, required=False)
+    _check_credentials(spec, {**account.credentials, **cleaned})
     account = channel_services.update_account(
         account=account,
         external_account_id=clean_account_id(spec, external_account_id),

@@ -26,6 +26,7 @@ from stockroom.connectors.amazon import connector as amazon_connector
 from stockroom.orders.models import ShippingMethod
 from tests import fake_channel
 from tests.conftest import channel_order
+from tests.testchannel import channel as testchannel
 
 SHIPPING_METHOD = "Contract courier"  # mapped on every harness account
 _accounts = itertools.count(1)
@@ -311,5 +312,75 @@ class AmazonHarness(Harness):
         )
 
 
+class TestStoreHarness(Harness):
+    """The test channel of tests/testchannel (a web shop written only for the tests) through its simulator,
+    registered by its one line."""
+
+    __test__ = False
+    channel = "teststore"
+    page_size = 3  # the account's order_page_size option
+    auth_failed_message = "Test Store refused the API key"
+    operations = {"orders": "listOrders", "shipments": "createFulfillment", "stock": "setStock"}
+    faults = {"5xx": "http_503", "429": "http_429"}
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        super().__init__(request)
+        testchannel.register(self.settings)
+        self.control = testchannel.simulator_control(
+            request.getfixturevalue("simulators"), request.getfixturevalue("simulator_options")
+        )
+        self.shops: dict[int, dict] = {}
+
+    def shop(self, account: ChannelAccount) -> str:
+        return self.shops[account.pk]["shop"]
+
+    def _create_account(self, name: str, credentials_ok: bool) -> ChannelAccount:
+        shop = self.control.create_shop(f"contract{next(_accounts)}")
+        account = ChannelAccount.objects.create(
+            channel=self.channel,
+            name=name,
+            external_account_id=f"{shop['shop']}.teststore.test",
+            options={"inventory_update": True, "order_page_size": self.page_size},
+            credentials={"api_key": shop["api_key"] if credentials_ok else "tsk_not-the-key"},
+            endpoint=self.control.base_url,
+        )
+        self.shops[account.pk] = shop
+        return account
+
+    def fix_credentials(self, account: ChannelAccount) -> None:
+        account.credentials = {"api_key": self.shops[account.pk]["api_key"]}
+        account.save()
+
+    def create_listing(self, account: ChannelAccount, sku: str, quantity: int) -> None:
+        self.control.create_product(self.shop(account), sku, quantity=quantity)
+
+    def place_orders(self, account: ChannelAccount, orders: list[list[tuple[str, int]]]) -> list[str]:
+        return [self.control.place_order(self.shop(account), lines)["id"] for lines in orders]
+
+    def cancel_order(self, account: ChannelAccount, order_id: str) -> None:
+        self.control.cancel_order(self.shop(account), order_id)
+
+    def later(self) -> None:
+        self.control.clear_faults()
+
+    def shown_quantity(self, account: ChannelAccount, sku: str) -> int:
+        return self.control.product(self.shop(account), sku)["quantity"]
+
+    def fail_next(self, account: ChannelAccount, operation: str, fault: str) -> None:
+        # the connector does not retry: one failing call fails the operation
+        self.control.set_fault(
+            self.operations[operation], self.faults[fault], count=1, seller_id=self.shop(account)
+        )
+
+    def confirmations_received(self, account: ChannelAccount) -> list[str]:
+        return [
+            order["id"] for order in self.control.orders(self.shop(account)) for _ in order["fulfillments"]
+        ]
+
+    def stock_writes(self, account: ChannelAccount) -> int:
+        stats = self.control.stats().get(self.shop(account), {}).get("setStock", {})
+        return stats.get("calls", 0) - stats.get("faults", 0)
+
+
 # Every channel the contract suite runs against: a new channel is one harness class and one line here.
-HARNESSES: list[type[Harness]] = [FakeHarness, AmazonHarness]
+HARNESSES: list[type[Harness]] = [FakeHarness, AmazonHarness, TestStoreHarness]

@@ -217,6 +217,18 @@ def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
     def sim_place_order(request, body):
         return store.place_order(store.shop(request.path_params["shop"]), body), 201
 
+    def sim_orders(request):
+        return {"orders": list(store.shop(request.path_params["shop"])["orders"].values())}
+
+    def sim_cancel(request, body):
+        shop = store.shop(request.path_params["shop"])
+        order = shop["orders"].get(request.path_params["order_id"])
+        if order is None:
+            raise ControlError(404, "no such order")
+        order["status"] = "cancelled"
+        order["seq"] = store.next_seq()
+        return order
+
     def sim_order(request):
         shop = store.shop(request.path_params["shop"])
         order = shop["orders"].get(request.path_params["order_id"])
@@ -243,7 +255,9 @@ def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
         control("/shops/{shop}/products", sim_create_product, "POST", json_body=True),
         control("/shops/{shop}/products/{sku}", sim_product, "GET"),
         control("/shops/{shop}/orders", sim_place_order, "POST", json_body=True),
+        control("/shops/{shop}/orders", sim_orders, "GET"),
         control("/shops/{shop}/orders/{order_id}", sim_order, "GET"),
+        control("/shops/{shop}/orders/{order_id}/cancel", sim_cancel, "POST", json_body=True),
     ]
     app = Starlette(routes=routes)
     app.state.state_file = state_file

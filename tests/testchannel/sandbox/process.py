@@ -29,6 +29,12 @@ class TestStoreControl(ControlClient):
     def order(self, shop: str, order_id: str) -> dict:
         return self._call("GET", f"/shops/{shop}/orders/{order_id}")
 
+    def orders(self, shop: str) -> list[dict]:
+        return self._call("GET", f"/shops/{shop}/orders")["orders"]
+
+    def cancel_order(self, shop: str, order_id: str) -> dict:
+        return self._call("POST", f"/shops/{shop}/orders/{order_id}/cancel", {})
+
 
 class TestStoreProcess(SimulatorProcess):
     __test__ = False  # not a test class, whatever pytest thinks of its name
