@@ -41,7 +41,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ),
     (
         "Orders",
-        (("orders", "list orders, process (dispatch) them, correct a refused shipping confirmation"),),
+        (("orders", "list orders, dispatch them (whole or a package), correct a refused confirmation"),),
     ),
     (
         "Channels",
