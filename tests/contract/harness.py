@@ -26,6 +26,7 @@ from stockroom.connectors.amazon import connector as amazon_connector
 from stockroom.orders.models import ShippingMethod
 from tests import fake_channel
 from tests.conftest import channel_order
+from tests.testchannel.conftest import REGISTRY_LINE as TESTSTORE_REGISTRY_LINE
 
 SHIPPING_METHOD = "Contract courier"  # mapped on every harness account
 _accounts = itertools.count(1)
@@ -179,6 +180,26 @@ class FakeHarness(Harness):
         return len(fake_channel.of(account).stock_calls)
 
 
+class SimulatorHarness(Harness):
+    """A channel played by its simulator: faults go through the simulator's control API (``self.control``)."""
+
+    control: object  # the simulator's control client, reset for the test by the simulators' plugin
+    operations: dict[str, str]  # contract operation -> the simulator's operation name
+    faults = {"5xx": "http_503", "429": "http_429"}
+    attempts = 1  # how many times the connector tries one call: every attempt fails
+
+    def fail_next(self, account: ChannelAccount, operation: str, fault: str) -> None:
+        self.control.set_fault(
+            self.operations[operation],
+            self.faults[fault],
+            count=self.attempts,
+            seller_id=account.external_account_id,
+        )
+
+    def later(self) -> None:
+        self.control.clear_faults()  # faults not drawn (a call not retried) are over
+
+
 class SimulatedTime:
     """A simulator's clock as Stockroom's client's clock: a client that waits for a rate-limit token
     advances it instead of sleeping. Running (the real clock plus the seconds the test advanced it by)
@@ -209,7 +230,7 @@ class SimulatedTime:
         return datetime.fromtimestamp(self.monotonic(), UTC)
 
 
-class AmazonHarness(Harness):
+class AmazonHarness(SimulatorHarness):
     """Amazon SP-API through the Amazon simulator (a real local server, the plugin's ``amazon_sim``)."""
 
     channel = "amazon"
@@ -218,7 +239,7 @@ class AmazonHarness(Harness):
     marketplace = "A1F83G8C2ARO7P"
     # the SP-API operation each contract operation calls
     operations = {"orders": "searchOrders", "shipments": "v0.confirmShipment", "stock": "patchListingsItem"}
-    faults = {"5xx": "http_503", "429": "http_429"}
+    attempts = 3  # the connector's client tries each call up to three times
 
     def __init__(self, request: pytest.FixtureRequest) -> None:
         super().__init__(request)
@@ -283,17 +304,11 @@ class AmazonHarness(Harness):
         self.clock.advance(180)  # listed as updated once it is two minutes old, like a new order
 
     def later(self) -> None:
-        self.control.clear_faults()  # a 429 is not retried by the client: attempts left unused go
+        super().later()
         self.clock.advance(180)  # past the listing update delay, the order listing delay, a rate bucket
 
     def shown_quantity(self, account: ChannelAccount, sku: str) -> int:
         return self.control.get_listing(account.external_account_id, sku)["quantity"]
-
-    def fail_next(self, account: ChannelAccount, operation: str, fault: str) -> None:
-        # the connector's client tries each call up to three times: every attempt fails
-        self.control.set_fault(
-            self.operations[operation], self.faults[fault], count=3, seller_id=account.external_account_id
-        )
 
     def confirmations_received(self, account: ChannelAccount) -> list[str]:
         return [
@@ -311,5 +326,66 @@ class AmazonHarness(Harness):
         )
 
 
+class TestStoreHarness(SimulatorHarness):
+    """The test channel of tests/testchannel (a small web shop) through its simulator (``teststore_sim``)."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of its name
+    channel = "teststore"
+    page_size = 3  # the account's option order_page_size
+    auth_failed_message = "Test Store refused the API key: paste it again"
+    operations = {"orders": "listOrders", "shipments": "createFulfillment", "stock": "setStock"}
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        super().__init__(request)
+        self.settings.STOCKROOM_CONNECTORS = {**self.settings.STOCKROOM_CONNECTORS, **TESTSTORE_REGISTRY_LINE}
+        self.control = request.getfixturevalue("teststore_sim")
+        self.keys: dict[int, str] = {}
+        self.placed: dict[int, list[str]] = {}
+
+    def _create_account(self, name: str, credentials_ok: bool) -> ChannelAccount:
+        shop = self.control.create_shop(f"contract{next(_accounts)}")
+        account = ChannelAccount.objects.create(
+            channel=self.channel,
+            name=name,
+            external_account_id=shop["shop"],
+            region="",
+            marketplaces=[],
+            options={"inventory_update": True, "order_page_size": self.page_size},
+            credentials={"api_key": shop["api_key"] if credentials_ok else "tsk_not-the-key"},
+            endpoint=self.control.base_url,
+        )
+        self.keys[account.pk] = shop["api_key"]
+        return account
+
+    def fix_credentials(self, account: ChannelAccount) -> None:
+        account.credentials = {"api_key": self.keys[account.pk]}
+        account.save()
+
+    def create_listing(self, account: ChannelAccount, sku: str, quantity: int) -> None:
+        self.control.create_product(account.external_account_id, sku, quantity=quantity)
+
+    def place_orders(self, account: ChannelAccount, orders: list[list[tuple[str, int]]]) -> list[str]:
+        ids = [self.control.place_order(account.external_account_id, lines)["id"] for lines in orders]
+        self.placed.setdefault(account.pk, []).extend(ids)
+        return ids
+
+    def cancel_order(self, account: ChannelAccount, order_id: str) -> None:
+        self.control.cancel_order(account.external_account_id, order_id)
+
+    def shown_quantity(self, account: ChannelAccount, sku: str) -> int:
+        return self.control.product(account.external_account_id, sku)["quantity"]
+
+    def confirmations_received(self, account: ChannelAccount) -> list[str]:
+        return [
+            order_id
+            for order_id in self.placed.get(account.pk, [])
+            for _ in self.control.order(account.external_account_id, order_id)["fulfillments"]
+        ]
+
+    def stock_writes(self, account: ChannelAccount) -> int:
+        stats = self.control.stats().get(account.external_account_id, {}).get("setStock", {})
+        return stats.get("calls", 0) - stats.get("faults", 0) - stats.get("throttled", 0)
+
+
 # Every channel the contract suite runs against: a new channel is one harness class and one line here.
-HARNESSES: list[type[Harness]] = [FakeHarness, AmazonHarness]
+HARNESSES: list[type[Harness]] = [FakeHarness, AmazonHarness, TestStoreHarness]

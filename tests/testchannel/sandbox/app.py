@@ -217,6 +217,16 @@ def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
     def sim_place_order(request, body):
         return store.place_order(store.shop(request.path_params["shop"]), body), 201
 
+    def sim_cancel_order(request, body):
+        shop = store.shop(request.path_params["shop"])
+        order = shop["orders"].get(request.path_params["order_id"])
+        if order is None:
+            raise ControlError(404, "no such order")
+        order["status"] = "cancelled"
+        order["updated_at"] = datetime.fromtimestamp(store.now(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        order["seq"] = store.next_seq()
+        return order
+
     def sim_order(request):
         shop = store.shop(request.path_params["shop"])
         order = shop["orders"].get(request.path_params["order_id"])
@@ -244,6 +254,7 @@ def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
         control("/shops/{shop}/products/{sku}", sim_product, "GET"),
         control("/shops/{shop}/orders", sim_place_order, "POST", json_body=True),
         control("/shops/{shop}/orders/{order_id}", sim_order, "GET"),
+        control("/shops/{shop}/orders/{order_id}/cancel", sim_cancel_order, "POST", json_body=True),
     ]
     app = Starlette(routes=routes)
     app.state.state_file = state_file

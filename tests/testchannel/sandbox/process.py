@@ -29,6 +29,10 @@ class TestStoreControl(ControlClient):
     def order(self, shop: str, order_id: str) -> dict:
         return self._call("GET", f"/shops/{shop}/orders/{order_id}")
 
+    def cancel_order(self, shop: str, order_id: str) -> dict:
+        """The buyer cancels: the order is listed again, cancelled."""
+        return self._call("POST", f"/shops/{shop}/orders/{order_id}/cancel", {})
+
 
 class TestStoreProcess(SimulatorProcess):
     __test__ = False  # not a test class, whatever pytest thinks of its name
