@@ -3,6 +3,7 @@
 import pytest
 
 from tests.contract.harness import HARNESSES, Harness
+from tests.testchannel.conftest import teststore_sim  # noqa: F401 - the test channel's simulator fixture
 
 
 @pytest.fixture(params=HARNESSES, ids=[harness.channel for harness in HARNESSES])

@@ -180,6 +180,26 @@ class FakeHarness(Harness):
         return len(fake_channel.of(account).stock_calls)
 
 
+class SimulatorHarness(Harness):
+    """A channel played by its simulator: faults go through the simulator's control API (``self.control``)."""
+
+    control: object  # the simulator's control client, reset for the test by the simulators' plugin
+    operations: dict[str, str]  # contract operation -> the simulator's operation name
+    faults = {"5xx": "http_503", "429": "http_429"}
+    attempts = 1  # how many times the connector tries one call: every attempt fails
+
+    def fail_next(self, account: ChannelAccount, operation: str, fault: str) -> None:
+        self.control.set_fault(
+            self.operations[operation],
+            self.faults[fault],
+            count=self.attempts,
+            seller_id=account.external_account_id,
+        )
+
+    def later(self) -> None:
+        self.control.clear_faults()  # faults not drawn (a call not retried) are over
+
+
 class SimulatedTime:
     """A simulator's clock as Stockroom's client's clock: a client that waits for a rate-limit token
     advances it instead of sleeping. Running (the real clock plus the seconds the test advanced it by)
@@ -210,7 +230,7 @@ class SimulatedTime:
         return datetime.fromtimestamp(self.monotonic(), UTC)
 
 
-class AmazonHarness(Harness):
+class AmazonHarness(SimulatorHarness):
     """Amazon SP-API through the Amazon simulator (a real local server, the plugin's ``amazon_sim``)."""
 
     channel = "amazon"
@@ -219,7 +239,7 @@ class AmazonHarness(Harness):
     marketplace = "A1F83G8C2ARO7P"
     # the SP-API operation each contract operation calls
     operations = {"orders": "searchOrders", "shipments": "v0.confirmShipment", "stock": "patchListingsItem"}
-    faults = {"5xx": "http_503", "429": "http_429"}
+    attempts = 3  # the connector's client tries each call up to three times
 
     def __init__(self, request: pytest.FixtureRequest) -> None:
         super().__init__(request)
@@ -284,17 +304,11 @@ class AmazonHarness(Harness):
         self.clock.advance(180)  # listed as updated once it is two minutes old, like a new order
 
     def later(self) -> None:
-        self.control.clear_faults()  # a 429 is not retried by the client: attempts left unused go
+        super().later()
         self.clock.advance(180)  # past the listing update delay, the order listing delay, a rate bucket
 
     def shown_quantity(self, account: ChannelAccount, sku: str) -> int:
         return self.control.get_listing(account.external_account_id, sku)["quantity"]
-
-    def fail_next(self, account: ChannelAccount, operation: str, fault: str) -> None:
-        # the connector's client tries each call up to three times: every attempt fails
-        self.control.set_fault(
-            self.operations[operation], self.faults[fault], count=3, seller_id=account.external_account_id
-        )
 
     def confirmations_received(self, account: ChannelAccount) -> list[str]:
         return [

@@ -17,7 +17,7 @@ from stockroom.orders import services as order_services
 from stockroom.orders.models import ChannelShipment, Order
 from stockroom.sync import accounts, engine
 from stockroom.sync.models import ChannelWrite, SyncCursor
-from tests.contract.harness import SHIPPING_METHOD, Harness
+from tests.contract.harness import FAULTS, SHIPPING_METHOD, Harness
 
 pytestmark = [pytest.mark.contract, pytest.mark.django_db(transaction=True)]
 
@@ -162,7 +162,7 @@ def test_an_order_line_with_a_sku_stockroom_does_not_know_is_kept_flagged_and_th
     assert (lines["CT-KNOWN"].stock_item.sku, lines["CT-KNOWN"].allocated_quantity) == ("ITEM-KNOWN", 1)
 
 
-@pytest.mark.parametrize("fault", ["5xx", "429"])
+@pytest.mark.parametrize("fault", FAULTS)
 def test_an_order_download_that_fails_keeps_nothing_half_and_the_next_run_gets_every_order(
     harness, fault, make_item, link
 ):
@@ -224,7 +224,7 @@ def test_a_confirmation_is_received_once_and_never_again(harness, make_item, lin
     assert ChannelShipment.objects.get(order=order).status == "sent"
 
 
-@pytest.mark.parametrize("fault", ["5xx", "429"])
+@pytest.mark.parametrize("fault", FAULTS)
 def test_a_confirmation_that_fails_is_received_exactly_once_later(harness, fault, make_item, link, settings):
     account = harness.account()
     order = dispatched(harness, account, make_item, link)
@@ -301,7 +301,7 @@ def test_stock_is_pushed_once_per_change_and_a_push_without_change_sends_nothing
     assert harness.stock_writes(account) == writes + 1
 
 
-@pytest.mark.parametrize("fault", ["5xx", "429"])
+@pytest.mark.parametrize("fault", FAULTS)
 def test_a_stock_push_that_fails_is_sent_again_by_the_next_run(harness, fault, make_item, link):
     account = harness.account()
     harness.create_listing(account, "CT-A", 0)

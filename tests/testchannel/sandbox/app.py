@@ -226,6 +226,7 @@ def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
         if order is None:
             raise ControlError(404, "no such order")
         order["status"] = "cancelled"
+        order["updated_at"] = datetime.fromtimestamp(store.now(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         order["seq"] = store.next_seq()
         return order
 
