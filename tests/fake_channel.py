@@ -75,6 +75,9 @@ class FakeChannel:
     feed_error: str = ""  # processed feeds fail as a whole with this message (retryable), like FATAL
     on_push: Callable[[list[StockUpdate]], None] | None = None  # called as each push_stock call arrives
     collect_calls: list[list[str]] = field(default_factory=list)
+    # the order download as the test scripts it (e.g. pages read from report documents): when set,
+    # ``fetch_orders`` yields what this gives, and ``orders`` is not read
+    scripted_pages: Callable[[], Iterator[OrderPage]] | None = None
     fail_fetch_after_pages: int | None = None
     fetch_error: Exception | None = None
     raise_once: dict[str, Exception] = field(default_factory=dict)  # method name -> error
@@ -190,6 +193,9 @@ class FakeConnector:
         state._raise_once("fetch_orders")
         if state.fetch_error is not None:
             raise state.fetch_error
+        if state.scripted_pages is not None:
+            yield from state.scripted_pages()
+            return
         after = int(cursor) if cursor else 0
         rows = sorted((seq, order) for seq, order in state.orders.values() if seq > after)
         failed, state.failed_records = tuple(state.failed_records), []

@@ -231,6 +231,9 @@ class ChannelSpec:
     # options that depend on each other: (merged options) -> problems; run after every value parsed
     check_options: Callable[[Mapping], list[str]] | None = None
     release_warning: str = ""  # shown when held shipping confirmations are let go
+    # dotted path of the channel's simulator process class (``stockroom.sandbox.<channel>.process...``),
+    # for tests and the demo: product code never imports it
+    simulator: str = ""
 
     @property
     def all_options(self) -> tuple[Option, ...]:

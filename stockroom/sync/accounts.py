@@ -140,7 +140,7 @@ def clean_marketplaces(spec: ChannelSpec, codes, *, region: str) -> list[str]:
         raise InvalidInput(f"name the {spec.display_name} marketplace of the account")
     if not addressing.many_marketplaces and len(stored) > 1:
         raise InvalidInput(
-            f"a {spec.display_name} account sells on one marketplace: add one account for each"
+            f"{spec.display_name} accounts sell on one marketplace each: add one account per marketplace"
         )
     return stored
 
@@ -586,3 +586,50 @@ def account_summary(account: ChannelAccount) -> AccountSummary:
 def marketplace_choices(channel: str) -> list[tuple[str, str, str]]:
     """(code, name, region) of the channel's marketplaces, for forms."""
     return [(m.code, m.name, m.region) for m in spec_of(channel).addressing.marketplaces]
+
+
+def spec_description(spec: ChannelSpec) -> dict:
+    """What an interface shows of a channel's spec (the API's /channels): plain JSON, no parsers."""
+    addressing = spec.addressing
+    return {
+        "channel": spec.key,
+        "name": spec.display_name,
+        "authorization": spec.authorization.kind.value,
+        "credentials": [
+            {"key": c.key, "label": c.label, "secret": c.secret, "required": c.required, "help": c.help}
+            for c in spec.credentials
+        ],
+        "addressing": {
+            "kind": addressing.kind.value,
+            "account_id": {"label": addressing.account_id.label, "help": addressing.account_id.help},
+            "regions": [{"code": r.code, "name": r.name} for r in addressing.regions],
+            "marketplaces": [
+                {"code": m.code, "name": m.name, "region": m.region} for m in addressing.marketplaces
+            ],
+            "many_marketplaces": addressing.many_marketplaces,
+        },
+        "options": [
+            {
+                "key": o.key,
+                "label": o.label,
+                "help": o.help,
+                "kind": o.kind.value,
+                "default": o.default,
+                "choices": [{"value": c.value, "label": c.label} for c in o.choices],
+            }
+            for o in spec.all_options
+        ],
+        "shipping": {
+            "carrier_codes": list(spec.shipping.carrier_codes),
+            "other_carrier_code": spec.shipping.other_carrier_code,
+            "carrier_required": spec.shipping.carrier_required,
+            "ship_method_required": spec.shipping.ship_method_required,
+            "ship_method_label": spec.shipping.ship_method_label,
+        },
+        "order_sources": [{"value": c.value, "label": c.label} for c in spec.order_sources],
+        "requires_tracking_number": spec.capabilities.requires_tracking_number,
+    }
+
+
+def channel_descriptions() -> list[dict]:
+    return [spec_description(spec_of(key)) for key in channel_keys()]

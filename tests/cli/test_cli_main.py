@@ -251,3 +251,9 @@ def test_the_three_layering_contracts_are_declared_and_kept():
         timeout=300,
     )
     assert lint.returncode == 0, lint.stdout
+
+
+def test_an_unknown_command_is_shown_with_its_control_characters_escaped(capsys):
+    assert cli.main(["\x1b[2Jstok"]) == 2
+
+    assert capsys.readouterr().err.startswith("stockroom: unknown command '\\x1b[2Jstok'.")

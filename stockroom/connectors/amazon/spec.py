@@ -262,6 +262,7 @@ SPEC = ChannelSpec(
     order_sources=ORDER_SOURCES,
     capabilities=ChannelCapabilities(requires_tracking_number=True),  # confirmShipment needs one
     check_options=check_options,
+    simulator="stockroom.sandbox.amazon.process.SimulatorProcess",
     release_warning=(
         "Released confirmations are sent with their original ship dates, which may be older than "
         "Amazon accepts (it refuses ship dates too far in the past); those come back as errors to fix by hand."
