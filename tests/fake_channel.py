@@ -232,9 +232,7 @@ class FakeConnector:
                 continue
             state.shipments.append(shipment)
             if shipment.external_order_id in state.orders:
-                state.add_order(
-                    replace(state.order(shipment.external_order_id), status=ChannelOrderStatus.SHIPPED)
-                )
+                state.add_order(_shipped(state.order(shipment.external_order_id), shipment))
             outcomes.append(WriteOutcome(shipment.external_order_id, "confirmed", "", submission_ref="req-1"))
         if state.swallow_shipments:
             state.swallow_shipments = False
@@ -299,3 +297,19 @@ class FakeConnector:
             return
         for sku, quantity in sorted(state.quantities.items()):
             yield ChannelListing(channel_sku=sku, quantity=quantity)
+
+
+def _shipped(order: ChannelOrder, shipment: ShipmentConfirmation) -> ChannelOrder:
+    """The order once a package arrived: its lines count the units shipped, and it is shipped when every
+    unit has left, else partially shipped."""
+    units = {line.external_line_id: line.quantity for line in shipment.lines}
+    lines = tuple(
+        replace(
+            line,
+            quantity_shipped=min(line.quantity, line.quantity_shipped + units.get(line.external_line_id, 0)),
+        )
+        for line in order.lines
+    )
+    done = all(line.quantity_shipped >= line.quantity for line in lines)
+    status = ChannelOrderStatus.SHIPPED if done else ChannelOrderStatus.PARTIALLY_SHIPPED
+    return replace(order, lines=lines, status=status)

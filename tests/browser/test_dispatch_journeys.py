@@ -25,7 +25,7 @@ def downloaded(page, url, amazon_sim, amazon_account, make_item, link):
     """Amazon UK with a linked mug (10 in stock), "Royal Mail 48" mapped, and the given orders placed on
     Amazon and downloaded by pressing Synchronise: {buyer: Order}."""
 
-    def make(*orders: tuple[str, str]):
+    def make(*orders: tuple[str, str], quantity: int = 1):
         account = amazon_account("Amazon UK")
         amazon_sim.create_listing(account.external_account_id, "MUG-1", quantity=10)
         link(account, "MUG-1", make_item("MUG", on_hand=10))
@@ -35,7 +35,7 @@ def downloaded(page, url, amazon_sim, amazon_account, make_item, link):
             ids[buyer] = amazon_sim.place_order(
                 account.external_account_id,
                 marketplace_id="A1F83G8C2ARO7P",
-                items=[{"sku": "MUG-1", "quantity": 1, "unit_price": "12.99"}],
+                items=[{"sku": "MUG-1", "quantity": quantity, "unit_price": "12.99"}],
                 buyer_name=buyer,
                 address={
                     "name": buyer,
@@ -211,3 +211,58 @@ def test_batch_dispatch_uses_the_accounts_default_for_the_buyers_service(
             lambda order=order: amazon_sim.get_order(seller, order.external_order_id)["shipments"]
         )
         assert [(s["tracking_number"], s["carrier_code"]) for s in shipments] == [expected]
+
+
+def test_an_order_leaves_in_two_packages_each_confirmed_to_amazon_once(
+    page, url, amazon_sim, downloaded, screen
+):
+    # given an Amazon order of two mugs
+    account, orders = downloaded(("Katherine Johnson", "Standard"), quantity=2)
+    order = orders["Katherine Johnson"]
+
+    # when the seller sends one mug now, in a package of its own
+    page.goto(url(f"/orders/{order.pk}/"))
+    form = page.locator("#dispatch-package")
+    form.get_by_label("MUG-1").fill("1")
+    form.get_by_label("Package tracking number").fill("RM200000001GB")
+    form.get_by_label("Package shipping method").select_option("Royal Mail 48")
+    form.get_by_role("button", name="Dispatch package").click()
+
+    # then the order is partially dispatched, with package 1 listed, and Amazon gets that package
+    expect(page.locator(".messages")).to_contain_text(
+        "Package 1 dispatched; the order is partially dispatched."
+    )
+    expect(page.locator("[data-status]").first).to_have_text("Partially dispatched")
+    assert poll(
+        lambda: (
+            len(amazon_sim.get_order(account.external_account_id, order.external_order_id)["shipments"]) == 1
+        )
+    )
+    screen(page, "order-first-package-dispatched")
+
+    # when the other mug leaves with "Process order" (everything still to ship)
+    page.get_by_label("Tracking number", exact=True).fill("RM200000002GB")
+    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
+    page.get_by_role("button", name="Process order").click()
+    expect(page.get_by_text("1 processed with Royal Mail 48.")).to_be_visible(timeout=CHANNEL)
+
+    # then Amazon has two packages of one mug each, each once, and the order page lists both as confirmed
+    def shipped():
+        return amazon_sim.get_order(account.external_account_id, order.external_order_id)
+
+    assert poll(lambda: shipped()["status"] == "Shipped")
+    assert [(s["tracking_number"], [i["quantity"] for i in s["items"]]) for s in shipped()["shipments"]] == [
+        ("RM200000001GB", [1]),
+        ("RM200000002GB", [1]),
+    ]
+    assert poll(
+        lambda: set(ChannelShipment.objects.filter(order=order).values_list("status", flat=True)) == {"sent"}
+    )
+    page.goto(url(f"/orders/{order.pk}/"))
+    expect(page.get_by_role("heading", name="Channel shipments: 2 packages")).to_be_visible()
+    for number in (1, 2):
+        package = page.locator(f"#package-{number}")
+        expect(package.locator("dt:has-text('Status') + dd")).to_have_text("Confirmed to channel")
+        expect(package.locator("dt:has-text('Contents') + dd")).to_have_text("1 × MUG-1")
+    assert confirm_calls(amazon_sim, account) == 2
+    screen(page, "order-two-packages-confirmed")

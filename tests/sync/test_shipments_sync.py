@@ -1,5 +1,7 @@
 """Shipping confirmations: journaled before sending, sent exactly once, errors shown on the order."""
 
+from dataclasses import replace
+
 import pytest
 
 from stockroom.channels.contracts import ChannelOrderStatus, RateLimited
@@ -339,3 +341,76 @@ def test_a_corrected_carrier_is_sent_even_for_a_method_the_account_has_not_mappe
         ("TRK2", "Royal Mail", "", "")
     ]
     assert ChannelShipment.objects.get(order=order).status == "sent"
+
+
+def package_in_doubt(account, channel, make_item, link, mapping):
+    """An order of 3 units on ``account`` whose package 1 (2 units) reached the channel, but the call
+    failed after it: its journal row is in doubt. Returns (order, package 1)."""
+    mapping(account)
+    ShippingMethod.objects.get_or_create(name="Courier")
+    link(account, "CH-P", make_item(on_hand=10))
+    state = channel(account)
+    state.add_order(channel_order("P-1", lines=(("CH-P", 3),)))
+    engine.sync_account(account, trigger="cli", steps=("orders",))
+    order = Order.objects.get(external_order_id="P-1")
+    state.swallow_shipments = True
+    first = order_services.dispatch_shipment(
+        order_id=order.pk, lines={"P-1-1": 2}, tracking_number="T1", shipping_method="Courier"
+    )
+    engine.sync_account(account, trigger="cli", steps=("shipments",))
+    assert ChannelWrite.objects.get(shipment=first).status == "queued"
+    return order, first
+
+
+def test_packages_in_doubt_are_settled_by_the_channels_shipped_counts_and_never_sent_twice(
+    fake_account, channel, make_item, link, mapping
+):
+    account = fake_account()
+    order, first = package_in_doubt(account, channel, make_item, link, mapping)
+    state = channel(account)
+    # package 2 (1 unit) is dispatched before the next run
+    second = order_services.dispatch_shipment(
+        order_id=order.pk, lines={"P-1-1": 1}, tracking_number="T2", shipping_method="Courier"
+    )
+    assert state.order("P-1").status == ChannelOrderStatus.PARTIALLY_SHIPPED
+
+    engine.sync_account(account, trigger="cli")
+
+    # the channel counted 2 shipped: package 1 arrived and is settled; package 2 is sent, once
+    assert [
+        (s.package_reference, s.tracking_number, [ln.quantity for ln in s.lines]) for s in state.shipments
+    ] == [
+        (str(order.pk), "T1", [2]),
+        (f"{order.pk}0002", "T2", [1]),
+    ]
+    assert list(ChannelShipment.objects.filter(order=order).values_list("number", "status")) == [
+        (1, "sent"),
+        (2, "sent"),
+    ]
+    assert ChannelWrite.objects.get(shipment=first).response == (
+        "the channel shows the order shipped: the earlier request reached it"
+    )
+    assert ChannelWrite.objects.get(shipment=second).attempts == 1
+    assert Order.objects.get(pk=order.pk).status == "processed"
+    engine.sync_account(account, trigger="cli")
+    assert len(state.shipments) == 2
+
+
+def test_a_package_the_channels_counts_do_not_cover_stays_in_doubt(
+    fake_account, channel, make_item, link, mapping
+):
+    from stockroom.sync.engine.send_shipments import _settle_in_doubt_shipments
+
+    account = fake_account()
+    _, first = package_in_doubt(account, channel, make_item, link, mapping)
+    write = ChannelWrite.objects.get(shipment=first)
+
+    # the channel shows only 1 unit shipped (another parcel, say): package 1's 2 units are not proven there
+    seen = channel(account).order("P-1")
+    one = replace(seen, lines=(replace(seen.lines[0], quantity_shipped=1),))
+    _settle_in_doubt_shipments(one, [write])
+
+    assert ChannelShipment.objects.get(pk=first.pk).status == "pending"
+    assert ChannelWrite.objects.get(pk=write.pk).status == "queued"
+    _settle_in_doubt_shipments(seen, [write])  # 2 shipped: it arrived
+    assert ChannelShipment.objects.get(pk=first.pk).status == "sent"

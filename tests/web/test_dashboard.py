@@ -29,7 +29,7 @@ def test_counts_link_to_filtered_lists(admin_client, make_account, make_item, li
     account.last_check_ok = False
     account.save()
     tiles = _tiles(admin_client.get(reverse("dashboard")))
-    assert tiles["to_dispatch"] == (3, "/orders/?status=open&hold=no")
+    assert tiles["to_dispatch"] == (3, "/orders/?status=dispatchable&hold=no")
     assert tiles["unlinked"] == (1, "/orders/?unlinked=1")
     assert tiles["short"] == (1, "/orders/?allocation=short")
     assert tiles["failed_shipments"] == (1, "/orders/?status=all&shipment=error")

@@ -119,3 +119,26 @@ def test_a_refused_second_package_is_corrected_on_the_order_page(staff_client, o
         (1, "pending", "RM1"),
         (2, "pending", "RM22"),
     ]
+
+
+def test_orders_to_dispatch_are_the_open_and_the_partly_dispatched(
+    staff_client, order_id, make_channel_order
+):
+    account = Order.objects.get(pk=order_id).account
+    services.dispatch_shipment(
+        order_id=order_id, lines={MUG_LINE: 1}, tracking_number="T", shipping_method="Courier"
+    )
+    waiting = services.import_channel_order(account=account, data=make_channel_order("202-0000002-0000002"))
+    done = services.import_channel_order(account=account, data=make_channel_order("202-0000003-0000003"))
+    services.process_order(order_id=done.order_id, tracking_number="T", shipping_method="Courier")
+
+    response = staff_client.get(reverse("orders"), {"status": "dispatchable", "hold": "no"})
+
+    assert response.context["heading"] == "Orders to dispatch"
+    assert sorted(o.external_order_id for o in response.context["page"]) == [
+        "202-0000001-0000001",
+        "202-0000002-0000002",
+    ]
+    assert Order.objects.get(pk=waiting.order_id).status == "open"
+    dashboard = staff_client.get(reverse("dashboard")).content.decode()
+    assert 'href="/orders/?status=dispatchable&amp;hold=no"' in dashboard

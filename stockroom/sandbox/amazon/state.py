@@ -76,6 +76,7 @@ class Store(BaseStore):
     DEFAULT_SETTINGS = DEFAULT_SETTINGS
     FAULT_KINDS = BaseStore.FAULT_KINDS | {
         "http_429",
+        "lost_answer",
         "truncated_document",
         "false_gzip",
         "late_order",

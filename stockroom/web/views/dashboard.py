@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 
 from stockroom.channels import selectors as channel_selectors
 from stockroom.orders import selectors as order_selectors
+from stockroom.orders.pipeline import DISPATCHABLE
 from stockroom.web.permissions import is_administrator
 
 CHART_DAYS = 30
@@ -85,7 +86,7 @@ def dashboard(request):
             "to_dispatch",
             counts["to_dispatch"],
             "Orders to dispatch",
-            _url("orders", status="open", hold="no"),
+            _url("orders", status="dispatchable", hold="no"),
         ),
         ("unlinked", counts["unlinked"], "Orders with unlinked lines", _url("orders", unlinked="1")),
         ("short", counts["short_stock"], "Orders short of stock", _url("orders", allocation="short")),
@@ -111,7 +112,9 @@ def dashboard(request):
                 _url("accounts", check="failing"),
             )
         )
-    oldest = order_selectors.order_list(status="open", on_hold=False).order_by("purchased_at", "id")[:10]
+    oldest = order_selectors.order_list(statuses=tuple(DISPATCHABLE), on_hold=False).order_by(
+        "purchased_at", "id"
+    )[:10]
     return render(
         request,
         "web/dashboard.html",

@@ -17,7 +17,7 @@ from stockroom.core.errors import StockroomError
 from stockroom.core.quantities import parse_id
 from stockroom.orders import selectors, services
 from stockroom.orders.models import Order, ShipmentStatus, ShippingMethod
-from stockroom.orders.pipeline import HOLDS_STOCK, AllocationState, OrderStatus
+from stockroom.orders.pipeline import DISPATCHABLE, HOLDS_STOCK, AllocationState, OrderStatus
 from stockroom.sync import accounts
 from stockroom.web.pagination import SortOption, count_up_to, paginate
 from stockroom.web.permissions import administrator_required
@@ -28,7 +28,12 @@ SORTS = {
     "buyer": SortOption("buyer", "buyer_name"),
     "total": SortOption("total", "total", kind=Decimal),
 }
-STATUS_CHOICES = [("active", "Open and pending"), *OrderStatus.choices, ("all", "All")]
+STATUS_CHOICES = [
+    ("active", "Open and pending"),
+    ("dispatchable", "To dispatch (open and partially dispatched)"),
+    *OrderStatus.choices,
+    ("all", "All"),
+]
 ALLOCATION_CHOICES = [*AllocationState.choices[1:], ("short", "Short of stock")]
 PER_PAGE = 50
 COUNT_LIMIT = 10_000  # counted exactly up to here; beyond, "more than 10,000" (no COUNT over a million rows)
@@ -40,6 +45,8 @@ def _heading(status: str) -> str:
         return "Open Orders"
     if status == "all":
         return "All orders"
+    if status == "dispatchable":
+        return "Orders to dispatch"
     return f"{OrderStatus(status).label} orders"
 
 
@@ -58,6 +65,8 @@ def _filters(params) -> tuple[dict, dict]:
     kwargs: dict = {"search": shown["q"], "source": shown["source"][:30]}
     if shown["status"] == "active":
         kwargs["statuses"] = tuple(HOLDS_STOCK)
+    elif shown["status"] == "dispatchable":
+        kwargs["statuses"] = tuple(DISPATCHABLE)
     elif shown["status"] in OrderStatus.values:
         kwargs["status"] = shown["status"]
     elif shown["status"] != "all":

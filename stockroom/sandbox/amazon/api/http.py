@@ -118,6 +118,7 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
         headers = {"x-amzn-RequestId": str(uuid.uuid4()), "x-amzn-RateLimit-Limit": _rate_header(store, op)}
         raw = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
         delay = 0.0
+        lost_answer = False
         with store.lock:
             store.tick()
             try:
@@ -139,7 +140,12 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
                     return gateway_error(500, headers)
                 if fault["kind"] == "http_503":
                     return gateway_error(503, headers)
-                delay = float(fault.get("delay_seconds") or (5.0 if fault["kind"] == "slow" else 120.0))
+                lost_answer = fault["kind"] == "lost_answer"
+                delay = (
+                    0.0
+                    if lost_answer
+                    else float(fault.get("delay_seconds") or (5.0 if fault["kind"] == "slow" else 120.0))
+                )
         if delay:
             await asyncio.sleep(delay)
             if fault["kind"] == "timeout":
@@ -177,6 +183,8 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
                     ]
                 }
                 return _json(500, body, headers)
+        if lost_answer:  # the request was carried out; its answer never reaches the caller
+            return gateway_error(504, headers)
         return _json(status, payload, headers)
 
     endpoint.__name__ = op.replace(".", "_")
