@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from stockroom.channels.contracts import AccountConfig, AuthFailed, ChannelListing, CheckResult, Transient
+from stockroom.channels.contracts import (
+    AccountConfig,
+    AuthFailed,
+    ChannelListing,
+    CheckResult,
+    ConnectorLifecycle,
+    Transient,
+)
 
 GOOD_CREDENTIALS = {
     "client_id": "amzn1.application-oa2-client.fake",
@@ -24,7 +31,7 @@ def reset() -> None:
     STATE.update(listings=[], orders_waiting=3, calls=[], listings_error=None)
 
 
-class FakeConnector:
+class FakeConnector(ConnectorLifecycle):
     channel = "fake"
     max_stock_batch = 500
 

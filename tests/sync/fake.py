@@ -21,10 +21,14 @@ from stockroom.channels.contracts import (
     ChannelOrderLine,
     ChannelOrderStatus,
     CheckResult,
+    ConnectorLifecycle,
+    FailedRecord,
+    ListingRefs,
     OrderPage,
     ShipmentConfirmation,
     StockUpdate,
     WriteOutcome,
+    WriteStatus,
 )
 
 _channels: dict[int, FakeChannel] = {}
@@ -53,8 +57,14 @@ class FakeChannel:
     fail_fetch_after_pages: int | None = None
     fetch_error: Exception | None = None
     raise_once: dict[str, Exception] = field(default_factory=dict)  # method name -> error
-    failed_records: list[tuple[str, str, str]] = field(default_factory=list)  # served once, on the first page
+    failed_records: list[FailedRecord] = field(default_factory=list)  # served once, on the first page
     swallow_shipments: bool = False  # take the confirmation, then fail the call (a timeout after delivery)
+    listing_refs: dict[str, ListingRefs] = field(default_factory=dict)  # SKU -> the channel's references
+    opened: int = 0  # connectors built for the account
+    closed: int = 0  # ... and closed
+    # the channel hands out a new refresh token with every n-th token exchange (0: never rotates)
+    rotate_every: int = 0
+    exchanges: int = 0  # refresh-token exchanges made (an access token cached across runs saves them)
 
     @classmethod
     def of(cls, account) -> FakeChannel:
@@ -94,13 +104,14 @@ def seeded_order(n: int, sku: str) -> ChannelOrder:
     )
 
 
-class FakeConnector:
+class FakeConnector(ConnectorLifecycle):
     channel = "fake"
     max_stock_batch = 500
 
     def __init__(self, config: AccountConfig):
         self.config = config
         self.state = FakeChannel.of(config.account_id)
+        self.state.opened += 1
         seed = int(config.options.get("fake_orders", 0))
         if seed and not self.state.orders:
             for n in range(seed):
@@ -108,11 +119,29 @@ class FakeConnector:
         if "fake_delay" in config.options:
             self.state.delay = float(config.options["fake_delay"])
 
+    def close(self) -> None:
+        self.state.closed += 1
+
+    def access_token(self) -> str:
+        """Like a real channel: an access token for the refresh token, kept in the account's token
+        cache until it expires; some channels rotate the refresh token on exchange (handed back)."""
+        cached = self.config.token_cache.get("access")
+        if cached:
+            return cached
+        state = self.state
+        state.exchanges += 1
+        token = f"access-{state.exchanges}"
+        self.config.token_cache.set("access", token, expires_at=datetime.now(UTC) + timedelta(hours=1))
+        if state.rotate_every and state.exchanges % state.rotate_every == 0:
+            self.config.credentials_changed({"refresh_token": f"refresh-{state.exchanges}"})
+        return token
+
     def check(self, *, orders_since: datetime | None) -> CheckResult:
         return CheckResult(ok=True, message="fake channel reachable", orders_waiting=len(self.state.orders))
 
     def fetch_orders(self, *, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
         state = self.state
+        self.access_token()
         state._raise_once("fetch_orders")
         if state.fetch_error is not None:
             raise state.fetch_error
@@ -147,7 +176,7 @@ class FakeConnector:
             if failure:
                 message, retryable = failure
                 outcomes.append(
-                    WriteOutcome(shipment.external_order_id, "error", message, retryable=retryable)
+                    WriteOutcome(shipment.external_order_id, WriteStatus.ERROR, message, retryable=retryable)
                 )
                 continue
             state.shipments.append(shipment)
@@ -155,7 +184,9 @@ class FakeConnector:
                 state.add_order(
                     replace(state.order(shipment.external_order_id), status=ChannelOrderStatus.SHIPPED)
                 )
-            outcomes.append(WriteOutcome(shipment.external_order_id, "confirmed", "", submission_ref="req-1"))
+            outcomes.append(
+                WriteOutcome(shipment.external_order_id, WriteStatus.CONFIRMED, "", submission_ref="req-1")
+            )
         if state.swallow_shipments:
             state.swallow_shipments = False
             from stockroom.channels.contracts import Transient
@@ -174,13 +205,19 @@ class FakeConnector:
         for update in updates:
             failure = state.stock_errors.get(update.channel_sku)
             if failure:
-                outcomes.append(WriteOutcome(update.channel_sku, "error", failure[0], retryable=failure[1]))
+                outcomes.append(
+                    WriteOutcome(update.channel_sku, WriteStatus.ERROR, failure[0], retryable=failure[1])
+                )
             elif feed_ref:
                 state.feeds.setdefault(feed_ref, []).append(update)
-                outcomes.append(WriteOutcome(update.channel_sku, "pending", "", submission_ref=feed_ref))
+                outcomes.append(
+                    WriteOutcome(update.channel_sku, WriteStatus.PENDING, "", submission_ref=feed_ref)
+                )
             else:
                 state.quantities[update.channel_sku] = update.quantity
-                outcomes.append(WriteOutcome(update.channel_sku, "confirmed", "", quantity=update.quantity))
+                outcomes.append(
+                    WriteOutcome(update.channel_sku, WriteStatus.CONFIRMED, "", quantity=update.quantity)
+                )
         return outcomes
 
     def collect_stock_results(self, submission_refs: Sequence[str]) -> list[WriteOutcome]:
@@ -190,22 +227,34 @@ class FakeConnector:
         for ref in submission_refs:
             for update in state.feeds.get(ref, []):
                 if not state.feeds_processed:
-                    outcomes.append(WriteOutcome(update.channel_sku, "pending", "", submission_ref=ref))
+                    outcomes.append(
+                        WriteOutcome(update.channel_sku, WriteStatus.PENDING, "", submission_ref=ref)
+                    )
                 elif state.feed_error:
                     outcomes.append(
                         WriteOutcome(
-                            update.channel_sku, "error", state.feed_error, submission_ref=ref, retryable=True
+                            update.channel_sku,
+                            WriteStatus.ERROR,
+                            state.feed_error,
+                            submission_ref=ref,
+                            retryable=True,
                         )
                     )
                 else:
                     state.quantities[update.channel_sku] = update.quantity
                     outcomes.append(
                         WriteOutcome(
-                            update.channel_sku, "confirmed", "", submission_ref=ref, quantity=update.quantity
+                            update.channel_sku,
+                            WriteStatus.CONFIRMED,
+                            "",
+                            submission_ref=ref,
+                            quantity=update.quantity,
                         )
                     )
         return outcomes
 
     def list_listings(self) -> Iterator[ChannelListing]:
         for sku, quantity in sorted(self.state.quantities.items()):
-            yield ChannelListing(channel_sku=sku, quantity=quantity)
+            yield ChannelListing(
+                channel_sku=sku, quantity=quantity, refs=self.state.listing_refs.get(sku, ListingRefs())
+            )

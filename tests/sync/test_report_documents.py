@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stockroom.channels.contracts import OrderPage
+from stockroom.channels.contracts import ConnectorLifecycle, FailedRecord, OrderPage
 from stockroom.connectors.amazon import mapping
 from stockroom.orders.models import Order
 from stockroom.sync import engine
@@ -29,7 +29,7 @@ def report(*rows: str) -> bytes:
     return ("\n".join([HEADER, *rows]) + "\n").encode("utf-8")
 
 
-class DocumentConnector:
+class DocumentConnector(ConnectorLifecycle):
     """A channel whose orders come in report documents, read the way the Amazon connector reads them:
     each document checked whole, then streamed page by page; one that cannot be read is named in
     ``unreadable`` and the documents after it go on."""
@@ -39,9 +39,6 @@ class DocumentConnector:
     def __init__(self, config):  # the documents the channel holds: the account's options, base64
         self.documents = [(ref, base64.b64decode(data)) for ref, data in config.options["documents"]]
 
-    def close(self):
-        pass
-
     def fetch_orders(self, *, cursor, since):
         documents = self.documents
         for ref, data in documents:
@@ -50,11 +47,14 @@ class DocumentConnector:
                 first = next(pages, None)
             except mapping.DocumentError as exc:
                 yield OrderPage(
-                    (), None, done=False, unreadable=((ref, f"{ref} could not be read ({exc})", "…"),)
+                    (),
+                    None,
+                    done=False,
+                    unreadable=(FailedRecord(ref, f"{ref} could not be read ({exc})", "…"),),
                 )
                 continue
             for orders, failed in [first, *pages] if first else []:
-                yield OrderPage(tuple(orders), None, tuple(failed), done=False)
+                yield OrderPage(tuple(orders), None, tuple(FailedRecord(*f) for f in failed), done=False)
             yield OrderPage((), None, done=False, documents_read=(ref,))
         yield OrderPage((), f"after {len(documents)} documents", done=True)
 
