@@ -20,7 +20,7 @@ from stockroom.catalog.services import create_stock_item
 from stockroom.channels.contracts import Address, ChannelOrder, ChannelOrderLine, ChannelOrderStatus
 from stockroom.channels.models import ChannelAccount, Listing
 from stockroom.inventory.services import adjust_stock
-from tests import reference
+from tests import fake_channel, reference
 from tests.factories import create_user
 
 pytest_plugins = ["stockroom.sandbox.pytest_plugin"]
@@ -98,16 +98,54 @@ def make_item(db):
 
 @pytest.fixture
 def make_account(db):
-    def make(name: str | None = None, *, channel: str = "amazon", **options) -> ChannelAccount:
+    def make(
+        name: str | None = None,
+        *,
+        channel: str = "amazon",
+        credentials: dict | None = None,
+        external_account_id: str | None = None,
+        **options,
+    ) -> ChannelAccount:
         n = next(_seq)
         return ChannelAccount.objects.create(
             channel=channel,
             name=name or f"Shop {n}",
-            external_account_id=f"SELLER{n}",
+            external_account_id=external_account_id or f"SELLER{n}",
             region="eu",
             marketplaces=["A1F83G8C2ARO7P"],
             options=options,
-            credentials={"client_id": "id", "client_secret": "secret", "refresh_token": "token"},
+            credentials=credentials
+            or {"client_id": "id", "client_secret": "secret", "refresh_token": "token"},
+        )
+
+    return make
+
+
+@pytest.fixture
+def fake_connector_registered(settings):
+    """The one fake channel (tests/fake_channel.py) registered for the channel key "fake", its in-memory
+    state empty before and after the test."""
+    settings.STOCKROOM_CONNECTORS = {
+        **getattr(settings, "STOCKROOM_CONNECTORS", {}),
+        "fake": fake_channel.CONNECTOR,
+    }
+    fake_channel.reset()
+    yield fake_channel
+    fake_channel.reset()
+
+
+@pytest.fixture
+def fake_account(make_account, fake_connector_registered):
+    """``fake_account(name=None, *, credentials=GOOD_CREDENTIALS, external_account_id=None, **options)``:
+    an account of the fake channel (by default with the credentials it accepts)."""
+
+    def make(name=None, *, credentials=None, external_account_id=None, **options):
+        return make_account(
+            name,
+            channel="fake",
+            credentials=credentials or dict(fake_channel.GOOD_CREDENTIALS),
+            external_account_id=external_account_id,
+            **options,
         )
 
     return make
@@ -161,3 +199,23 @@ def channel_order(
 @pytest.fixture
 def make_channel_order():
     return channel_order
+
+
+PACKED_LINES = ("202-0000001-0000001-1", "202-0000001-0000001-2")
+
+
+@pytest.fixture
+def packed_order(make_item, make_account, link):
+    """An open order of "UK shop" (Amazon): 3 mugs (line ``PACKED_LINES[0]``) and 1 cup, all allocated;
+    shipping methods Courier (active) and Old (inactive). Returns its id."""
+    from stockroom.orders.models import ShippingMethod
+    from stockroom.orders.services import import_channel_order
+
+    ShippingMethod.objects.bulk_create(
+        [ShippingMethod(name="Courier"), ShippingMethod(name="Old", active=False)]
+    )
+    account = make_account("UK shop")
+    link(account, "AMZ-MUG", make_item("MUG", on_hand=10))
+    link(account, "AMZ-CUP", make_item("CUP", on_hand=10))
+    data = channel_order("202-0000001-0000001", lines=[("AMZ-MUG", 3), ("AMZ-CUP", 1)])
+    return import_channel_order(account=account, data=data).order_id

@@ -381,7 +381,7 @@ def run(size: dict, repeat: int, **_) -> dict:  # noqa: PLR0915 - one measured s
     interfaces = [("web", "/orders/", lambda p: p, {})]
     api_note = ""
     try:
-        from stockroom.api.tokens import create_api_token
+        from stockroom.access.tokens import create_api_token
     except ImportError:
         api_note = "REST API /api/orders is not on main yet: web only"
     else:

@@ -10,7 +10,7 @@ from django.http import Http404
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from stockroom.api import orders, stock
+from stockroom.api import accounts, orders, stock
 from stockroom.core.errors import StockroomError
 
 
@@ -41,6 +41,7 @@ api = NinjaAPI(
 )
 api.add_router("", orders.router)
 api.add_router("", stock.router)
+api.add_router("", accounts.router)
 
 
 def _field_message(error: dict) -> dict:

@@ -1,15 +1,15 @@
 """Bearer-token authentication and role checks for the REST API.
 
-A token acts as its user. Roles are the web interface's groups: Administrator (or a superuser) may
+A token acts as its user. The roles are ``stockroom.access.roles``: Administrator (or a superuser) may
 do everything; Warehouse staff may read and process orders and read, adjust and receive stock.
 """
 
 from ninja.security import HttpBearer
 
-from stockroom.api.tokens import InvalidToken, authenticate_api_token
+from stockroom.access import throttle
+from stockroom.access.roles import ADMINISTRATOR, WAREHOUSE_STAFF
+from stockroom.access.tokens import InvalidToken, authenticate_api_token
 from stockroom.core.errors import StockroomError
-from stockroom.web import throttle
-from stockroom.web.permissions import ADMINISTRATOR, WAREHOUSE_STAFF  # the roles are the web's groups
 
 
 class TooManyInvalidTokens(StockroomError):

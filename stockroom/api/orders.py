@@ -14,6 +14,7 @@ from stockroom.api.schemas import (
     OrderPageOut,
     ProcessIn,
     ShipmentCorrectionIn,
+    ShipmentIn,
 )
 from stockroom.core.errors import NotFound
 from stockroom.orders import selectors, services
@@ -77,6 +78,26 @@ def process_order(request, order_id: int, body: ProcessIn):
         user=request.auth.user,
     )
     return _detail(order_id)
+
+
+@router.post(
+    "/orders/{int:order_id}/shipments",
+    response={201: OrderDetailOut, **ERRORS},
+    summary="Dispatch a package (some lines and units, or everything still to ship)",
+    description="Consumes the package's allocated stock and queues its shipping confirmation to the channel; "
+    "the order becomes partially dispatched, or processed once every unit has left. Over-shipping a line is "
+    "a 409; zero quantities, unknown or repeated lines, an unknown or inactive method are a 400.",
+)
+def dispatch_shipment(request, order_id: int, body: ShipmentIn):
+    services.dispatch_shipment(
+        order_id=order_id,
+        lines=None if body.lines is None else [(line.external_line_id, line.quantity) for line in body.lines],
+        tracking_number=body.tracking_number,
+        shipping_method=body.shipping_method,
+        shipped_at=body.shipped_at,
+        user=request.auth.user,
+    )
+    return 201, _detail(order_id)
 
 
 @router.post(

@@ -70,6 +70,7 @@ class OrderLineOut(Schema):
     sku: str | None = Field(description="SKU of the linked stock item, null if the line is unlinked")
     quantity: int
     allocated_quantity: int
+    shipped_quantity: int = Field(description="units that have left in packages")
     unit_price: Decimal
 
     @staticmethod
@@ -88,7 +89,17 @@ class OrderEventOut(Schema):
         return event.user.username if event.user_id else None
 
 
+class ShipmentLineOut(Schema):
+    external_line_id: str
+    quantity: int
+
+    @staticmethod
+    def resolve_external_line_id(row) -> str:
+        return row.order_line.external_line_id
+
+
 class ShipmentOut(Schema):
+    number: int = Field(description="the package's number within the order, from 1")
     status: str
     shipping_method: str
     tracking_number: str
@@ -98,6 +109,11 @@ class ShipmentOut(Schema):
     attempts: int
     last_error: str
     sent_at: datetime | None
+    lines: list[ShipmentLineOut] = Field(description="the order lines and units in this package")
+
+    @staticmethod
+    def resolve_lines(shipment):
+        return list(shipment.lines.all())
 
 
 class AddressOut(Schema):
@@ -122,15 +138,25 @@ class OrderDetailOut(OrderSummaryOut):
     tax_total: Decimal
     lines: list[OrderLineOut]
     events: list[OrderEventOut]
-    shipment: ShipmentOut | None = Field(description="the shipping confirmation to the channel, if any")
+    shipments: list[ShipmentOut] = Field(
+        description="the order's packages, in order, each with its confirmation"
+    )
+    shipment: ShipmentOut | None = Field(
+        description="the latest package (the whole order when it left in one), if any; see shipments"
+    )
 
     @staticmethod
     def resolve_address(order):
         return order
 
     @staticmethod
+    def resolve_shipments(order):
+        return list(order.shipments.all())
+
+    @staticmethod
     def resolve_shipment(order):
-        return getattr(order, "channel_shipment", None)
+        packages = list(order.shipments.all())
+        return packages[-1] if packages else None
 
 
 class ProcessIn(Schema):
@@ -148,6 +174,17 @@ class ProcessIn(Schema):
     shipped_at: datetime | None = Field(None, description="ISO 8601 with a time zone; default now")
 
 
+class ShipmentLineIn(Schema):
+    external_line_id: str = Field(max_length=100, description="the order line's id on the channel")
+    quantity: int = Field(description="units of the line in this package, at least 1")
+
+
+class ShipmentIn(ProcessIn):
+    lines: list[ShipmentLineIn] | None = Field(
+        None, description="the lines and units in this package; omitted: every unit still to ship"
+    )
+
+
 class ShipmentCorrectionIn(Schema):
     tracking_number: str = Field("", max_length=100)
     shipping_method: str = Field("", max_length=100, description="empty: keep the confirmation's method")
@@ -155,6 +192,9 @@ class ShipmentCorrectionIn(Schema):
         "", max_length=100, description="one of the channel's carrier codes; empty: the method's mapping"
     )
     carrier_name: str = Field("", max_length=100, description="the carrier's name, for carrier code Other")
+    package: int | None = Field(
+        None, description="the package's number; omitted: the order's only package, or its only refused one"
+    )
 
 
 class StockFilters(Schema):

@@ -22,29 +22,6 @@ router = Router(tags=["stock"], auth=staff_auth)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-def stock_detail(item) -> dict:
-    totals = selectors.stock_totals(item.pk)
-    return {
-        "sku": item.sku,
-        "title": item.title,
-        "barcode": item.barcode,
-        "on_hand": totals["on_hand"],
-        "allocated": totals["allocated"],
-        "available": max(totals["on_hand"] - totals["allocated"], 0),
-        "available_to_sell": totals["available"],
-        "levels": [
-            {
-                "location": level.location.name,
-                "feeds_channels": level.location.feeds_channels,
-                "on_hand": level.on_hand,
-                "allocated": level.allocated,
-                "available": level.available,
-            }
-            for level in selectors.stock_levels(item.pk)
-        ],
-    }
-
-
 @router.get("/stock", response={200: StockPageOut, **ERRORS}, summary="Stock items with their totals")
 def list_stock(request, filters: Query[StockFilters]):
     items = selectors.stock_item_list().order_by("sku")
@@ -86,7 +63,7 @@ def adjust_stock(request, sku: str, body: AdjustIn):
         reference=body.reference,
         user=request.auth.user,
     )
-    return stock_detail(item)
+    return selectors.stock_detail(item)
 
 
 @router.post("/stock/{path:sku}/receive", response={200: StockDetailOut, **ERRORS}, summary="Receive stock")
@@ -95,12 +72,12 @@ def receive_stock(request, sku: str, body: ReceiveIn):
     services.receive_stock(
         item=item, quantity=body.quantity, reference=body.reference, note=body.note, user=request.auth.user
     )
-    return stock_detail(item)
+    return selectors.stock_detail(item)
 
 
 @router.get("/stock/{path:sku}", response={200: StockDetailOut, **ERRORS}, summary="One stock item")
 def get_stock(request, sku: str):
-    return stock_detail(stock_item_by_sku(sku))
+    return selectors.stock_detail(stock_item_by_sku(sku))
 
 
 @router.post(

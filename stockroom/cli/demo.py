@@ -25,6 +25,7 @@ from stockroom.config.paths import data_dir, read_or_create_key_file
 
 logger = logging.getLogger(__name__)
 
+DEMO_CHANNEL = "amazon"  # the demo runs the Amazon simulator (stockroom sandbox amazon)
 UK, DE, US = "A1F83G8C2ARO7P", "A1PA6795UKMFR9", "ATVPDKIKX0DER"
 
 
@@ -214,14 +215,17 @@ def seed_stockroom(base_url: str) -> None:
     for n, seller in enumerate(SELLERS):
         account = ChannelAccount.objects.filter(external_account_id=seller.seller_id).first()
         if account is None:
-            account = accounts.add_amazon_account(
+            account = accounts.add_account(
+                channel=DEMO_CHANNEL,
                 name=seller.account_name,
-                seller_id=seller.seller_id,
+                external_account_id=seller.seller_id,
                 region=seller.region,
                 marketplaces=list(seller.marketplaces),
-                client_id=f"amzn1.application-oa2-client.demo{n}",
-                client_secret=f"demo-secret-{n}",
-                refresh_token=f"Atzr|demo-refresh-{n}",
+                credentials={
+                    "client_id": f"amzn1.application-oa2-client.demo{n}",
+                    "client_secret": f"demo-secret-{n}",
+                    "refresh_token": f"Atzr|demo-refresh-{n}",
+                },
                 endpoint=base_url,
                 token_url=base_url + "/auth/o2/token",
             ).account

@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_django(["stockroom django", *rest])
     if name in COMMANDS:
         return run_django(["stockroom", name, *rest])
-    print(unknown_command(name), file=sys.stderr)
+    from stockroom.core.text import escape_controls  # plain Python, like this module
+
+    print(escape_controls(unknown_command(name)), file=sys.stderr)
     return 2
 
 

@@ -3,7 +3,7 @@
 ``SIMULATORS`` is the registry: one line per simulator, the channel's name -> the module whose
 ``main(argv)`` runs it (it parses its own options, so ``stockroom sandbox CHANNEL --help`` is its help)
 and a one-line description for ``stockroom sandbox --help``. A new simulator is added by one line.
-Nothing here loads Django or product code: the simulators are separate servers.
+Nothing here loads Django (only the plain-Python `core.text`): the simulators are separate servers.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import difflib
 import importlib
 import sys
 from typing import NamedTuple
+
+from stockroom.core.text import escape_controls
 
 
 class Simulator(NamedTuple):
@@ -44,6 +46,6 @@ def main(argv: list[str]) -> int:
         guesses = difflib.get_close_matches(channel, list(SIMULATORS), n=1)
         if guesses:
             message += f" Did you mean `stockroom sandbox {guesses[0]}`?"
-        print(message, file=sys.stderr)
+        print(escape_controls(message), file=sys.stderr)
         return 2
     return importlib.import_module(simulator.module).main(rest)

@@ -117,3 +117,27 @@ def on_hand_by_day(*, item_id: int, days: int) -> list[tuple[datetime, int]]:
 
 def stock_totals_all_locations(item_id: int) -> int:
     return StockLevel.objects.filter(item_id=item_id).aggregate(total=Coalesce(Sum("on_hand"), 0))["total"]
+
+
+def stock_detail(item: StockItem) -> dict:
+    """One item's stock: totals, available to sell and a level per location (the API's and CLI's view)."""
+    totals = stock_totals(item.pk)
+    return {
+        "sku": item.sku,
+        "title": item.title,
+        "barcode": item.barcode,
+        "on_hand": totals["on_hand"],
+        "allocated": totals["allocated"],
+        "available": max(totals["on_hand"] - totals["allocated"], 0),
+        "available_to_sell": totals["available"],
+        "levels": [
+            {
+                "location": level.location.name,
+                "feeds_channels": level.location.feeds_channels,
+                "on_hand": level.on_hand,
+                "allocated": level.allocated,
+                "available": level.available,
+            }
+            for level in stock_levels(item.pk)
+        ],
+    }

@@ -8,7 +8,7 @@ from stockroom.channels.models import ChannelAccount
 from stockroom.core.fields import MoneyField
 from stockroom.core.models import TimeStampedModel
 from stockroom.inventory.models import Location
-from stockroom.orders.pipeline import AllocationState, OrderStatus
+from stockroom.orders.pipeline import DISPATCHABLE, HOLDS_STOCK, AllocationState, OrderStatus
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -100,8 +100,13 @@ class Order(TimeStampedModel):
         return self.external_order_id
 
     @property
+    def can_hold(self) -> bool:
+        """Still holds stock: can be put on hold, released or cancelled."""
+        return self.status in HOLDS_STOCK
+
+    @property
     def can_process(self) -> bool:
-        return self.status == OrderStatus.OPEN and not self.on_hold and not self.fulfilled_by_channel
+        return self.status in DISPATCHABLE and not self.on_hold and not self.fulfilled_by_channel
 
 
 class OrderLine(models.Model):
@@ -114,7 +119,8 @@ class OrderLine(models.Model):
     )
     quantity = models.PositiveIntegerField()
     unit_price = MoneyField(default=0, **MONEY)
-    allocated_quantity = models.PositiveIntegerField(default=0)
+    allocated_quantity = models.PositiveIntegerField(default=0)  # held for the units not yet shipped
+    shipped_quantity = models.PositiveIntegerField(default=0)  # units that left in packages
 
     class Meta:
         ordering = ["id"]
@@ -126,6 +132,15 @@ class OrderLine(models.Model):
                 condition=Q(allocated_quantity__lte=models.F("quantity")),
                 name="orders_line_allocated_within_quantity",
             ),
+            # never more units leave than were ordered, and only the units still to ship are held
+            models.CheckConstraint(
+                condition=Q(shipped_quantity__lte=models.F("quantity")),
+                name="orders_line_shipped_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(allocated_quantity__lte=models.F("quantity") - models.F("shipped_quantity")),
+                name="orders_line_allocated_within_unshipped",
+            ),
         ]
         indexes = [
             models.Index(fields=["channel_sku"], name="orders_line_channel_sku"),
@@ -133,8 +148,13 @@ class OrderLine(models.Model):
         ]
 
     @property
+    def unshipped(self) -> int:
+        """Units still to leave in a package."""
+        return self.quantity - self.shipped_quantity
+
+    @property
     def short_by(self) -> int:
-        return self.quantity - self.allocated_quantity if self.stock_item_id else 0
+        return self.unshipped - self.allocated_quantity if self.stock_item_id else 0
 
 
 class OrderEvent(models.Model):
@@ -156,13 +176,21 @@ class ShipmentStatus(models.TextChoices):
     SENT = "sent", "Confirmed to channel"
     ERROR = "error", "Error"
     NOT_NEEDED = "not_needed", "Not sent (already shipped on the channel)"
+    LOCAL = "local", "Not sent (no channel: a manual order)"
 
 
 class ChannelShipment(TimeStampedModel):
-    """Outbox of shipping confirmations: written in the dispatch transaction, sent once by sync."""
+    """A package (shipment) of an order: some units of some lines that left together, with their
+    tracking number and method. Also the outbox row of its shipping confirmation: written in the
+    dispatch transaction, sent once by sync. An order leaves in one or more packages, numbered from 1.
+    """
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="channel_shipment")
-    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="shipments")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    number = models.PositiveIntegerField(default=1)  # the package's number within its order
+    # None for a manual order's package: there is no channel to confirm it to
+    account = models.ForeignKey(
+        ChannelAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="shipments"
+    )
     status = models.CharField(max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.PENDING)
     package_reference = models.CharField(max_length=40)
     shipping_method = models.CharField(max_length=100)
@@ -171,7 +199,6 @@ class ChannelShipment(TimeStampedModel):
     carrier_code = models.CharField(max_length=100, blank=True)
     carrier_name = models.CharField(max_length=100, blank=True)
     shipped_at = models.DateTimeField()
-    lines = models.JSONField(default=list)  # [{"external_line_id": ..., "quantity": ...}]
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -181,4 +208,26 @@ class ChannelShipment(TimeStampedModel):
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        ordering = ["order_id", "number"]
         indexes = [models.Index(fields=["account", "status"], name="orders_shipment_acct_status")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="orders_shipment_order_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} package {self.number}"
+
+
+class ShipmentLine(models.Model):
+    """Units of one order line in one package."""
+
+    shipment = models.ForeignKey(ChannelShipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="shipment_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "order_line"], name="orders_shipline_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_shipline_quantity_positive"),
+        ]

@@ -13,7 +13,7 @@ from stockroom.catalog.models import StockItem
 from stockroom.channels.models import ChannelAccount
 from stockroom.core.text import identity_key
 from stockroom.orders.models import ChannelShipment, Order, OrderLine, ShipmentStatus
-from stockroom.orders.pipeline import HOLDS_STOCK, OrderStatus
+from stockroom.orders.pipeline import DISPATCHABLE, HOLDS_STOCK
 
 SQLITE_SEARCH_TABLE = "orders_order_search"  # FTS5, tokenize='trigram' (migration 0003)
 SQLITE_NAME_MATCH = "SELECT rowid FROM orders_order_search WHERE buyer_name MATCH %s"
@@ -34,7 +34,7 @@ def order_list(
     shipment_status: str = "",
 ) -> QuerySet[Order]:
     """``statuses`` selects several statuses at once; ``short_stock`` = some linked line is not fully
-    allocated; ``shipment_status`` filters on the channel shipment's status (e.g. "error")."""
+    allocated; ``shipment_status``: some package's channel shipment has that status (e.g. "error")."""
     orders = Order.objects.select_related("account")
     if source:
         orders = orders.filter(source=source)
@@ -46,11 +46,14 @@ def order_list(
         orders = orders.filter(status__in=list(statuses))
     if short_stock is not None:
         short_line = OrderLine.objects.filter(
-            order=OuterRef("pk"), stock_item__isnull=False, allocated_quantity__lt=F("quantity")
+            order=OuterRef("pk"),
+            stock_item__isnull=False,
+            allocated_quantity__lt=F("quantity") - F("shipped_quantity"),
         )
         orders = orders.filter(Exists(short_line)) if short_stock else orders.exclude(Exists(short_line))
     if shipment_status:
-        orders = orders.filter(channel_shipment__status=shipment_status)
+        package = ChannelShipment.objects.filter(order=OuterRef("pk"), status=shipment_status)
+        orders = orders.filter(Exists(package))
     if allocation_state:
         orders = orders.filter(allocation_state=allocation_state)
     if unlinked is not None:
@@ -100,7 +103,7 @@ def _buyer_name_contains(search: str, *, among: QuerySet[Order]) -> QuerySet:
 def order_detail(order_id: int) -> Order:
     return (
         Order.objects.select_related("account", "location")
-        .prefetch_related("lines__stock_item", "events__user")
+        .prefetch_related("lines__stock_item", "events__user", "shipments__lines__order_line")
         .get(pk=order_id)
     )
 
@@ -111,7 +114,7 @@ def attention_counts() -> dict[str, int]:
     holding = Order.objects.filter(status__in=HOLDS_STOCK, fulfilled_by_channel=False)
     return {
         "to_dispatch": Order.objects.filter(
-            status=OrderStatus.OPEN, on_hold=False, fulfilled_by_channel=False
+            status__in=DISPATCHABLE, on_hold=False, fulfilled_by_channel=False
         ).count(),
         "unlinked": holding.filter(has_unlinked_lines=True).count(),
         "short_stock": order_list(statuses=tuple(HOLDS_STOCK), short_stock=True)
@@ -186,3 +189,49 @@ def buyer_services(account_id: int, *, recent: int = 2000) -> list[str]:
         .values_list("channel_shipping_service", flat=True)[:recent]
     )
     return sorted(set(services), key=str.lower)
+
+
+def package_summary(shipment: ChannelShipment) -> dict:
+    """A package as plain values, as the API shows it on an order: its number, confirmation and lines."""
+    return {
+        "number": shipment.number,
+        "status": shipment.status,
+        "shipping_method": shipment.shipping_method,
+        "tracking_number": shipment.tracking_number,
+        "carrier_code": shipment.carrier_code,
+        "carrier_name": shipment.carrier_name,
+        "shipped_at": shipment.shipped_at,
+        "attempts": shipment.attempts,
+        "last_error": shipment.last_error,
+        "sent_at": shipment.sent_at,
+        "lines": [
+            {"external_line_id": row.order_line.external_line_id, "quantity": row.quantity}
+            for row in shipment.lines.all()
+        ],
+    }
+
+
+def order_summary(order: Order) -> dict:
+    """An order's summary as plain values: the fields of the API's order list, and the CLI's JSON."""
+    return {
+        "id": order.pk,
+        "external_order_id": order.external_order_id,
+        "source": order.source,
+        "account_id": order.account_id,
+        "account_name": order.account.name if order.account_id else None,
+        "marketplace": order.marketplace,
+        "status": order.status,
+        "channel_status": order.channel_status,
+        "on_hold": order.on_hold,
+        "allocation_state": order.allocation_state,
+        "has_unlinked_lines": order.has_unlinked_lines,
+        "fulfilled_by_channel": order.fulfilled_by_channel,
+        "buyer_name": order.buyer_name,
+        "purchased_at": order.purchased_at,
+        "dispatch_by": order.dispatch_by,
+        "processed_at": order.processed_at,
+        "currency": order.currency,
+        "total": order.total,
+        "shipping_method": order.shipping_method,
+        "tracking_number": order.tracking_number,
+    }

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from stockroom.catalog.models import StockItem
@@ -33,10 +34,17 @@ from stockroom.orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    ShipmentLine,
     ShipmentStatus,
     ShippingMethod,
 )
-from stockroom.orders.pipeline import HOLDS_STOCK, ORDER_STATUS_PIPELINE, AllocationState, OrderStatus
+from stockroom.orders.pipeline import (
+    DISPATCHABLE,
+    HOLDS_STOCK,
+    ORDER_STATUS_PIPELINE,
+    AllocationState,
+    OrderStatus,
+)
 
 TEXT_LIMITS = {
     "buyer_name": 300,
@@ -97,7 +105,7 @@ def _refresh_state(order: Order, lines: list[OrderLine]) -> None:
     linked = [line for line in lines if line.stock_item_id]
     if not linked:
         order.allocation_state = AllocationState.NONE
-    elif all(line.allocated_quantity >= line.quantity for line in linked):
+    elif all(line.allocated_quantity >= line.unshipped for line in linked):
         order.allocation_state = AllocationState.FULL
     elif any(line.allocated_quantity for line in linked):
         order.allocation_state = AllocationState.PARTIAL
@@ -109,14 +117,14 @@ def _allocate_lines(order: Order, lines: list[OrderLine]) -> None:
     """Hold stock for the lines' missing units, sharing per-item grants in line order."""
     wanted: dict[int, int] = defaultdict(int)
     for line in lines:
-        if line.stock_item_id and line.allocated_quantity < line.quantity:
-            wanted[line.stock_item_id] += line.quantity - line.allocated_quantity
+        if line.stock_item_id and line.allocated_quantity < line.unshipped:
+            wanted[line.stock_item_id] += line.unshipped - line.allocated_quantity
     if not wanted:
         return
     granted = allocation.allocate(location=order.location, wanted=dict(wanted))
     for line in lines:
-        if line.stock_item_id and line.allocated_quantity < line.quantity:
-            take = min(granted.get(line.stock_item_id, 0), line.quantity - line.allocated_quantity)
+        if line.stock_item_id and line.allocated_quantity < line.unshipped:
+            take = min(granted.get(line.stock_item_id, 0), line.unshipped - line.allocated_quantity)
             if take:
                 granted[line.stock_item_id] -= take
                 line.allocated_quantity += take
@@ -134,11 +142,14 @@ def _release_lines(order: Order, lines: list[OrderLine]) -> None:
         OrderLine.objects.filter(order=order).update(allocated_quantity=0)
 
 
-def _consume_lines(order: Order, lines: list[OrderLine], *, user=None) -> None:
+def _consume_lines(order: Order, lines: list[OrderLine], *, user=None) -> list[tuple[OrderLine, int]]:
+    """Every unit still to ship has left (shipped on the channel): consume them, count them shipped.
+    Returns the (line, units) that left."""
+    left = [(line, line.unshipped) for line in lines if line.unshipped > 0]
     dispatched: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for line in lines:
+    for line, count in left:
         if line.stock_item_id:
-            dispatched[line.stock_item_id][0] += line.quantity
+            dispatched[line.stock_item_id][0] += count
             dispatched[line.stock_item_id][1] += line.allocated_quantity
     if dispatched:
         allocation.consume(
@@ -147,9 +158,40 @@ def _consume_lines(order: Order, lines: list[OrderLine], *, user=None) -> None:
             reference=f"order {order.external_order_id}",
             user=user,
         )
-        OrderLine.objects.filter(order=order).update(allocated_quantity=0)
-        for line in lines:
-            line.allocated_quantity = 0
+    OrderLine.objects.filter(order=order).update(allocated_quantity=0, shipped_quantity=F("quantity"))
+    for line in lines:
+        line.allocated_quantity = 0
+        line.shipped_quantity = line.quantity
+    return left
+
+
+def _record_shipped_on_channel(order: Order, left: list[tuple[OrderLine, int]]) -> None:
+    """A package for the units the channel reports shipped without us: nothing to confirm."""
+    if left:
+        _add_package(
+            order,
+            left,
+            number=_next_package_number(order),
+            status=ShipmentStatus.NOT_NEEDED,
+            package_reference="",
+            shipping_method="",
+            tracking_number="",
+            shipped_at=order.processed_at,
+        )
+
+
+def _next_package_number(order: Order) -> int:
+    """The next package number of a locked order (unique per order: a constraint backs it)."""
+    return (order.shipments.aggregate(top=Max("number"))["top"] or 0) + 1
+
+
+def _add_package(order: Order, package: list[tuple[OrderLine, int]], **fields) -> ChannelShipment:
+    """Write a package row and its lines."""
+    shipment = ChannelShipment.objects.create(order=order, account_id=order.account_id, **fields)
+    ShipmentLine.objects.bulk_create(
+        [ShipmentLine(shipment=shipment, order_line=line, quantity=count) for line, count in package]
+    )
+    return shipment
 
 
 def _save(order: Order, lines: list[OrderLine]) -> None:
@@ -401,17 +443,7 @@ def _create_from_channel(account: ChannelAccount, data: ChannelOrder) -> Order:
         if status in HOLDS_STOCK:
             _allocate_lines(order, lines)
         elif status == OrderStatus.PROCESSED:
-            _consume_lines(order, lines)
-            ChannelShipment.objects.create(
-                order=order,
-                account=account,
-                status=ShipmentStatus.NOT_NEEDED,
-                package_reference="",
-                shipping_method="",
-                tracking_number="",
-                shipped_at=order.processed_at,
-                lines=[],
-            )
+            _record_shipped_on_channel(order, _consume_lines(order, lines))
             record_event(
                 order, "dispatched", "Already shipped on the channel: stock consumed, no confirmation sent"
             )
@@ -450,26 +482,15 @@ def _update_from_channel(order: Order, data: ChannelOrder) -> bool:
             order.cancelled_at = timezone.now()
             _transition(order, OrderStatus.CANCELLED, message="Cancelled on the channel: stock released")
         elif new_status == OrderStatus.PROCESSED and order.status in HOLDS_STOCK:
-            if not order.fulfilled_by_channel:
-                _consume_lines(order, lines)
+            left = _consume_lines(order, lines) if not order.fulfilled_by_channel else []
             order.processed_at = data.last_updated_at or timezone.now()
             _transition(
                 order,
                 OrderStatus.PROCESSED,
                 message="Shipped on the channel: stock consumed, no confirmation sent",
             )
-            ChannelShipment.objects.get_or_create(
-                order=order,
-                defaults={
-                    "account": order.account,
-                    "status": ShipmentStatus.NOT_NEEDED,
-                    "package_reference": "",
-                    "shipping_method": "",
-                    "tracking_number": "",
-                    "shipped_at": order.processed_at,
-                    "lines": [],
-                },
-            )
+            if not order.fulfilled_by_channel:
+                _record_shipped_on_channel(order, left)
         elif new_status == OrderStatus.CANCELLED and order.status == OrderStatus.PROCESSED:
             record_event(
                 order, "warning", "The channel reports this order cancelled after it was dispatched here"
@@ -637,14 +658,75 @@ def process_order(
     shipped_at: datetime | None = None,
     user=None,
 ) -> Order:
-    """Dispatch: consume the allocation, write the ledger, queue the channel's shipping confirmation.
+    """Dispatch everything the order still has to ship, as one package (see ``dispatch_shipment``).
 
-    ``shipping_method`` "" uses the default the order's account sets for the buyer's chosen service.
-    The method must exist and be active; a channel that needs a tracking number (as its connector
-    declares) gets one, or nothing happens. The confirmation goes to the ``ChannelShipment`` outbox in
-    this same transaction, so it is sent exactly once by the sync engine, or held when the account
-    does not submit shipping data.
+    Returns the order, processed."""
+    shipment = dispatch_shipment(
+        order_id=order_id,
+        lines=None,
+        tracking_number=tracking_number,
+        shipping_method=shipping_method,
+        shipped_at=shipped_at,
+        user=user,
+    )
+    return shipment.order
+
+
+def parse_package_lines(lines) -> list[tuple[str, int]]:
+    """``[(external line id, quantity), ...]`` (or a mapping) as a package's lines: each line once,
+    each quantity a whole number of at least 1. Raises ``InvalidInput`` naming the bad line."""
+    pairs = list(lines.items()) if isinstance(lines, dict) else list(lines)
+    if not pairs:
+        raise InvalidInput("a package needs at least one line and quantity", field="lines")
+    parsed: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for external_line_id, quantity in pairs:
+        ref = str(external_line_id or "").strip()
+        if not ref:
+            raise InvalidInput("a package line needs the order line's id", field="lines")
+        if ref in seen:
+            raise InvalidInput(f"line {ref[:100]} is named twice in the package: name it once", field="lines")
+        seen.add(ref)
+        count = parse_quantity(quantity, field=f"line {ref[:100]} quantity")
+        if count == 0:
+            raise InvalidInput(
+                f"line {ref[:100]}: quantity must be at least 1 (leave the line out to ship none of it)",
+                field="lines",
+            )
+        parsed.append((ref, count))
+    return parsed
+
+
+def _package_reference(order: Order, number: int) -> str:
+    """The package's reference for the channel: a positive number unique within the order (package 1
+    keeps the order's id, as single-package confirmations always had)."""
+    return str(order.pk) if number == 1 else f"{order.pk}{number:04d}"
+
+
+def dispatch_shipment(
+    *,
+    order_id: int,
+    lines=None,
+    tracking_number: str,
+    shipping_method: str = "",
+    shipped_at: datetime | None = None,
+    user=None,
+) -> ChannelShipment:
+    """Dispatch one package of an order: consume its units' stock, write the ledger, queue its
+    shipping confirmation.
+
+    ``lines``: ``[(external line id, quantity), ...]`` (or a mapping) for a partial dispatch; None
+    ships every unit still to ship. Each quantity is at least 1 and at most what the line still has
+    to ship; unknown lines are refused. The order must be open or partially dispatched, not on hold,
+    ours to ship; ``shipping_method`` "" uses the default its account sets for the buyer's chosen
+    service, and must exist and be active; a channel that needs a tracking number gets one. Lock,
+    compute, write in one transaction: the order row is locked first, so two dispatches of the same
+    line run one after the other and the second sees what the first shipped. The order becomes
+    partially dispatched, or processed once every unit has left. The package is the outbox row of its
+    confirmation, sent exactly once by the sync engine (or held when the account does not submit
+    shipping data); a manual order's package has nothing to send.
     """
+    wanted = None if lines is None else parse_package_lines(lines)
     tracking_number = text_value(
         tracking_number, model=Order, field="tracking_number", label="tracking number"
     )
@@ -658,7 +740,7 @@ def process_order(
         raise InvalidInput("ship date cannot be in the future")
     with transaction.atomic():
         order = _order_for_update(order_id)
-        if order.status != OrderStatus.OPEN:
+        if order.status not in DISPATCHABLE:
             hint = " (wait until the channel confirms payment)" if order.status == OrderStatus.PENDING else ""
             raise TransitionNotAllowed(
                 f"order {order.external_order_id} is {order.get_status_display().lower()}; only open orders "
@@ -671,53 +753,124 @@ def process_order(
             raise TransitionNotAllowed(f"order {order.external_order_id} is fulfilled by the channel")
         shipping_method = _method_for(order, shipping_method).name
         _check_tracking(order, tracking_number)
-        lines = list(order.lines.select_for_update().order_by("pk"))
-        _allocate_lines(order, lines)
-        short = [line for line in lines if line.stock_item_id and line.allocated_quantity < line.quantity]
+        lines_now = list(order.lines.select_for_update().order_by("pk"))
+        package = _package_quantities(order, lines_now, wanted)
+        _allocate_lines(order, lines_now)
+        short = [line for line, count in package if line.stock_item_id and line.allocated_quantity < count]
         if short:
             details = ", ".join(
-                f"{line.channel_sku} short by {line.quantity - line.allocated_quantity}" for line in short
+                f"{line.channel_sku} short by {count - line.allocated_quantity}"
+                for line, count in package
+                if line in short
             )
             raise TransitionNotAllowed(
                 f"order {order.external_order_id} cannot be dispatched: not enough stock ({details}). "
                 "Receive or adjust stock, then try again."
             )
-        _consume_lines(order, lines, user=user)
+        _ship_units(order, package, user=user)
+        number = _next_package_number(order)
         order.tracking_number = tracking_number
         order.shipping_method = shipping_method
-        order.processed_at = shipped_at
-        _transition(
-            order,
-            OrderStatus.PROCESSED,
-            user=user,
-            message=f"Processed: {shipping_method}"
-            + (f", tracking {tracking_number}" if tracking_number else ""),
-        )
-        if order.account_id:
-            held = bool(order.account.options.get("hold_shipping_data"))
-            ChannelShipment.objects.create(
-                order=order,
-                account_id=order.account_id,
-                status=ShipmentStatus.HELD if held else ShipmentStatus.PENDING,
-                package_reference=str(order.pk),
-                shipping_method=shipping_method,
-                tracking_number=tracking_number,
-                shipped_at=shipped_at,
-                lines=[
-                    {"external_line_id": line.external_line_id, "quantity": line.quantity} for line in lines
-                ],
-            )
-            if held:
-                record_event(
-                    order,
-                    "shipment",
-                    "Shipping confirmation held: this account does not submit shipping data",
-                    user,
-                )
+        done = all(line.shipped_quantity >= line.quantity for line in lines_now)
+        tracking = f", tracking {tracking_number}" if tracking_number else ""
+        if done:
+            order.processed_at = shipped_at
+            message = f"Processed: {shipping_method}{tracking}"
+            if number > 1:
+                message = f"Processed: the last package ({number}) left, {shipping_method}{tracking}"
+            _transition(order, OrderStatus.PROCESSED, user=user, message=message)
+        else:
+            units = ", ".join(f"{count} × {line.channel_sku}" for line, count in package)
+            message = f"Package {number} dispatched ({units}): {shipping_method}{tracking}"
+            if order.status == OrderStatus.PARTIALLY_DISPATCHED:
+                record_event(order, "status", message, user)
             else:
-                after_commit("order_dispatched", order_id=order.pk, account_id=order.account_id)
-        _save(order, lines)
-        return order
+                _transition(order, OrderStatus.PARTIALLY_DISPATCHED, user=user, message=message)
+        held = bool(order.account_id and order.account.options.get("hold_shipping_data"))
+        if not order.account_id:
+            status = ShipmentStatus.LOCAL
+        else:
+            status = ShipmentStatus.HELD if held else ShipmentStatus.PENDING
+        shipment = _add_package(
+            order,
+            package,
+            number=number,
+            status=status,
+            package_reference=_package_reference(order, number),
+            shipping_method=shipping_method,
+            tracking_number=tracking_number,
+            shipped_at=shipped_at,
+        )
+        if held:
+            record_event(
+                order,
+                "shipment",
+                "Shipping confirmation held: this account does not submit shipping data",
+                user,
+            )
+        elif order.account_id:
+            after_commit("order_dispatched", order_id=order.pk, account_id=order.account_id)
+        _save(order, lines_now)
+        shipment.order = order
+        return shipment
+
+
+def _package_quantities(
+    order: Order, lines: list[OrderLine], wanted: list[tuple[str, int]] | None
+) -> list[tuple[OrderLine, int]]:
+    """The (line, units) a package takes: what was asked for, checked against the locked lines, or
+    (None) every unit still to ship."""
+    if wanted is None:
+        package = [(line, line.unshipped) for line in lines if line.unshipped > 0]
+        if not package:
+            raise TransitionNotAllowed(f"order {order.external_order_id} has nothing left to ship")
+        return package
+    by_ref = {line.external_line_id: line for line in lines}
+    package = []
+    for ref, count in wanted:
+        line = by_ref.get(ref)
+        if line is None:
+            known = ", ".join(line.external_line_id for line in lines)
+            raise InvalidInput(
+                f"order {order.external_order_id} has no line {ref[:100]!r} (its lines: {known})",
+                field="lines",
+            )
+        if count > line.unshipped:
+            left = (
+                f"only {line.unshipped} of {line.quantity} left to ship"
+                if line.unshipped
+                else f"all {line.quantity} already shipped"
+            )
+            raise Conflict(
+                f"order {order.external_order_id} line {ref} ({line.channel_sku}): cannot ship {count}, "
+                f"{left}",
+                field="lines",
+            )
+        package.append((line, count))
+    return package
+
+
+def _ship_units(order: Order, package: list[tuple[OrderLine, int]], *, user=None) -> None:
+    """The package's units leave: consume their allocation (the lines hold them, checked by the
+    caller) and count them shipped on their lines."""
+    dispatched: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for line, count in package:
+        if line.stock_item_id:
+            dispatched[line.stock_item_id][0] += count
+            dispatched[line.stock_item_id][1] += min(count, line.allocated_quantity)
+    if dispatched:
+        allocation.consume(
+            location=order.location,
+            dispatched={k: tuple(v) for k, v in dispatched.items()},
+            reference=f"order {order.external_order_id}",
+            user=user,
+        )
+    for line, count in package:
+        line.allocated_quantity -= min(count, line.allocated_quantity) if line.stock_item_id else 0
+        line.shipped_quantity += count
+        OrderLine.objects.filter(pk=line.pk).update(
+            allocated_quantity=line.allocated_quantity, shipped_quantity=line.shipped_quantity
+        )
 
 
 @dataclass(frozen=True)
@@ -763,9 +916,13 @@ def correct_refused_shipment(
     shipping_method: str,
     carrier_code: str = "",
     carrier_name: str = "",
+    package: int | None = None,
     user=None,
 ) -> ChannelShipment:
     """Mend a shipping confirmation the channel refused and queue it to be sent again, once.
+
+    ``package``: the package's number within the order; None picks the order's only package, or its
+    only refused one.
 
     Only a refused confirmation (status error) can be corrected: the row goes back to pending in the
     same transaction as the correction, so a second submission (a double click, another user) finds it
@@ -785,12 +942,13 @@ def correct_refused_shipment(
             raise InvalidInput(f"{label} is longer than 100 characters")
     with transaction.atomic():
         order = _order_for_update(order_id)
-        shipment = ChannelShipment.objects.select_for_update().filter(order=order).first()
-        if shipment is None:
-            raise NotFound(f"order {order.external_order_id} has no shipping confirmation to correct")
+        shipment = _shipment_to_correct(order, package)
+        what = f"order {order.external_order_id}" + (
+            f" package {shipment.number}" if shipment.number > 1 else ""
+        )
         if shipment.status != ShipmentStatus.ERROR:
             raise Conflict(
-                f"the shipping confirmation of order {order.external_order_id} is "
+                f"the shipping confirmation of {what} is "
                 f"{shipment.get_status_display().lower()}: only a refused confirmation can be corrected"
             )
         method = _method_for(order, (shipping_method or "").strip() or shipment.shipping_method).name
@@ -825,13 +983,40 @@ def correct_refused_shipment(
         record_event(
             order,
             "shipment",
-            "Shipping confirmation corrected"
+            "Shipping confirmation "
+            + (f"of package {shipment.number} " if shipment.number > 1 else "")
+            + "corrected"
             + (f" ({'; '.join(changes)})" if changes else " (unchanged)")
             + ": it will be sent again",
             user,
         )
         after_commit("order_dispatched", order_id=order.pk, account_id=order.account_id)
         return shipment
+
+
+def _shipment_to_correct(order: Order, package: int | None) -> ChannelShipment:
+    shipments = list(ChannelShipment.objects.select_for_update().filter(order=order).order_by("number"))
+    if not shipments:
+        raise NotFound(f"order {order.external_order_id} has no shipping confirmation to correct")
+    if package is not None:
+        for shipment in shipments:
+            if shipment.number == package:
+                return shipment
+        raise NotFound(
+            f"order {order.external_order_id} has no package {package} "
+            f"(its packages: {', '.join(str(s.number) for s in shipments)})"
+        )
+    if len(shipments) == 1:
+        return shipments[0]
+    refused = [s for s in shipments if s.status == ShipmentStatus.ERROR]
+    if len(refused) == 1:
+        return refused[0]
+    raise InvalidInput(
+        f"order {order.external_order_id} has {len(shipments)} packages"
+        + (f", {len(refused)} of them refused" if refused else ", none of them refused")
+        + ": say which package to correct",
+        field="package",
+    )
 
 
 def cancel_order(*, order_id: int, user=None, reason: str = "") -> Order:
@@ -856,9 +1041,11 @@ def delete_order(*, order_id: int, user=None) -> str:
     """Remove an order and release its stock. Returns the deleted order's external id."""
     with transaction.atomic():
         order = _order_for_update(order_id)
-        if order.status == OrderStatus.PROCESSED:
+        if order.status in (OrderStatus.PROCESSED, OrderStatus.PARTIALLY_DISPATCHED):
             raise TransitionNotAllowed(
-                f"order {order.external_order_id} was dispatched; it cannot be deleted"
+                f"order {order.external_order_id} was "
+                f"{'partially ' if order.status == OrderStatus.PARTIALLY_DISPATCHED else ''}dispatched; "
+                "it cannot be deleted"
             )
         lines = list(order.lines.select_for_update().order_by("pk"))
         if order.status in HOLDS_STOCK:

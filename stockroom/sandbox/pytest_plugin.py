@@ -46,16 +46,22 @@ class Simulators:
     def __init__(self) -> None:
         self._running: dict[tuple[str, float], tuple[SimulatorProcess, object]] = {}
 
-    def _entry(self, channel: str, time_scale: float) -> tuple[SimulatorProcess, object]:
+    def _entry(
+        self, channel: str, time_scale: float, process_class: type[SimulatorProcess] | None = None
+    ) -> tuple[SimulatorProcess, object]:
         key = (channel, float(time_scale))
         entry = self._running.get(key)
         if entry is None or not entry[0].running:
-            process = CHANNELS[channel](time_scale=time_scale).start()
+            process = (process_class or CHANNELS[channel])(time_scale=time_scale).start()
             entry = self._running[key] = (process, process.control())
         return entry
 
-    def get(self, channel: str, *, time_scale: float) -> SimulatorProcess:
-        return self._entry(channel, time_scale)[0]
+    def get(
+        self, channel: str, *, time_scale: float, process_class: type[SimulatorProcess] | None = None
+    ) -> SimulatorProcess:
+        """The running simulator of ``channel``; ``process_class`` starts one this plugin does not list
+        (e.g. the one a channel's spec names, or a test channel's)."""
+        return self._entry(channel, time_scale, process_class)[0]
 
     def control(self, channel: str, *, time_scale: float):
         return self._entry(channel, time_scale)[1]

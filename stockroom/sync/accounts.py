@@ -1,8 +1,9 @@
 """Account operations that need a channel's knowledge or its connector.
 
-Interfaces (CLI, web, API) call these and ``stockroom.channels.services``; nothing else. Everything
-Amazon-specific about accounts lives here: regions, marketplace codes, LWA credential names, the
-options and their defaults, carrier codes.
+Interfaces (CLI, web, API) call these and ``stockroom.channels.services``; nothing else. Nothing here
+knows a channel: what an account of a channel is made of (credential fields, region and marketplaces
+or a shop address, options and their parsers, carrier codes) is the channel's spec, declared by its
+connector (``connectors/<channel>/spec.py``) and read through ``stockroom.sync.registry``.
 """
 
 from __future__ import annotations
@@ -10,22 +11,19 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime, parse_duration
 from django.views.decorators.debug import sensitive_variables
 
 from stockroom.channels import services as channel_services
 from stockroom.channels.contracts import ChannelError, CheckResult
 from stockroom.channels.models import ChannelAccount
-from stockroom.connectors.amazon.marketplaces import (
-    BY_ID,
-    CARRIER_CODES,
-    MARKETPLACES,
-    REGION_ENDPOINTS,
-    UnknownMarketplace,
-    resolve_marketplaces,
+from stockroom.channels.spec import (
+    COMMON_OPTIONS,
+    ChannelSpec,
+    InvalidOption,
+    orders_since_moment,
 )
 from stockroom.core.crypto import mask_secret
 from stockroom.core.errors import InvalidInput, StockroomError
@@ -34,19 +32,9 @@ from stockroom.orders.models import ChannelShipment, Order, ShipmentStatus
 from stockroom.orders.services import release_held_shipments
 from stockroom.sync import selectors
 from stockroom.sync.models import LISTINGS_STEP, SyncRun, SyncRunStatus, SyncTrigger
-from stockroom.sync.registry import CHANNEL_NAMES, connector_for
+from stockroom.sync.registry import channel_keys, channel_name, channel_spec, connector_for
 
 logger = logging.getLogger(__name__)
-
-AMAZON = "amazon"
-REGIONS = {"na": "North America", "eu": "Europe", "fe": "Far East"}
-
-# LWA credentials: key in ChannelAccount.credentials -> label people see
-CREDENTIAL_FIELDS = {
-    "client_id": "LWA client id",
-    "client_secret": "LWA client secret",
-    "refresh_token": "LWA refresh token",
-}
 
 
 class ChannelRequestFailed(StockroomError):
@@ -62,19 +50,38 @@ class AccountSaved:
     warnings: tuple[str, ...] = ()
 
 
+# --- the channel's spec -------------------------------------------------------------------------------
+
+
+def spec_of(channel: str) -> ChannelSpec:
+    """The spec of a registered channel; InvalidInput naming the channels there are otherwise."""
+    try:
+        return channel_spec(channel)
+    except (LookupError, ImportError):
+        known = ", ".join(channel_keys()) or "none"
+        raise InvalidInput(f"unknown channel {str(channel)[:30]!r}: channels are {known}") from None
+
+
+def channel_choices() -> list[tuple[str, str]]:
+    """(key, display name) of every registered channel, for a channel picker."""
+    return [(key, channel_name(key)) for key in channel_keys()]
+
+
 # --- input cleaning -----------------------------------------------------------------------------------
 
 
 @sensitive_variables()
-def clean_secret(key: str, value) -> tuple[str, str | None]:
+def clean_secret(spec: ChannelSpec, key: str, value) -> tuple[str, str | None]:
     """Strip surrounding spaces from a pasted secret; say so, since a copy-paste slip is the usual cause."""
-    label = CREDENTIAL_FIELDS[key]
+    credential = spec.credential(key)
+    label = credential.label if credential else key
     text = str(value if value is not None else "")
     stripped = text.strip()
     if any(ord(ch) < 32 for ch in stripped) or any(ch.isspace() for ch in stripped):
         raise InvalidInput(f"{label} contains spaces or control characters inside it: paste it again")
-    if len(stripped) > 2000:
-        raise InvalidInput(f"{label} is longer than 2000 characters")
+    limit = credential.max_length if credential else 2000
+    if len(stripped) > limit:
+        raise InvalidInput(f"{label} is longer than {limit} characters")
     warning = None
     if stripped != text:
         warning = f"{label}: spaces or line breaks around the value were removed (copy-paste slip?)"
@@ -82,38 +89,71 @@ def clean_secret(key: str, value) -> tuple[str, str | None]:
 
 
 @sensitive_variables()
-def clean_credentials(values: dict, *, required: bool) -> tuple[dict[str, str], list[str]]:
-    """Clean each LWA credential; a blank one is an error when ``required``, else left out (kept)."""
+def clean_credentials(spec: ChannelSpec, values: dict, *, required: bool) -> tuple[dict[str, str], list[str]]:
+    """Clean each credential the spec declares; a blank one is an error when ``required`` (adding an
+    account) and the field is required, else left out (the stored value is kept)."""
     credentials, warnings = {}, []
-    for key in CREDENTIAL_FIELDS:
-        cleaned, warning = clean_secret(key, values.get(key))
+    for credential in spec.credentials:
+        cleaned, warning = clean_secret(spec, credential.key, values.get(credential.key))
         if not cleaned:
-            if required:
-                raise InvalidInput(f"{CREDENTIAL_FIELDS[key]} is required")
+            if required and credential.required:
+                raise InvalidInput(f"{credential.label} is required")
             continue
-        credentials[key] = cleaned
+        credentials[credential.key] = cleaned
         if warning:
             warnings.append(warning)
     return credentials, warnings
 
 
-def clean_region(region) -> str:
+def clean_region(spec: ChannelSpec, region) -> str:
+    regions = spec.addressing.regions
+    if not regions:
+        return ""
     code = str(region or "").strip().lower()
-    if code not in REGIONS:
-        raise InvalidInput(
-            f"unknown Amazon region {str(region)[:20]!r}: use NA (North America), EU (Europe) or FE (Far East)"
-        )
+    if spec.addressing.region(code) is None:
+        names = ", ".join(f"{r.code.upper()} ({r.name})" for r in regions)
+        raise InvalidInput(f"unknown {spec.display_name} region {str(region)[:20]!r}: use {names}")
     return code
 
 
-def clean_marketplaces(codes, *, region: str) -> list[str]:
-    """Marketplace codes (UK, DE ...) as typed, comma-separated or a list -> marketplace ids."""
+def clean_marketplaces(spec: ChannelSpec, codes, *, region: str) -> list[str]:
+    """Marketplace codes (UK, DE ...) as typed, comma-separated or a list -> the ids stored."""
+    addressing = spec.addressing
+    if not addressing.has_marketplaces:
+        return []
+    if addressing.resolve_marketplaces is not None:
+        try:
+            return list(addressing.resolve_marketplaces(codes, region=region))
+        except InvalidOption as error:
+            raise InvalidInput(str(error)) from None
     if isinstance(codes, str):
         codes = [c for c in re.split(r"[,\s;]+", codes) if c]
-    try:
-        return [m.marketplace_id for m in resolve_marketplaces(codes or [], region=region)]
-    except UnknownMarketplace as error:
-        raise InvalidInput(str(error)) from None
+    stored = []
+    for code in codes or []:
+        found = addressing.marketplace(code)
+        if found is None:
+            known = ", ".join(m.code for m in addressing.marketplaces)
+            raise InvalidInput(f"unknown {spec.display_name} marketplace {str(code)[:20]!r}; known: {known}")
+        if found.stored not in stored:
+            stored.append(found.stored)
+    if not stored:
+        raise InvalidInput(f"name the {spec.display_name} marketplace of the account")
+    if not addressing.many_marketplaces and len(stored) > 1:
+        raise InvalidInput(
+            f"{spec.display_name} accounts sell on one marketplace each: add one account per marketplace"
+        )
+    return stored
+
+
+def clean_account_id(spec: ChannelSpec, value) -> str:
+    field_ = spec.addressing.account_id
+    text = str(value or "").strip()
+    if field_.parse is not None:
+        try:
+            text = field_.parse(text)
+        except InvalidOption as error:
+            raise InvalidInput(str(error)) from None
+    return text
 
 
 def clean_url(value, *, field: str) -> str:
@@ -127,80 +167,104 @@ def clean_url(value, *, field: str) -> str:
 
 def marketplace_codes(account: ChannelAccount) -> list[str]:
     """Marketplace ids stored on the account -> the codes sellers know (UK, DE ...)."""
-    return [BY_ID[m].code if m in BY_ID else m for m in account.marketplaces]
+    try:
+        addressing = channel_spec(account.channel).addressing
+    except (LookupError, ImportError):
+        return list(account.marketplaces)
+    codes = []
+    for stored in account.marketplaces:
+        found = addressing.marketplace(stored)
+        codes.append(found.code if found else stored)
+    return codes
 
 
 def masked_credentials(account: ChannelAccount) -> dict[str, str]:
+    """Every credential the spec declares: secrets masked, others in full ("" when not stored)."""
     stored = account.credentials
-    return {key: mask_secret(stored.get(key, "")) for key in CREDENTIAL_FIELDS}
+    try:
+        fields = spec_of(account.channel).credentials
+    except InvalidInput:
+        return {key: mask_secret(str(value)) for key, value in stored.items()}
+    return {
+        f.key: mask_secret(str(stored.get(f.key, ""))) if f.secret else str(stored.get(f.key, ""))
+        for f in fields
+    }
+
+
+def credential_rows(account: ChannelAccount) -> list[tuple[str, str]]:
+    """(label, value as shown) of each credential, in the spec's order."""
+    masked = masked_credentials(account)
+    try:
+        fields = spec_of(account.channel).credentials
+    except InvalidInput:
+        return list(masked.items())
+    return [(f.label, masked[f.key]) for f in fields]
 
 
 # --- add / edit -----------------------------------------------------------------------------------
 
 
 @sensitive_variables()
-def add_amazon_account(
+def add_account(
     *,
+    channel: str,
     name: str,
-    seller_id: str,
-    region: str,
-    marketplaces,
-    client_id: str,
-    client_secret: str,
-    refresh_token: str,
+    external_account_id: str,
+    region: str = "",
+    marketplaces=(),
+    credentials: dict | None = None,
     endpoint: str = "",
     token_url: str = "",
     options: dict | None = None,
 ) -> AccountSaved:
-    region = clean_region(region)
-    marketplace_ids = clean_marketplaces(marketplaces, region=region)
-    credentials, warnings = clean_credentials(
-        {"client_id": client_id, "client_secret": client_secret, "refresh_token": refresh_token},
-        required=True,
-    )
+    """Add an account of any registered channel, validated against the channel's spec."""
+    spec = spec_of(channel)
+    region = clean_region(spec, region)
+    marketplace_ids = clean_marketplaces(spec, marketplaces, region=region)
+    cleaned, warnings = clean_credentials(spec, credentials or {}, required=True)
     account = channel_services.create_account(
-        channel=AMAZON,
+        channel=spec.key,
         name=name,
-        external_account_id=str(seller_id or "").strip(),
+        external_account_id=clean_account_id(spec, external_account_id),
         region=region,
         marketplaces=marketplace_ids,
-        credentials=credentials,
-        options=validate_options(AMAZON, options or {}, current={}),
+        credentials=cleaned,
+        options=validate_options(spec.key, options or {}, current={}),
         endpoint=clean_url(endpoint, field="endpoint"),
         token_url=clean_url(token_url, field="token URL"),
     )
     logger.info(
-        "channel account %s added (seller %s, region %s)", account.name, account.external_account_id, region
+        "channel account %s added (%s %s, region %s)",
+        account.name,
+        spec.display_name,
+        account.external_account_id,
+        region or "-",
     )
     return AccountSaved(account, tuple(warnings))
 
 
 @sensitive_variables()
-def edit_amazon_account(
+def edit_account(
     *,
     account: ChannelAccount,
-    seller_id: str,
-    region: str,
-    marketplaces,
-    client_id: str = "",
-    client_secret: str = "",
-    refresh_token: str = "",
+    external_account_id: str,
+    region: str = "",
+    marketplaces=(),
+    credentials: dict | None = None,
     endpoint: str = "",
     token_url: str = "",
 ) -> AccountSaved:
-    """Edit everything but the name; a secret left blank keeps the stored value."""
-    region = clean_region(region)
-    marketplace_ids = clean_marketplaces(marketplaces, region=region)
-    credentials, warnings = clean_credentials(
-        {"client_id": client_id, "client_secret": client_secret, "refresh_token": refresh_token},
-        required=False,
-    )
+    """Edit everything but the name and the channel; a secret left blank keeps the stored value."""
+    spec = spec_of(account.channel)
+    region = clean_region(spec, region)
+    marketplace_ids = clean_marketplaces(spec, marketplaces, region=region)
+    cleaned, warnings = clean_credentials(spec, credentials or {}, required=False)
     account = channel_services.update_account(
         account=account,
-        external_account_id=str(seller_id or "").strip(),
+        external_account_id=clean_account_id(spec, external_account_id),
         region=region,
         marketplaces=marketplace_ids,
-        credentials=credentials,
+        credentials=cleaned,
         endpoint=clean_url(endpoint, field="endpoint"),
         token_url=clean_url(token_url, field="token URL"),
     )
@@ -209,169 +273,22 @@ def edit_amazon_account(
 
 # --- options -----------------------------------------------------------------------------------------
 
-ORDER_SOURCES = {
-    "orders_api": "Orders API (recommended)",
-    "report_flat": "Order reports, flat file",
-    "report_xml": "Order reports, XML",
-}
-REPORT_PERIOD_MIN = timedelta(minutes=15)
-REPORT_PERIOD_MAX = timedelta(days=1)
-# Amazon's report schedule periods (Reports API createReportSchedule) within 15 minutes .. 1 day
-REPORT_PERIODS = {
-    timedelta(minutes=15): "PT15M",
-    timedelta(minutes=30): "PT30M",
-    timedelta(hours=1): "PT1H",
-    timedelta(hours=2): "PT2H",
-    timedelta(hours=4): "PT4H",
-    timedelta(hours=8): "PT8H",
-    timedelta(hours=12): "PT12H",
-    timedelta(days=1): "P1D",
-}
-
-AMAZON_OPTION_DEFAULTS = {
-    "inventory_update": True,
-    "order_source": "orders_api",
-    "report_period": "PT1H",
-    "secondary_integrated": False,
-    "hold_shipping_data": False,
-    "download_orders_since": "",
-    "patch_threshold": "",
-}
-
-OPTION_HELP = {
-    "inventory_update": "Send stock levels of linked listings to Amazon (on/off).",
-    "order_source": "Where orders come from: orders_api (default), report_flat or report_xml.",
-    "report_period": "Report mode: how often a new order report is requested, 15m to 1d (e.g. 15m, 1h, 1d).",
-    "secondary_integrated": (
-        "Report mode only: another system is the primary integration of this seller account and "
-        "schedules the order reports; Stockroom reads those reports without requesting its own."
-    ),
-    "hold_shipping_data": (
-        "Do not submit shipping data: dispatches are recorded here but never sent to Amazon until "
-        "you release them; the next sync sends each released confirmation once, and dispatches made "
-        "after the release stay held."
-    ),
-    "download_orders_since": (
-        "Do not download orders prior to this time (UTC): yyyy-mm-dd hh:mm:ss or ISO 8601. No order "
-        "bought before it enters the book, whatever its later updates, from any order source; each "
-        "sync run says how many it skipped. Empty = no cut-off (the first sync reads the last 7 days)."
-    ),
-    "patch_threshold": (
-        "Stock updates: up to this many changed listings are sent one by one (shown within seconds), "
-        "more in one listings feed (shown after Amazon processes it, minutes); 0 = always a feed; "
-        "empty = automatic (as many as Amazon's rate limit lets through within 60 seconds, about 300)."
-    ),
-}
-PATCH_THRESHOLD_MAX = 1000  # 1,000 patches take over 3 minutes at Amazon's 5 a second: a feed is quicker
-
-_TRUE = {"1", "true", "yes", "on", "y"}
-_FALSE = {"0", "false", "no", "off", "n", ""}
-
-
-def _parse_bool(option: str, value) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InvalidInput(f"{option} must be on or off, got {str(value)[:40]!r}")
-
-
-_SHORT_DURATION = re.compile(r"^(\d+)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)$", re.IGNORECASE)
-
-
-def parse_report_period(value) -> str:
-    """'15m', '1h', '1d', '30 minutes' or ISO 8601 ('PT15M') -> ISO 8601, one of Amazon's schedule
-    periods between 15 minutes and 1 day."""
-    text = str(value or "").strip()
-    match = _SHORT_DURATION.match(text)
-    if match:
-        number, unit = int(match.group(1)), match.group(2).lower()[0]
-        period = {"m": timedelta(minutes=number), "h": timedelta(hours=number), "d": timedelta(days=number)}[
-            unit
-        ]
-    else:
-        period = parse_duration(text.upper()) if text else None
-        if period is None:
-            raise InvalidInput(
-                f"report_period {text[:40]!r} is not a duration: write e.g. 15m, 1h, 1d or PT15M"
-            )
-    if not REPORT_PERIOD_MIN <= period <= REPORT_PERIOD_MAX:
-        raise InvalidInput(f"report_period must be between 15 minutes and 1 day, got {text[:40]!r}")
-    if period not in REPORT_PERIODS:
-        allowed = ", ".join(REPORT_PERIODS.values())
-        raise InvalidInput(
-            f"Amazon schedules order reports only every {allowed}; {text[:40]!r} is not one of them"
-        )
-    return REPORT_PERIODS[period]
-
-
-def parse_orders_since(value) -> str:
-    """'yyyy-mm-dd hh:mm:ss' (UTC) or ISO 8601 with or without offset -> ISO 8601 UTC ('...Z')."""
-    text = str(value or "").strip()
-    if not text:
-        return ""
-    moment = None
-    try:  # a date that does not exist (9999-99-99) or leaves the calendar in UTC is not a time
-        if not text.isascii():  # parse_datetime would read "٢٠٢٦" as 2026
-            raise ValueError(text)
-        moment = parse_datetime(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-        if moment is None and re.match(r"^\d{4}-\d{2}-\d{2}$", text, re.ASCII):
-            moment = parse_datetime(text + " 00:00:00")
-        if moment is not None:
-            moment = (moment.replace(tzinfo=UTC) if timezone.is_naive(moment) else moment).astimezone(UTC)
-    except (ValueError, OverflowError):
-        moment = None
-    if moment is None:
-        raise InvalidInput(
-            f"download_orders_since {text[:40]!r} is not a time: write yyyy-mm-dd hh:mm:ss (UTC) or ISO 8601"
-        )
-    if moment > timezone.now():
-        raise InvalidInput("download_orders_since cannot be in the future")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_patch_threshold(value) -> int | str:
-    """'' or 'auto' -> '' (automatic); a whole number 0..PATCH_THRESHOLD_MAX -> int (0 = never patch)."""
-    if isinstance(value, bool):
-        raise InvalidInput(f"patch_threshold must be a number of listings or empty, got {value!r}")
-    text = str(value if value is not None else "").strip().lower()
-    if text in ("", "auto", "automatic"):
-        return ""
-    if not text.isdigit():
-        raise InvalidInput(
-            f"patch_threshold must be a whole number of listings (0 = always a feed) or empty for "
-            f"automatic, got {str(value)[:40]!r}"
-        )
-    number = int(text)
-    if number > PATCH_THRESHOLD_MAX:
-        raise InvalidInput(
-            f"patch_threshold can be at most {PATCH_THRESHOLD_MAX:,}: more patches take minutes at Amazon's "
-            "rate of 5 a second, which a feed does in one go"
-        )
-    return number
-
 
 def orders_since(account: ChannelAccount) -> datetime | None:
-    text = account.options.get("download_orders_since") or ""
-    return parse_datetime(text.replace("Z", "+00:00")) if text else None
-
-
-_PARSERS = {
-    "inventory_update": lambda v: _parse_bool("inventory_update", v),
-    "order_source": None,
-    "report_period": parse_report_period,
-    "secondary_integrated": lambda v: _parse_bool("secondary_integrated", v),
-    "hold_shipping_data": lambda v: _parse_bool("hold_shipping_data", v),
-    "download_orders_since": parse_orders_since,
-    "patch_threshold": parse_patch_threshold,
-}
+    return orders_since_moment(account.options.get("download_orders_since") or "")
 
 
 def option_defaults(channel: str) -> dict:
-    return dict(AMAZON_OPTION_DEFAULTS) if channel == AMAZON else {}
+    """Every option of ``channel`` with its default; for a channel with no connector, the options
+    every channel has."""
+    try:
+        return channel_spec(channel).option_defaults()
+    except (LookupError, ImportError):
+        return {o.key: o.default for o in COMMON_OPTIONS}
+
+
+def option_help(channel: str) -> dict[str, str]:
+    return {o.key: o.help for o in spec_of(channel).all_options}
 
 
 def effective_options(account: ChannelAccount) -> dict:
@@ -381,34 +298,22 @@ def effective_options(account: ChannelAccount) -> dict:
 def validate_options(channel: str, values: dict, *, current: dict) -> dict:
     """The one place options are checked. Returns the cleaned values; raises InvalidInput listing
     every problem at once."""
-    defaults = option_defaults(channel)
+    spec = spec_of(channel)
     errors, cleaned = [], {}
     for key, value in values.items():
-        if key not in defaults:
-            known = ", ".join(defaults) or "none"
+        option = spec.option(str(key))
+        if option is None:
+            known = ", ".join(o.key for o in spec.all_options) or "none"
             errors.append(
-                f"unknown option {str(key)[:40]!r} for {CHANNEL_NAMES.get(channel, channel)} accounts; "
-                f"options: {known}"
+                f"unknown option {str(key)[:40]!r} for {spec.display_name} accounts; options: {known}"
             )
             continue
         try:
-            if key == "order_source":
-                text = str(value).strip().lower().replace("-", "_")
-                if text not in ORDER_SOURCES:
-                    raise InvalidInput(
-                        f"order_source must be one of {', '.join(ORDER_SOURCES)}, got {str(value)[:40]!r}"
-                    )
-                cleaned[key] = text
-            else:
-                cleaned[key] = _PARSERS[key](value)
-        except InvalidInput as error:
-            errors.append(error.message)
-    merged = {**defaults, **current, **cleaned}
-    if not errors and merged.get("secondary_integrated") and merged.get("order_source") == "orders_api":
-        errors.append(
-            "secondary_integrated applies only when orders come from reports: set order_source to "
-            "report_flat or report_xml first (the Orders API has no primary/secondary integrations)"
-        )
+            cleaned[option.key] = option.clean(value)
+        except InvalidOption as error:
+            errors.append(str(error))
+    if not errors and spec.check_options is not None:
+        errors += spec.check_options({**spec.option_defaults(), **current, **cleaned})
     if errors:
         raise InvalidInput("; ".join(errors), errors=errors)
     return cleaned
@@ -533,32 +438,30 @@ def run_listings_import(run_id: int) -> SyncRun | None:
 
 # --- shipping mapping -------------------------------------------------------------------------------
 
-# What the account screen offers: the connector's own list (the codes it sends as they are), then
-# "Other", which needs the carrier's name.
-AMAZON_CARRIER_CODES = (*CARRIER_CODES, "Other")
-_CARRIERS_BY_LOWER = {code.lower(): code for code in AMAZON_CARRIER_CODES}
-
 
 def carrier_codes(channel: str) -> tuple[str, ...]:
-    return AMAZON_CARRIER_CODES if channel == AMAZON else ()
+    """The carrier codes the channel's spec offers (empty: any text)."""
+    try:
+        return channel_spec(channel).shipping.carrier_codes
+    except (LookupError, ImportError):
+        return ()
+
+
+def carrier_spec(channel: str):
+    try:
+        return channel_spec(channel).shipping
+    except (LookupError, ImportError):
+        return None
 
 
 def _carrier(account: ChannelAccount, carrier_code, carrier_name, errors: list[str]) -> str:
     """The channel's own spelling of ``carrier_code``; problems go to ``errors``."""
-    code = str(carrier_code or "").strip()
-    if account.channel != AMAZON:
-        return code
-    if not code:
-        errors.append("carrier code is required: pick one of Amazon's carrier codes, or Other")
-    elif code.lower() not in _CARRIERS_BY_LOWER:
-        errors.append(
-            f"{code[:60]!r} is not one of Amazon's carrier codes: pick one from the list, or Other "
-            "with the carrier's name"
-        )
-    else:
-        code = _CARRIERS_BY_LOWER[code.lower()]
-        if code == "Other" and not str(carrier_name or "").strip():
-            errors.append("carrier code Other needs the carrier's name (Amazon requires it)")
+    try:
+        spec = channel_spec(account.channel)
+    except (LookupError, ImportError):
+        return str(carrier_code or "").strip()
+    code, problems = spec.shipping.carrier(carrier_code, carrier_name, channel_name=spec.display_name)
+    errors += problems
     return code
 
 
@@ -575,8 +478,10 @@ def map_shipping_method(
     method = str(ship_method or "").strip()
     errors: list[str] = []
     code = _carrier(account, carrier_code, name, errors)
-    if account.channel == AMAZON and not method:
-        errors.append("ship method is required (e.g. Tracked 48, Standard, Express)")
+    shipping = carrier_spec(account.channel)
+    if shipping is not None and shipping.ship_method_required and not method:
+        hint = f" ({shipping.ship_method_help})" if shipping.ship_method_help else ""
+        errors.append(f"ship method is required{hint}")
     if not str(shipping_method or "").strip():
         errors.append("shipping method is required")
     if errors:
@@ -608,9 +513,17 @@ def correct_refused_shipment(*, order_id: int, carrier_code: str = "", carrier_n
 # --- held shipments -----------------------------------------------------------------------------------
 
 RELEASE_WARNING = (
-    "Released confirmations are sent with their original ship dates, which may be older than "
-    "Amazon accepts (it refuses ship dates too far in the past); those come back as errors to fix by hand."
+    "Released confirmations are sent with their original ship dates, which may be older than the "
+    "channel accepts; those come back as errors to fix by hand."
 )
+
+
+def release_warning(account: ChannelAccount) -> str:
+    """What to know before letting held confirmations go, in the channel's words."""
+    try:
+        return channel_spec(account.channel).release_warning or RELEASE_WARNING
+    except (LookupError, ImportError):
+        return RELEASE_WARNING
 
 
 def held_shipment_count(account: ChannelAccount) -> int:
@@ -666,13 +579,57 @@ def account_summary(account: ChannelAccount) -> AccountSummary:
         last_check_message=account.last_check_message,
         held_shipments=held_shipment_count(account),
         listings=account.listings.count(),
+        extra={"channel_name": channel_name(account.channel)},
     )
 
 
-def default_endpoint(region: str) -> str:
-    return REGION_ENDPOINTS.get(region, "")
+def marketplace_choices(channel: str) -> list[tuple[str, str, str]]:
+    """(code, name, region) of the channel's marketplaces, for forms."""
+    return [(m.code, m.name, m.region) for m in spec_of(channel).addressing.marketplaces]
 
 
-def marketplace_choices() -> list[tuple[str, str, str]]:
-    """(code, country, region) for forms."""
-    return [(m.code, m.country, m.region) for m in MARKETPLACES.values()]
+def spec_description(spec: ChannelSpec) -> dict:
+    """What an interface shows of a channel's spec (the API's /channels): plain JSON, no parsers."""
+    addressing = spec.addressing
+    return {
+        "channel": spec.key,
+        "name": spec.display_name,
+        "authorization": spec.authorization.kind.value,
+        "credentials": [
+            {"key": c.key, "label": c.label, "secret": c.secret, "required": c.required, "help": c.help}
+            for c in spec.credentials
+        ],
+        "addressing": {
+            "kind": addressing.kind.value,
+            "account_id": {"label": addressing.account_id.label, "help": addressing.account_id.help},
+            "regions": [{"code": r.code, "name": r.name} for r in addressing.regions],
+            "marketplaces": [
+                {"code": m.code, "name": m.name, "region": m.region} for m in addressing.marketplaces
+            ],
+            "many_marketplaces": addressing.many_marketplaces,
+        },
+        "options": [
+            {
+                "key": o.key,
+                "label": o.label,
+                "help": o.help,
+                "kind": o.kind.value,
+                "default": o.default,
+                "choices": [{"value": c.value, "label": c.label} for c in o.choices],
+            }
+            for o in spec.all_options
+        ],
+        "shipping": {
+            "carrier_codes": list(spec.shipping.carrier_codes),
+            "other_carrier_code": spec.shipping.other_carrier_code,
+            "carrier_required": spec.shipping.carrier_required,
+            "ship_method_required": spec.shipping.ship_method_required,
+            "ship_method_label": spec.shipping.ship_method_label,
+        },
+        "order_sources": [{"value": c.value, "label": c.label} for c in spec.order_sources],
+        "requires_tracking_number": spec.capabilities.requires_tracking_number,
+    }
+
+
+def channel_descriptions() -> list[dict]:
+    return [spec_description(spec_of(key)) for key in channel_keys()]

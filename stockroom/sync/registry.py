@@ -1,6 +1,8 @@
 """The explicit list of channel connectors. Adding a channel = one line here.
 
-Only the sync engine (and the sync-layer account helpers) build connectors.
+Only the sync engine (and the sync-layer account helpers) build connectors. Each connector class
+declares its channel's spec (``spec``: credentials, addressing, options, carriers; see
+``stockroom.channels.spec``), which the account services, web, CLI and API read from here.
 
 ``settings.STOCKROOM_CONNECTORS`` (channel key -> dotted path) is merged over ``CONNECTORS``: the one
 explicit way to add a connector from outside the package, e.g. a test's fake connector.
@@ -11,13 +13,12 @@ from django.utils.module_loading import import_string
 
 from stockroom.channels.contracts import AccountConfig, ChannelCapabilities, ChannelConnector
 from stockroom.channels.models import ChannelAccount
+from stockroom.channels.spec import AccountIdField, Addressing, AddressingKind, ChannelSpec
 from stockroom.sync.tokens import AccountTokenCache, CredentialsKeeper
 
 CONNECTORS: dict[str, str] = {
     "amazon": "stockroom.connectors.amazon.connector.AmazonConnector",
 }
-
-CHANNEL_NAMES = {"amazon": "Amazon"}
 
 
 def account_config(account: ChannelAccount) -> AccountConfig:
@@ -48,6 +49,45 @@ def connector_for(account: ChannelAccount) -> ChannelConnector:
     except KeyError:
         raise LookupError(f"no connector for channel {account.channel!r}") from None
     return import_string(dotted)(account_config(account))
+
+
+def channel_keys() -> list[str]:
+    """Every registered channel, in registry order (the built-in ones, then the settings' ones)."""
+    return list(connectors())
+
+
+def channel_spec(channel: str) -> ChannelSpec:
+    """The spec the connector of ``channel`` declares (its class attribute ``spec``). A connector that
+    declares none (a test's fake) gets a bare spec: no credentials, no marketplaces, the options
+    every channel has. Raises LookupError for a channel with no connector."""
+    try:
+        dotted = connectors()[channel]
+    except KeyError:
+        raise LookupError(f"no connector for channel {channel!r}") from None
+    declared = getattr(import_string(dotted), "spec", None)
+    if isinstance(declared, ChannelSpec):
+        return declared
+    return ChannelSpec(
+        key=channel,
+        display_name=channel.replace("_", " ").title(),
+        credentials=(),
+        addressing=Addressing(
+            kind=AddressingKind.SHOP_ADDRESS, account_id=AccountIdField(label="Account id")
+        ),
+        capabilities=getattr(import_string(dotted), "capabilities", None) or ChannelCapabilities(),
+    )
+
+
+def channel_specs() -> list[ChannelSpec]:
+    return [channel_spec(key) for key in channel_keys()]
+
+
+def channel_name(channel: str) -> str:
+    """What people call ``channel`` ("Amazon"); the key itself for a channel with no connector."""
+    try:
+        return channel_spec(channel).display_name
+    except (LookupError, ImportError):
+        return channel
 
 
 def channel_capabilities(channel: str) -> ChannelCapabilities:

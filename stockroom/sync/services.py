@@ -97,24 +97,31 @@ def retry_issue(*, issue_id: int, user=None) -> str:
         )
         return f"order {data.external_order_id} {'imported' if result.created else 'updated'}"
     if issue.retry_action == RetryAction.RESEND_SHIPMENT:
-        shipment = (
+        # every package of the order that is refused or waiting: the issue is the order's
+        packages = list(
             ChannelShipment.objects.filter(account=account, order__external_order_id=issue.external_ref)
+            .exclude(status__in=(ShipmentStatus.SENT, ShipmentStatus.NOT_NEEDED, ShipmentStatus.HELD))
             .select_related("order")
-            .first()
+            .order_by("number")
         )
-        if shipment is None:
+        if not packages:
             raise NotFound(f"order {issue.external_ref} has no shipping confirmation to send")
-        if shipment.status == ShipmentStatus.ERROR:
-            ChannelShipment.objects.filter(pk=shipment.pk).update(status=ShipmentStatus.PENDING)
-            record_event(shipment.order, "shipment", "Shipping confirmation queued again (retry)", user)
+        for shipment in packages:
+            if shipment.status == ShipmentStatus.ERROR:
+                ChannelShipment.objects.filter(pk=shipment.pk).update(status=ShipmentStatus.PENDING)
+                what = f" of package {shipment.number}" if shipment.number > 1 else ""
+                record_event(
+                    shipment.order, "shipment", f"Shipping confirmation{what} queued again (retry)", user
+                )
         _check_run(
             engine.sync_account(account, trigger=SyncTrigger.RETRY, steps=("shipments",)),
             "the shipping confirmation",
         )
-        shipment.refresh_from_db()
-        if shipment.status == ShipmentStatus.SENT:
+        unsent = [s for s in packages if ChannelShipment.objects.get(pk=s.pk).status != ShipmentStatus.SENT]
+        if not unsent:
             return f"shipping confirmation for {issue.external_ref} sent"
-        raise Conflict(f"shipping confirmation for {issue.external_ref} not sent: {shipment.last_error}")
+        errors = "; ".join(ChannelShipment.objects.get(pk=s.pk).last_error for s in unsent)
+        raise Conflict(f"shipping confirmation for {issue.external_ref} not sent: {errors}")
     if issue.retry_action == RetryAction.REPUSH_LISTING:
         listing = Listing.objects.filter(account=account, channel_sku=issue.external_ref).first()
         if listing is None:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from stockroom.catalog.selectors import stock_item_by_sku
 from stockroom.channels import selectors, services
 from stockroom.channels.models import ListingStatus
+from stockroom.channels.spec import OptionKind
 from stockroom.core.errors import NotFound, StockroomError
 from stockroom.core.quantities import parse_id
 from stockroom.orders import selectors as order_selectors
@@ -33,7 +34,7 @@ LISTING_SORTS = {
     "channel_sku": SortOption("channel_sku", "channel_sku"),
     "status": SortOption("status", "status"),
 }
-ACCOUNT_FIELDS = ("name", "seller_id", "region", "marketplaces", "endpoint", "token_url")
+ACCOUNT_FIELDS = ("name", "external_account_id", "region", "marketplaces", "endpoint", "token_url")
 
 
 def _account(account_id):
@@ -50,44 +51,73 @@ def _listing(account, listing_id):
         raise Http404(error.message) from None
 
 
-def _form_values(request, account=None) -> dict:
+def _spec(channel: str):
+    try:
+        return accounts.spec_of(channel)
+    except StockroomError as error:
+        raise Http404(error.message) from None
+
+
+def _form_values(request, spec, account=None) -> dict:
     if request.method == "POST":
         values = {field: request.POST.get(field, "") for field in ACCOUNT_FIELDS}
         values["marketplaces"] = ",".join(request.POST.getlist("marketplaces"))
+        values["credentials"] = {f.key: request.POST.get(f.key, "") for f in spec.credentials if not f.secret}
         return values
     if account is None:
         return {
             "name": "",
-            "seller_id": "",
-            "region": "eu",
+            "external_account_id": "",
+            "region": spec.addressing.default_region,
             "marketplaces": "",
             "endpoint": "",
             "token_url": "",
+            "credentials": {},
         }
     return {
         "name": account.name,
-        "seller_id": account.external_account_id,
+        "external_account_id": account.external_account_id,
         "region": account.region,
         "marketplaces": ",".join(accounts.marketplace_codes(account)),
         "endpoint": account.endpoint,
         "token_url": account.token_url,
+        "credentials": {f.key: account.credentials.get(f.key, "") for f in spec.credentials if not f.secret},
     }
 
 
-def _form_context(values, *, account=None, error="") -> dict:
+def _with_article(name: str) -> str:
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _form_context(values, *, spec, account=None, error="") -> dict:
     chosen = {code.strip().upper() for code in values["marketplaces"].split(",") if code.strip()}
+    masked = accounts.masked_credentials(account) if account else {}
     return {
         "values": values,
         "account": account,
         "error": error,
-        "regions": accounts.REGIONS,
+        "spec": spec,
+        "addressing": spec.addressing,
+        "title": f"Edit {account.name}" if account else f"Add {_with_article(spec.display_name)} account",
+        "channels": accounts.channel_choices(),
+        "regions": {r.code: r.name for r in spec.addressing.regions},
         "marketplaces": [
-            {"code": code, "country": country, "region": region, "checked": code in chosen}
-            for code, country, region in accounts.marketplace_choices()
+            {"code": code, "country": country, "region": region, "checked": code.upper() in chosen}
+            for code, country, region in accounts.marketplace_choices(spec.key)
         ],
-        "masked": accounts.masked_credentials(account) if account else {},
-        "credential_fields": accounts.CREDENTIAL_FIELDS,
+        "credential_fields": [
+            {
+                "field": f,
+                "stored": masked.get(f.key, ""),
+                "value": "" if f.secret else values.get("credentials", {}).get(f.key, ""),
+            }
+            for f in spec.credentials
+        ],
     }
+
+
+def _credentials_posted(request, spec) -> dict:
+    return {f.key: request.POST.get(f.key, "") for f in spec.credentials}
 
 
 # --- accounts -----------------------------------------------------------------------------------------
@@ -96,29 +126,37 @@ def _form_context(values, *, account=None, error="") -> dict:
 @administrator_required
 def account_list(request):
     summaries = [accounts.account_summary(account) for account in selectors.account_list()]
-    return render(request, "web/accounts/list.html", {"summaries": summaries})
+    add_links = [
+        (f"{reverse('account_add')}?{urlencode({'channel': key})}", f"Add {_with_article(name)} account")
+        for key, name in accounts.channel_choices()
+    ]
+    return render(request, "web/accounts/list.html", {"summaries": summaries, "add_links": add_links})
 
 
 @administrator_required
-@sensitive_post_parameters("client_id", "client_secret", "refresh_token")
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def account_add(request):
-    values = _form_values(request)
+    channels = accounts.channel_choices()
+    channel = (
+        request.POST.get("channel") or request.GET.get("channel") or (channels[0][0] if channels else "")
+    )
+    spec = _spec(channel)
+    values = _form_values(request, spec)
     if request.method == "POST":
         try:
-            saved = accounts.add_amazon_account(
+            saved = accounts.add_account(
+                channel=spec.key,
                 name=values["name"],
-                seller_id=values["seller_id"],
+                external_account_id=values["external_account_id"],
                 region=values["region"],
                 marketplaces=values["marketplaces"],
-                client_id=request.POST.get("client_id", ""),
-                client_secret=request.POST.get("client_secret", ""),
-                refresh_token=request.POST.get("refresh_token", ""),
+                credentials=_credentials_posted(request, spec),
                 endpoint=values["endpoint"],
                 token_url=values["token_url"],
             )
         except StockroomError as error:
-            context = _form_context(values, error=error.message)
+            context = _form_context(values, spec=spec, error=error.message)
             return render(request, "web/accounts/form.html", context, status=400)
         for warning in saved.warnings:
             messages.warning(request, warning)
@@ -126,37 +164,36 @@ def account_add(request):
             request, f"Account {saved.account.name} added. Next: Check API to test the credentials."
         )
         return redirect("account_detail", account_id=saved.account.pk)
-    return render(request, "web/accounts/form.html", _form_context(values))
+    return render(request, "web/accounts/form.html", _form_context(values, spec=spec))
 
 
 @administrator_required
-@sensitive_post_parameters("client_id", "client_secret", "refresh_token")
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def account_edit(request, account_id: int):
     account = _account(account_id)
-    values = _form_values(request, account)
+    spec = _spec(account.channel)
+    values = _form_values(request, spec, account)
     values["name"] = account.name  # fixed once created
     if request.method == "POST":
         try:
-            saved = accounts.edit_amazon_account(
+            saved = accounts.edit_account(
                 account=account,
-                seller_id=values["seller_id"],
+                external_account_id=values["external_account_id"],
                 region=values["region"],
                 marketplaces=values["marketplaces"],
-                client_id=request.POST.get("client_id", ""),
-                client_secret=request.POST.get("client_secret", ""),
-                refresh_token=request.POST.get("refresh_token", ""),
+                credentials=_credentials_posted(request, spec),
                 endpoint=values["endpoint"],
                 token_url=values["token_url"],
             )
         except StockroomError as error:
-            context = _form_context(values, account=account, error=error.message)
+            context = _form_context(values, spec=spec, account=account, error=error.message)
             return render(request, "web/accounts/form.html", context, status=400)
         for warning in saved.warnings:
             messages.warning(request, warning)
         messages.success(request, f"Account {account.name} saved.")
         return redirect("account_detail", account_id=account.pk)
-    return render(request, "web/accounts/form.html", _form_context(values, account=account))
+    return render(request, "web/accounts/form.html", _form_context(values, spec=spec, account=account))
 
 
 @administrator_required
@@ -165,24 +202,45 @@ def account_detail(request, account_id: int):
     return render(request, "web/accounts/detail.html", _detail_context(account))
 
 
+def _option_fields(spec, options: dict) -> list[dict]:
+    """Each option of the channel as the form shows it, with its current (or just posted) value."""
+    fields = []
+    for option in spec.all_options:
+        value = options.get(option.key, option.default)
+        hidden = False
+        if option.shown_when:
+            key, shown = option.shown_when
+            hidden = str(options.get(key, "")) not in shown
+        fields.append(
+            {
+                "option": option,
+                "value": "" if value is None else value,
+                "checked": value is True or value == "on",
+                "hidden": hidden,
+                "shown_values": " ".join(option.shown_when[1]) if option.shown_when else "",
+            }
+        )
+    return fields
+
+
 def _detail_context(account, **extra) -> dict:
+    spec = _spec(account.channel)
+    options = extra.pop("options", None) or accounts.effective_options(account)
     return {
         "account": account,
+        "spec": spec,
+        "addressing": spec.addressing,
+        "shipping_spec": spec.shipping,
         "summary": accounts.account_summary(account),
-        "credential_rows": [
-            (label, accounts.masked_credentials(account)[key])
-            for key, label in accounts.CREDENTIAL_FIELDS.items()
-        ],
-        "options": accounts.effective_options(account),
-        "option_help": accounts.OPTION_HELP,
-        "order_sources": accounts.ORDER_SOURCES,
-        "report_periods": list(accounts.REPORT_PERIODS.values()),
+        "credential_rows": accounts.credential_rows(account),
+        "options": options,
+        "option_fields": _option_fields(spec, options),
         "mappings": selectors.shipping_mappings(account),
         "carrier_codes": accounts.carrier_codes(account.channel),
         "shipping_methods": ShippingMethod.objects.order_by("name"),
         "service_defaults": selectors.shipping_defaults(account),
         "buyer_services": order_selectors.buyer_services(account.pk),
-        "release_warning": accounts.RELEASE_WARNING,
+        "release_warning": accounts.release_warning(account),
         **extra,
     }
 
@@ -213,14 +271,10 @@ def account_check(request, account_id: int):
 @require_POST
 def account_options(request, account_id: int):
     account = _account(account_id)
+    spec = _spec(account.channel)
     values = {
-        "inventory_update": request.POST.get("inventory_update", "off"),
-        "order_source": request.POST.get("order_source", ""),
-        "report_period": request.POST.get("report_period", ""),
-        "secondary_integrated": request.POST.get("secondary_integrated", "off"),
-        "hold_shipping_data": request.POST.get("hold_shipping_data", "off"),
-        "download_orders_since": request.POST.get("download_orders_since", ""),
-        "patch_threshold": request.POST.get("patch_threshold", ""),
+        option.key: request.POST.get(option.key, "off" if option.kind == OptionKind.BOOL else "")
+        for option in spec.all_options
     }
     try:
         accounts.set_account_options(account=account, values=values)
@@ -292,7 +346,7 @@ def account_release_held(request, account_id: int):
     account = _account(account_id)
     released = accounts.release_held(account=account, user=request.user)
     if released:
-        messages.warning(request, accounts.RELEASE_WARNING)
+        messages.warning(request, accounts.release_warning(account))
         messages.success(
             request,
             f"{released} held shipping confirmation(s) released; the next sync sends each once "

@@ -1,9 +1,4 @@
-"""Roles of the web interface: Administrator and Warehouse staff (Django groups).
-
-- Administrator: everything, including users, channel accounts and their credentials.
-  Superusers count as administrators.
-- Warehouse staff: view and process orders, adjust and receive stock; never channel accounts or
-  credentials.
+"""Access checks of the web interface; the roles themselves are ``stockroom.access.roles``.
 
 Views for administrators only use ``@administrator_required`` (functions) or
 ``AdministratorRequiredMixin`` (classes); templates hide their links with
@@ -16,30 +11,17 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 
-ADMINISTRATOR = "Administrator"
-WAREHOUSE_STAFF = "Warehouse staff"
-ROLES = (ADMINISTRATOR, WAREHOUSE_STAFF)
+from stockroom.access.roles import ADMINISTRATOR, ROLES, WAREHOUSE_STAFF, is_administrator, role_of
 
-
-def is_administrator(user) -> bool:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    cached = getattr(user, "_stockroom_is_administrator", None)
-    if cached is None:
-        cached = user.groups.filter(name=ADMINISTRATOR).exists()
-        user._stockroom_is_administrator = cached
-    return cached
-
-
-def role_of(user) -> str:
-    """The role name shown on screens: Administrator, Warehouse staff, or "" (no role yet)."""
-    if is_administrator(user):
-        return ADMINISTRATOR
-    if user.is_authenticated and user.groups.filter(name=WAREHOUSE_STAFF).exists():
-        return WAREHOUSE_STAFF
-    return ""
+__all__ = [
+    "ADMINISTRATOR",
+    "ROLES",
+    "WAREHOUSE_STAFF",
+    "AdministratorRequiredMixin",
+    "administrator_required",
+    "is_administrator",
+    "role_of",
+]
 
 
 def administrator_required(view):

@@ -22,6 +22,7 @@ urlpatterns = [
     path("orders/<int:order_id>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<int:order_id>/delete/", orders.order_delete, name="order_delete"),
     path("orders/<int:order_id>/shipment/", orders.order_correct_shipment, name="order_correct_shipment"),
+    path("orders/<int:order_id>/packages/", orders.order_dispatch_package, name="order_dispatch_package"),
     path("shipping-methods/", orders.shipping_methods, name="shipping_methods"),
     # inventory
     path("inventory/", inventory.item_list, name="inventory"),

@@ -1,35 +1,23 @@
 import pytest
 
-from stockroom.sync import registry
-from tests.accounts import fake_connector
 from tests.factories import create_user
 
-FAKE_CONNECTOR = "tests.accounts.fake_connector.FakeConnector"
+
+@pytest.fixture
+def fake_channel(fake_connector_registered):
+    """The fake channel (tests/fake_channel.py) registered for the channel key "fake"; ``fake_channel.of(account)``
+    is what the channel holds for an account."""
+    return fake_connector_registered
 
 
 @pytest.fixture
-def fake_channel(monkeypatch):
-    """Register the fake connector for the test channel "fake" (and only for this test)."""
-    fake_connector.reset()
-    monkeypatch.setitem(registry.CONNECTORS, "fake", FAKE_CONNECTOR)
-    yield fake_connector
-    fake_connector.reset()
+def fake_account(fake_account, fake_channel):
+    """An account of the fake channel named "Fake Shop" by default, with three orders waiting."""
 
-
-@pytest.fixture
-def fake_account(db, fake_channel):
-    from stockroom.channels.models import ChannelAccount
-
-    def make(name="Fake Shop", credentials=None, **fields):
-        return ChannelAccount.objects.create(
-            channel="fake",
-            name=name,
-            external_account_id=fields.pop("external_account_id", "AFAKESELLER"),
-            region="eu",
-            marketplaces=["A1F83G8C2ARO7P"],
-            credentials=dict(credentials or fake_connector.GOOD_CREDENTIALS),
-            **fields,
-        )
+    def make(name="Fake Shop", credentials=None, external_account_id="AFAKESELLER"):
+        account = fake_account(name, credentials=credentials, external_account_id=external_account_id)
+        fake_channel.of(account).orders_waiting = 3
+        return account
 
     return make
 

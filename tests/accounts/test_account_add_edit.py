@@ -24,7 +24,10 @@ def add(**overrides):
         "refresh_token": TOKEN,
     }
     fields.update(overrides)
-    return accounts.add_amazon_account(**fields)
+    credentials = {key: fields.pop(key) for key in ("client_id", "client_secret", "refresh_token")}
+    return accounts.add_account(
+        channel="amazon", external_account_id=fields.pop("seller_id"), credentials=credentials, **fields
+    )
 
 
 def test_add_stores_marketplace_ids_encrypted_credentials_and_default_options(db):
@@ -46,7 +49,15 @@ def test_add_stores_marketplace_ids_encrypted_credentials_and_default_options(db
     }
     assert account.enabled is True
     assert account.options == {}
-    assert accounts.effective_options(account) == accounts.AMAZON_OPTION_DEFAULTS
+    assert accounts.effective_options(account) == {
+        "inventory_update": True,
+        "hold_shipping_data": False,
+        "download_orders_since": "",
+        "order_source": "orders_api",
+        "report_period": "PT1H",
+        "secondary_integrated": False,
+        "patch_threshold": "",
+    }
 
 
 def test_credentials_are_not_stored_in_clear_text(db):
@@ -120,14 +131,12 @@ def test_missing_secret_is_refused(db):
 def test_edit_keeps_a_secret_left_blank_and_changes_the_rest(db):
     account = add().account
 
-    saved = accounts.edit_amazon_account(
+    saved = accounts.edit_account(
         account=account,
-        seller_id="A1SELLER",
+        external_account_id="A1SELLER",
         region="eu",
         marketplaces=["FR"],
-        client_id="",
-        client_secret="new-secret-value ",
-        refresh_token="",
+        credentials={"client_id": "", "client_secret": "new-secret-value ", "refresh_token": ""},
         endpoint="http://127.0.0.1:9000/",
     )
 
@@ -149,7 +158,7 @@ def test_edit_refuses_the_identity_of_another_account(db):
     add()
     other = add(name="Other", seller_id="B2SELLER").account
     with pytest.raises(Conflict, match="already the account 'Acme UK'"):
-        accounts.edit_amazon_account(account=other, seller_id="A1SELLER", region="eu", marketplaces="UK")
+        accounts.edit_account(account=other, external_account_id="A1SELLER", region="eu", marketplaces="UK")
 
 
 def test_disable_and_enable(db):

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from stockroom.channels.models import ChannelAccount, ListingStatusLog
 from stockroom.web.permissions import ADMINISTRATOR
+from tests.factories import create_user
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -25,8 +25,7 @@ def page(live_server):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright runs an event loop
     from playwright.sync_api import sync_playwright
 
-    user = User.objects.create_user("browser-admin", password="correct horse battery")
-    user.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    user = create_user("browser-admin", role=ADMINISTRATOR)
     client = Client()
     client.force_login(user)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value

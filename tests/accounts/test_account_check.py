@@ -19,7 +19,7 @@ def test_check_with_good_credentials_stores_success_and_returns_what_waits(fake_
         ("UK", "DE"),
         3,
     )
-    assert fake_channel.STATE["calls"] == [("check", datetime(2026, 11, 1, tzinfo=UTC))]
+    assert fake_channel.of(account).calls == [("check", datetime(2026, 11, 1, tzinfo=UTC))]
     stored = ChannelAccount.objects.get(pk=account.pk)
     assert (stored.last_check_ok, stored.last_check_message) == (True, "Credentials accepted")
     assert stored.last_check_at is not None
@@ -31,21 +31,20 @@ def test_check_with_a_wrong_secret_names_the_cause(fake_account, fake_channel):
     result = accounts.check_account(account)
 
     assert result.ok is False
-    assert result.message == "Amazon refused the client secret: check it and paste it again"
+    assert result.message == "The channel refused the client secret: check it and paste it again"
     stored = ChannelAccount.objects.get(pk=account.pk)
     assert (stored.last_check_ok, stored.last_check_message) == (False, result.message)
 
 
 def test_secret_pasted_with_trailing_spaces_is_stripped_so_check_passes(fake_channel, db):
     good = fake_channel.GOOD_CREDENTIALS
-    saved = accounts.add_amazon_account(
+    saved = accounts.add_account(
+        channel="amazon",
         name="Spaces",
-        seller_id="S1",
+        external_account_id="S1",
         region="eu",
         marketplaces="UK",
-        client_id=good["client_id"],
-        client_secret=good["client_secret"] + "   ",
-        refresh_token=good["refresh_token"],
+        credentials={**good, "client_secret": good["client_secret"] + "   "},
     )
     saved.account.channel = "fake"  # talk to the fake connector instead of Amazon
     saved.account.save()

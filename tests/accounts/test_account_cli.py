@@ -170,7 +170,7 @@ def test_check_ok_and_failing(fake_account, fake_channel):
         "orders_waiting": 3,
         "warnings": [],
     }
-    with pytest.raises(CommandError, match="Bad: check failed: Amazon refused the refresh token"):
+    with pytest.raises(CommandError, match="Bad: check failed: The channel refused the refresh token"):
         run("account", "check", "Bad")
 
 
@@ -232,9 +232,9 @@ def test_listings_link_unknown_sku_fails(make_account):
 def test_listings_import(fake_account, fake_channel, make_item):
     from stockroom.channels.contracts import ChannelListing
 
-    fake_account("Imp")
+    account = fake_account("Imp")
     make_item("A-1")
-    fake_channel.STATE["listings"] = [ChannelListing("A-1", external_ref="B01", title="A")]
+    fake_channel.of(account).listings = [ChannelListing("A-1", external_ref="B01", title="A")]
     data = json.loads(run("listings", "import", "Imp", "--json")[0])
     assert (data["created"], data["suggested_links"][0]["sku"]) == (1, "A-1")
 

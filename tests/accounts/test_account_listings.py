@@ -107,7 +107,7 @@ def test_import_listings_creates_refreshes_and_suggests_links(fake_account, fake
     make_item("MUG-1")
     kept = make_item("KEEP")
     link(account, "OLD", kept, title="Old title", external_ref="B000OLD")
-    fake_channel.STATE["listings"] = [
+    fake_channel.of(account).listings = [
         ChannelListing("MUG-1", external_ref="B0MUG", title="Red mug", marketplace="A1F83G8C2ARO7P"),
         ChannelListing("OLD", external_ref="B000OLD", title="New title", fulfilled_by_channel=True),
         ChannelListing("UNKNOWN", external_ref="B0UNK", title="<script>alert(1)</script>"),
@@ -136,7 +136,7 @@ def test_import_listings_creates_refreshes_and_suggests_links(fake_account, fake
 
 def test_import_listings_failure_is_a_clear_error_and_changes_nothing(fake_account, fake_channel):
     account = fake_account()
-    fake_channel.STATE["listings_error"] = "Amazon did not answer in time (timeout); try again in a minute"
+    fake_channel.of(account).listings_error = "Amazon did not answer in time (timeout); try again in a minute"
     with pytest.raises(ChannelRequestFailed) as error:
         accounts.import_listings(account)
     assert error.value.message == (

@@ -16,11 +16,12 @@ def test_an_orders_api_account_hides_the_report_options_and_says_periods_in_word
     reports = make_account("Report Shop", order_source="report_flat", report_period="PT15M")
 
     html = administrator_client.get(reverse("account_detail", args=[orders_api.pk])).content.decode()
-    assert '<div class="field" data-report-only hidden>' in html
+    report_only = 'data-shown-when="order_source" data-shown-values="report_flat report_xml"'
+    assert f'<div class="field" {report_only} hidden>' in html
     assert "PT1H</option>" not in html and '<option value="PT1H" selected>every hour</option>' in html
 
     shown = administrator_client.get(reverse("account_detail", args=[reports.pk])).content.decode()
-    assert '<div class="field" data-report-only>' in shown
+    assert f'<div class="field" {report_only}>' in shown
     assert '<option value="PT15M" selected>every 15 minutes</option>' in shown
     assert '<option value="P1D">every day</option>' in shown
 

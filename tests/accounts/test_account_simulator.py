@@ -24,14 +24,15 @@ def seller(control):
 def add_account(sim, seller, *, name="Sim Shop", marketplaces="UK,DE", **secrets):
     fields = {key: seller[key] for key in ("client_id", "client_secret", "refresh_token")}
     fields.update(secrets)
-    return accounts.add_amazon_account(
+    return accounts.add_account(
+        channel="amazon",
         name=name,
-        seller_id=seller["seller_id"],
+        external_account_id=seller["seller_id"],
         region="eu",
         marketplaces=marketplaces,
         endpoint=sim.base_url,
         token_url=sim.token_url,
-        **fields,
+        credentials=fields,
     )
 
 

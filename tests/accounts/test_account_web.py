@@ -12,6 +12,7 @@ from stockroom.channels.models import (
 )
 from stockroom.orders.models import ChannelShipment, ShipmentStatus, ShippingMethod
 from stockroom.orders.services import import_channel_order, process_order
+from tests.factories import create_user
 
 SECRET = "web-secret-0123456789abcdefQRS"
 TOKEN = "Atzr|web-refresh-0123456789QRS"
@@ -20,7 +21,7 @@ TOKEN = "Atzr|web-refresh-0123456789QRS"
 def add_form(**overrides):
     data = {
         "name": "Web Shop",
-        "seller_id": "AWEB",
+        "external_account_id": "AWEB",
         "region": "eu",
         "marketplaces": ["UK", "DE"],
         "client_id": "amzn1.application-oa2-client.web",
@@ -128,13 +129,11 @@ def test_toggle_through_htmx_returns_the_light_and_the_list_shows_it(administrat
 
 
 def test_toggle_needs_csrf(make_account, db):
-    from django.contrib.auth.models import Group, User
     from django.test import Client
 
     from stockroom.web.permissions import ADMINISTRATOR
 
-    user = User.objects.create_user("csrf-admin", password="x" * 12)
-    user.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    user = create_user("csrf-admin", role=ADMINISTRATOR)
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(user)
     account = make_account()
@@ -156,7 +155,7 @@ def test_check_api_shows_the_result_or_the_cause(administrator_client, fake_acco
     ).content.decode()
 
     assert "Check API: OK." in ok and "UK, DE" in ok and "<dd>3" in ok
-    assert "Check API failed." in failed and "Amazon refused the client id" in failed
+    assert "Check API failed." in failed and "The channel refused the client id" in failed
     for secret in fake_channel.GOOD_CREDENTIALS.values():
         assert secret not in ok and secret not in failed
 
@@ -360,7 +359,7 @@ def test_import_listings_runs_in_the_background_and_the_page_follows_it(
 
     account = fake_account()
     make_item("A-1")
-    fake_channel.STATE["listings"] = [ChannelListing("A-1", external_ref="B01"), ChannelListing(" ")]
+    fake_channel.of(account).listings = [ChannelListing("A-1", external_ref="B01"), ChannelListing(" ")]
 
     with django_capture_on_commit_callbacks(execute=True):  # queued once the request's work commits
         response = administrator_client.post(reverse("listings_import", args=[account.pk]))
@@ -378,7 +377,7 @@ def test_import_listings_runs_in_the_background_and_the_page_follows_it(
     assert reverse("listings_link_all", args=[account.pk]) in html and "Review 1 link(s)" in html
     assert 'hx-trigger="every 1s"' not in html  # finished: no more polling
 
-    fake_channel.STATE["listings_error"] = "Amazon is down"
+    fake_channel.of(account).listings_error = "Amazon is down"
     with django_capture_on_commit_callbacks(execute=True):
         failed = administrator_client.post(reverse("listings_import", args=[account.pk]))
     html = administrator_client.get(failed["Location"]).content.decode()

@@ -1,12 +1,12 @@
 import pytest
 from django.core.cache import cache
 
-from stockroom.api.tokens import create_api_token
+from stockroom.access.tokens import create_api_token
 
 
 @pytest.fixture(autouse=True)
 def _no_counted_failures():
-    """Invalid-token counts (web.throttle) live in the cache: each test starts without any."""
+    """Invalid-token counts (access.throttle) live in the cache: each test starts without any."""
     cache.clear()
     yield
     cache.clear()

@@ -3,8 +3,8 @@ import hashlib
 import pytest
 from django.utils import timezone
 
+from stockroom.access.tokens import api_tokens, create_api_token, revoke_api_token
 from stockroom.api.models import ApiToken
-from stockroom.api.tokens import api_tokens, create_api_token, revoke_api_token
 from stockroom.core.errors import InvalidInput, NotFound
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +144,7 @@ def test_schema_and_docs_are_served_without_a_cdn(client, db):
 
 
 def test_invalid_tokens_from_one_address_are_slowed_but_a_valid_token_always_works(api, client):
-    from stockroom.web import throttle
+    from stockroom.access import throttle
 
     bad = {"Authorization": "Bearer sr_not-a-real-token"}
     answers = [client.get("/api/stock", headers=bad) for _ in range(throttle.LIMIT + 1)]

@@ -123,7 +123,11 @@ def test_filters_are_those_of_the_order_book(api, shop, make_channel_order):
 @pytest.mark.parametrize(
     ("params", "field", "text"),
     [
-        ({"status": "shipped"}, "status", "Input should be 'pending', 'open', 'processed' or 'cancelled'"),
+        (
+            {"status": "shipped"},
+            "status",
+            "Input should be 'pending', 'open', 'partially_dispatched', 'processed' or 'cancelled'",
+        ),
         ({"limit": 0}, "limit", "Input should be greater than or equal to 1"),
         (
             {"account": "uk"},
@@ -167,12 +171,13 @@ def test_order_detail_has_lines_events_and_no_shipment_yet(api, shop):
             "sku": "MUG",
             "quantity": 1,
             "allocated_quantity": 1,
+            "shipped_quantity": 0,
             "unit_price": "9.99",
         }
     ]
     assert body["address"]["city"] == "Leeds" and body["address"]["country_code"] == "GB"
     assert [e["kind"] for e in body["events"]] and all(e["created_at"].endswith("Z") for e in body["events"])
-    assert body["shipment"] is None
+    assert body["shipment"] is None and body["shipments"] == []
 
 
 def test_an_unknown_order_is_404_json(api, db):

@@ -1,6 +1,6 @@
 import pytest
 
-from stockroom.api.tokens import create_api_token
+from stockroom.access.tokens import create_api_token
 from stockroom.catalog.models import StockItem
 from stockroom.inventory.models import Location, StockLevel, StockMovement
 from stockroom.inventory.services import receive_stock

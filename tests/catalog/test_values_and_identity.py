@@ -8,14 +8,14 @@ import json
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
-from stockroom.api.tokens import create_api_token
+from stockroom.access.tokens import create_api_token
 from stockroom.catalog.imports import RowError, parse_items_csv
 from stockroom.catalog.models import StockItem
 from stockroom.catalog.services import create_stock_item
@@ -24,6 +24,7 @@ from stockroom.core.fields import fill_identity_keys
 from stockroom.inventory.models import StockLevel, StockMovement
 from stockroom.inventory.selectors import stock_totals
 from stockroom.web.permissions import ADMINISTRATOR, WAREHOUSE_STAFF
+from tests.factories import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +39,7 @@ class Api:
 
 
 def _user(username: str, role: str) -> User:
-    user = User.objects.create_user(username=username, password="not-used-here-1")
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
+    return create_user(username, role=role)
 
 
 @pytest.fixture

@@ -6,13 +6,14 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from stockroom.access.tokens import hash_token
 from stockroom.api.models import ApiToken
-from stockroom.api.tokens import hash_token
 from stockroom.catalog.models import StockItem
 from stockroom.inventory.locks import default_location
 from stockroom.inventory.models import StockLevel, StockMovement
 from stockroom.orders import services
 from stockroom.orders.models import Order, ShippingMethod
+from tests.factories import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +198,7 @@ def test_orders_process_errors(two_orders):
 
 
 def test_api_token_create_list_revoke(db):
-    User.objects.create_user("ann")
+    create_user("ann", role=None)
 
     created, _ = run("api-token", "create", "ann", "--name", "printer", "--json")
     token = json.loads(created)
@@ -215,7 +216,7 @@ def test_api_token_create_list_revoke(db):
 
 
 def test_api_token_text_output_shows_the_secret_once(db):
-    User.objects.create_user("ann")
+    create_user("ann", role=None)
 
     out, _ = run("api-token", "create", "ann")
     listed, _ = run("api-token", "list")

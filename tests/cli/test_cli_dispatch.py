@@ -43,6 +43,7 @@ def test_correct_shipment_queues_a_refused_confirmation_once(
 
     assert json.loads(out) == {
         "order": "202-0000001-0000001",
+        "package": 1,
         "status": "pending",
         "tracking_number": "RM1",
         "shipping_method": "Royal Mail 48",

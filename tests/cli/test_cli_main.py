@@ -3,10 +3,14 @@ and the simulator registry behind `stockroom sandbox`."""
 
 import importlib
 import os
+import sqlite3
 import subprocess
 import sys
+import tomllib
 import types
 from collections import Counter
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 from django.core.management import get_commands
@@ -200,3 +204,56 @@ def test_every_registered_simulator_parses_its_own_options(channel, capsys):
 
     assert exit_.value.code == 0
     assert capsys.readouterr().out.startswith(f"usage: stockroom sandbox {channel} [-h] [--port PORT]")
+
+
+def has_tables(database: Path) -> bool:
+    if not database.exists():
+        return False
+    with closing(sqlite3.connect(database)) as connection:
+        return connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0] > 0
+
+
+def test_the_installed_script_runs_django_commands_only_under_django(tmp_path):
+    script = Path(sys.executable).with_name("stockroom")
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL"}}
+    env.update(STOCKROOM_HOME=str(tmp_path))
+
+    refused = subprocess.run([script, "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    nothing_migrated = not has_tables(tmp_path / "stockroom.sqlite3")
+    check = subprocess.run([script, "django", "check"], env=env, capture_output=True, text=True, timeout=120)
+
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(
+        "stockroom: 'migrate' is one of Django's commands: run `stockroom django migrate`."
+    )
+    assert nothing_migrated
+    assert (check.returncode, check.stdout) == (0, "System check identified no issues (0 silenced).\n")
+
+
+def test_the_three_layering_contracts_are_declared_and_kept():
+    with open(Path(__file__).parents[2] / "pyproject.toml", "rb") as file:
+        contracts = {c["name"]: c for c in tomllib.load(file)["tool"]["importlinter"]["contracts"]}
+
+    assert contracts["Connectors never import Django"]["forbidden_modules"] == ["django"]
+    only_sync = contracts["Only sync imports connectors (the interfaces go through sync services)"]
+    assert {"stockroom.web", "stockroom.api", "stockroom.cli"} <= set(only_sync["source_modules"])
+    assert "stockroom.sync" not in only_sync["source_modules"]
+    independent = contracts["Interfaces do not import each other"]
+    assert (independent["type"], independent["modules"]) == (
+        "independence",
+        ["stockroom.web", "stockroom.api", "stockroom.cli"],
+    )
+    lint = subprocess.run(
+        [Path(sys.executable).with_name("lint-imports")],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert lint.returncode == 0, lint.stdout
+
+
+def test_an_unknown_command_is_shown_with_its_control_characters_escaped(capsys):
+    assert cli.main(["\x1b[2Jstok"]) == 2
+
+    assert capsys.readouterr().err.startswith("stockroom: unknown command '\\x1b[2Jstok'.")

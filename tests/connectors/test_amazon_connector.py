@@ -75,7 +75,7 @@ def test_missing_credentials_are_named_without_a_network_call():
     assert not result.ok
     assert (
         result.message
-        == "the account has no LWA client secret, refresh token: add it in the account settings."
+        == "the account has no LWA client secret, LWA refresh token: add it in the account settings."
     )
     assert [(o.status, o.retryable) for o in outcomes] == [("error", True)]
     assert calls == []

@@ -669,7 +669,7 @@ def test_when_amazons_document_quota_is_spent_the_run_stops_with_the_cursor_of_w
     sim, control, seller
 ):
     control.create_listing(seller["seller_id"], "SKU-1", quantity=100)
-    connector = connect(sim, seller, order_source="report_flat", report_period="PT5M")
+    connector = connect(sim, seller, order_source="report_flat", report_period="PT15M")
     list(connector.fetch_orders(cursor=None, since=since()))
     placed = []
     for _ in range(17):  # one report per order; getReportDocument allows a burst of 15

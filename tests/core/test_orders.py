@@ -10,6 +10,7 @@ from stockroom.inventory.services import adjust_stock, receive_stock
 from stockroom.orders import services
 from stockroom.orders.models import ChannelShipment, Order, OrderEvent, ShipmentStatus, ShippingMethod
 from stockroom.orders.pipeline import AllocationState, OrderStatus
+from tests.factories import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -86,10 +87,10 @@ def test_pending_reserves_stock_but_cannot_be_processed(make_item, make_account,
 
 
 def test_process_consumes_stock_writes_ledger_and_one_shipment_outbox_row(
-    make_item, make_account, link, make_channel_order, django_user_model
+    make_item, make_account, link, make_channel_order
 ):
     ShippingMethod.objects.bulk_create([ShippingMethod(name="Royal Mail 24")])
-    user = django_user_model.objects.create_user("packer", password="x" * 12)
+    user = create_user("packer", role=None)
     item = make_item("MUG", on_hand=5)
     account = make_account()
     link(account, "AMZ-MUG", item)
@@ -120,7 +121,9 @@ def test_process_consumes_stock_writes_ledger_and_one_shipment_outbox_row(
         "TRK1",
         str(order.pk),
     )
-    assert shipment.lines == [{"external_line_id": order.lines.get().external_line_id, "quantity": 2}]
+    assert [(row.order_line.external_line_id, row.quantity) for row in shipment.lines.all()] == [
+        (order.lines.get().external_line_id, 2)
+    ]
     assert ledger_mismatches() == []
     with pytest.raises(TransitionNotAllowed, match="is processed; only open orders can be processed"):
         services.process_order(order_id=order_id, tracking_number="TRK2", shipping_method="Royal Mail 24")

@@ -9,17 +9,18 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
-from stockroom.api.tokens import create_api_token
+from stockroom.access.tokens import create_api_token
 from stockroom.core.errors import InvalidInput
 from stockroom.orders import services
 from stockroom.orders.models import Order, OrderLine
 from stockroom.web.permissions import WAREHOUSE_STAFF
+from tests.factories import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +33,7 @@ def run(*args) -> str:
 
 @pytest.fixture
 def staff(db) -> User:
-    user = User.objects.create_user(username="staff", password="not-used-here-1")
-    user.groups.add(Group.objects.get_or_create(name=WAREHOUSE_STAFF)[0])
-    return user
+    return create_user("staff", role=WAREHOUSE_STAFF)
 
 
 @pytest.fixture

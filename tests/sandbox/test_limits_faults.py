@@ -59,6 +59,17 @@ def test_http_faults_for_the_next_n_calls(api, control):
     assert stats["getMarketplaceParticipations"]["faults"] == 1
 
 
+def test_an_injected_429_is_amazons_quota_answer_while_the_bucket_still_has_tokens(api, control):
+    control.set_fault("getAccount", "http_429", count=1)
+
+    throttled, after = api.get("/sellers/v1/account"), api.get("/sellers/v1/account")
+
+    assert (throttled.status_code, after.status_code) == (429, 200)
+    assert throttled.json() == json.loads(our_sample("error.429.QuotaExceeded.response.json").read_text())
+    assert throttled.headers["x-amzn-RateLimit-Limit"] == "0.016"
+    assert control.stats()[SELLER]["getAccount"] == {"calls": 2, "throttled": 0, "faults": 1}
+
+
 def test_probabilistic_faults_are_deterministic_under_the_seed(api, control, simulator):
     def pattern():
         control.set_fault("getReport", "http_500", probability=0.5)

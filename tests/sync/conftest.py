@@ -1,25 +1,13 @@
 import pytest
 
 from stockroom.channels.models import ShippingMethodMapping
-from tests.sync.fake import FakeChannel
+from tests.fake_channel import FakeChannel
 
 
 @pytest.fixture(autouse=True)
-def fake_channel_registered(settings):
-    settings.STOCKROOM_CONNECTORS = {"fake": "tests.sync.fake.FakeConnector"}
+def fake_channel_registered(fake_connector_registered, settings):
     settings.STOCKROOM_SYNC_IN_DOUBT_GRACE_SECONDS = 600
     settings.STOCKROOM_SYNC_HOOKS_ENABLED = True  # as in production: hooks push and send at once
-    FakeChannel.reset()
-    yield
-    FakeChannel.reset()
-
-
-@pytest.fixture
-def fake_account(make_account):
-    def make(name=None, **options):
-        return make_account(name, channel="fake", **options)
-
-    return make
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from stockroom.core.errors import InvalidInput
 from stockroom.orders.models import ChannelShipment, Order, ShippingMethod
 from stockroom.orders.services import import_channel_order, process_order
 from tests.conftest import channel_order
-from tests.sync.fake import FakeConnector
+from tests.fake_channel import FakeConnector
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ class TrackedFakeConnector(FakeConnector):
 
 def test_capabilities_come_from_the_connectors_declaration(settings):
     settings.STOCKROOM_CONNECTORS = {
-        "fake": "tests.sync.fake.FakeConnector",
+        "fake": "tests.fake_channel.FakeConnector",
         "tracked": f"{__name__}.TrackedFakeConnector",
     }
 
@@ -34,7 +34,7 @@ def test_dispatch_asks_for_a_tracking_number_only_where_the_channel_declares_it(
     settings, make_account, make_item, link
 ):
     settings.STOCKROOM_CONNECTORS = {
-        "fake": "tests.sync.fake.FakeConnector",
+        "fake": "tests.fake_channel.FakeConnector",
         "tracked": f"{__name__}.TrackedFakeConnector",
     }
     ShippingMethod.objects.create(name="Courier")

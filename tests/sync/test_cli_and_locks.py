@@ -236,7 +236,7 @@ def test_two_worker_processes_never_sync_one_account_at_once(backend, fake_accou
         textwrap.dedent(
             """
             from stockroom.config.test_settings import *  # noqa
-            STOCKROOM_CONNECTORS = {"fake": "tests.sync.fake.FakeConnector"}
+            STOCKROOM_CONNECTORS = {"fake": "tests.fake_channel.FakeConnector"}
             """
         )
     )

@@ -22,6 +22,7 @@ from stockroom.channels.models import ChannelAccount, Listing
 from stockroom.sync import accounts, engine
 from stockroom.sync.registry import connector_for
 from stockroom.sync.tokens import AccountTokenCache
+from tests.fake_channel import GOOD_CREDENTIALS
 
 
 def test_every_run_opens_one_connector_and_closes_it_even_when_a_step_fails(fake_account, channel):
@@ -90,11 +91,11 @@ def test_credentials_the_channel_rotates_are_stored_encrypted(fake_account, chan
     engine.sync_account(account, trigger="cli")
 
     account.refresh_from_db()
-    assert account.credentials == {"client_id": "id", "client_secret": "secret", "refresh_token": "refresh-1"}
+    assert account.credentials == {**GOOD_CREDENTIALS, "refresh_token": "refresh-1"}
     with connection.cursor() as cursor:
         cursor.execute("SELECT credentials FROM channels_channelaccount WHERE id = %s", [account.pk])
         (raw,) = cursor.fetchone()
-    assert "refresh-1" not in raw and "client_secret" not in raw
+    assert "refresh-1" not in raw and GOOD_CREDENTIALS["client_secret"] not in raw
     # the next run works with the stored credentials (their tokens are new: one more exchange)
     engine.sync_account(account, trigger="cli")
     assert state.exchanges == 2
@@ -183,4 +184,4 @@ def test_a_connector_is_a_context_manager(fake_account, channel):
         assert connector.config.account_id == account.pk
 
     assert channel(account).closed == 1
-    assert ChannelAccount.objects.get(pk=account.pk).credentials["refresh_token"] == "token"
+    assert ChannelAccount.objects.get(pk=account.pk).credentials == GOOD_CREDENTIALS

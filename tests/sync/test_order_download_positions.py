@@ -24,6 +24,7 @@ from stockroom.sandbox.pytest_plugin import SimulatorOptions
 from stockroom.sync import engine
 from stockroom.sync.models import SyncCursor
 from stockroom.sync.registry import connector_for
+from tests.contract.harness import SimulatedTime
 
 UK = "A1F83G8C2ARO7P"
 PER_MINUTE = 20
@@ -38,31 +39,9 @@ def simulator_options():
     return SimulatorOptions(frozen=True)
 
 
-class SimulatedTime:
-    """The simulator's frozen clock as the client's clock: waiting for a token advances it."""
-
-    def __init__(self, control) -> None:
-        self.control = control
-        self.now = datetime.fromisoformat(control.clock()["now"].replace("Z", "+00:00")).timestamp()
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.advance(seconds)
-
-    def advance(self, seconds: float) -> None:
-        self.control.advance_clock(seconds)
-        self.now += seconds
-
-    def moment(self) -> datetime:
-        return datetime.fromtimestamp(self.now, UTC)
-
-
 @pytest.fixture
 def clock(control, monkeypatch):
-    time = SimulatedTime(control)
+    time = SimulatedTime(control, frozen=True)
     monkeypatch.setattr(amazon_client, "_SHARED_LIMITER", amazon_client.RateLimiter(time))
     monkeypatch.setattr(amazon_connector, "_now", time.moment)
     return time

@@ -3,18 +3,18 @@ a document that cannot be read is a report issue (with the start of the document
 later document; a bad row is an order issue with its raw lines; text with NUL or control characters
 lands cleaned; no run ends with "internal error"."""
 
-import base64
 import io
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stockroom.channels.contracts import ConnectorLifecycle, FailedRecord, OrderPage
+from stockroom.channels.contracts import FailedRecord, OrderPage
 from stockroom.connectors.amazon import mapping
 from stockroom.orders.models import Order
 from stockroom.sync import engine
 from stockroom.sync.models import IssueKind, IssueStatus, SyncCursor, SyncIssue, SyncRunStatus
+from tests.fake_channel import FakeChannel
 
 HEADER = (
     "order-id\torder-item-id\tpurchase-date\tbuyer-name\tship-address-1\tsku\tquantity-purchased\titem-price"
@@ -29,48 +29,38 @@ def report(*rows: str) -> bytes:
     return ("\n".join([HEADER, *rows]) + "\n").encode("utf-8")
 
 
-class DocumentConnector(ConnectorLifecycle):
+def document_pages(documents: list[tuple[str, bytes]]):
     """A channel whose orders come in report documents, read the way the Amazon connector reads them:
     each document checked whole, then streamed page by page; one that cannot be read is named in
     ``unreadable`` and the documents after it go on."""
+    for ref, data in documents:
+        pages = mapping.report_pages(io.BytesIO(data), kind="flat", page_size=2)
+        try:
+            first = next(pages, None)
+        except mapping.DocumentError as exc:
+            yield OrderPage(
+                (), None, done=False, unreadable=(FailedRecord(ref, f"{ref} could not be read ({exc})", "…"),)
+            )
+            continue
+        for orders, failed in [first, *pages] if first else []:
+            yield OrderPage(tuple(orders), None, tuple(FailedRecord(*f) for f in failed), done=False)
+        yield OrderPage((), None, done=False, documents_read=(ref,))
+    yield OrderPage((), f"after {len(documents)} documents", done=True)
 
-    channel = "documents"
 
-    def __init__(self, config):  # the documents the channel holds: the account's options, base64
-        self.documents = [(ref, base64.b64decode(data)) for ref, data in config.options["documents"]]
-
-    def fetch_orders(self, *, cursor, since):
-        documents = self.documents
-        for ref, data in documents:
-            pages = mapping.report_pages(io.BytesIO(data), kind="flat", page_size=2)
-            try:
-                first = next(pages, None)
-            except mapping.DocumentError as exc:
-                yield OrderPage(
-                    (),
-                    None,
-                    done=False,
-                    unreadable=(FailedRecord(ref, f"{ref} could not be read ({exc})", "…"),),
-                )
-                continue
-            for orders, failed in [first, *pages] if first else []:
-                yield OrderPage(tuple(orders), None, tuple(FailedRecord(*f) for f in failed), done=False)
-            yield OrderPage((), None, done=False, documents_read=(ref,))
-        yield OrderPage((), f"after {len(documents)} documents", done=True)
+def holds(account, *documents: tuple[str, bytes]) -> None:
+    """The documents the (fake) channel holds for the account."""
+    FakeChannel.of(account).scripted_pages = lambda: document_pages(list(documents))
 
 
 @pytest.fixture
-def documents_account(make_account, settings):
-    settings.STOCKROOM_CONNECTORS = {"documents": "tests.sync.test_report_documents.DocumentConnector"}
-
+def documents_account(fake_account):
     def make(*documents: tuple[str, bytes]):
-        return make_account(channel="documents", documents=encoded(documents))
+        account = fake_account()
+        holds(account, *documents)
+        return account
 
     return make
-
-
-def encoded(documents) -> list[list[str]]:
-    return [[ref, base64.b64encode(data).decode()] for ref, data in documents]
 
 
 def book(account) -> list[str]:
@@ -111,8 +101,7 @@ def test_a_report_read_completely_later_resolves_its_issue_and_imports_its_order
     account = documents_account(("report 2", good[:-1]))
     engine.sync_account(account, trigger="cli", steps=("orders",))
 
-    account.options = {"documents": encoded([("report 2", good)])}
-    account.save()
+    holds(account, ("report 2", good))
     run = engine.sync_account(account, trigger="cli", steps=("orders",))
 
     assert book(account) == ["026-2-2"]

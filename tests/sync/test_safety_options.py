@@ -4,7 +4,6 @@ confirmation is sent once while "Do not submit shipping data" holds new dispatch
 
 from datetime import UTC, datetime, timedelta
 
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
@@ -16,6 +15,7 @@ from stockroom.sync import accounts, engine, services
 from stockroom.sync.models import ChannelWrite, IssueStatus, SyncCursor, SyncIssue
 from stockroom.web.permissions import ADMINISTRATOR
 from tests.conftest import channel_order
+from tests.factories import create_user
 
 CUT_OFF = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CUT_OFF_TEXT = "2026-11-20T12:00:00Z"
@@ -172,8 +172,7 @@ def test_the_run_history_shows_how_many_orders_were_skipped_and_why(fake_account
     channel(account).add_order(bought(-1, "EARLY-1"))
     channel(account).add_order(bought(1, "LATE-1"))
     run = engine.sync_account(account, trigger="cli")
-    user = User.objects.create_user("cut-off-admin", password="correct horse battery")
-    user.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    user = create_user("cut-off-admin", role=ADMINISTRATOR)
     web = Client()
     web.force_login(user)
 

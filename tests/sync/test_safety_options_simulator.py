@@ -21,7 +21,7 @@ from django.core.management import call_command
 from stockroom.channels.contracts import AccountConfig
 from stockroom.connectors.amazon.connector import REPORT_TYPES, AmazonConnector
 from stockroom.orders.models import Order, OrderEvent
-from stockroom.sandbox.amazon.process import SimulatorProcess
+from stockroom.sandbox.pytest_plugin import SimulatorOptions
 
 UK = "A1F83G8C2ARO7P"
 REPORT_CYCLE = 15 * 60 + 90  # a 15-minute schedule fires, Amazon queues and processes the report
@@ -30,17 +30,10 @@ _sellers = itertools.count(1)
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with SimulatorProcess(seed=17) as process:
-        yield process
-
-
 @pytest.fixture
-def control(sim):
-    with sim.control() as ctl:
-        ctl.reset()
-        yield ctl
+def simulator_options():
+    """``sim`` and ``control`` (tests/conftest.py) are the simulators' plugin fixtures, reset with seed 17."""
+    return SimulatorOptions(seed=17)
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ def test_a_listing_is_pending_before_its_quantity_is_sent_even_when_confirmed_at
 def test_changed_listings_are_sent_in_batches_of_the_connectors_maximum(
     fake_account, channel, make_item, link, monkeypatch
 ):
-    from tests.sync.fake import FakeConnector
+    from tests.fake_channel import FakeConnector
 
     monkeypatch.setattr(FakeConnector, "max_stock_batch", 3)
     account = fake_account()

@@ -4,7 +4,6 @@ from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +16,13 @@ from stockroom.sync.models import SyncIssue, SyncRun
 from stockroom.sync.selectors import sale_to_channel_latency, sale_to_confirmation_by_day
 from stockroom.web.permissions import ADMINISTRATOR, WAREHOUSE_STAFF
 from tests.conftest import channel_order
+from tests.factories import create_user
 
 HOSTILE = '<script>alert(1)</script>"onmouseover=x עברית 漢字'
 
 
 def client_for(role):
-    user = User.objects.create_user(f"u-{role[:4].lower()}", password="correct horse battery")
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user = create_user(f"u-{role[:4].lower()}", role=role)
     client = Client()
     client.force_login(user)
     return client

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from stockroom.web import throttle
+from stockroom.access import throttle
 from stockroom.web.context_processors import navigation_entries
 from stockroom.web.middleware import CSP
 from stockroom.web.permissions import ADMINISTRATOR, WAREHOUSE_STAFF, is_administrator

@@ -1,11 +1,11 @@
 """Django admin shows stock levels and the movement ledger read-only: no Add, Change or Delete."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from stockroom.inventory.models import StockLevel, StockMovement
 from stockroom.inventory.services import adjust_stock
+from tests.factories import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def superuser_client():
     client = Client()
-    client.force_login(User.objects.create_superuser("root", password="x" * 20))
+    client.force_login(create_user("root", role=None, is_staff=True, is_superuser=True))
     return client
 
 

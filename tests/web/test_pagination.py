@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.http import QueryDict
 
 from stockroom.web.pagination import SortOption, paginate
+from tests.factories import create_user
 
 OPTIONS = {
     "name": SortOption("name", "username"),
@@ -21,9 +22,7 @@ def users(db):
     created = []
     for n in range(11):
         # few distinct values, so most rows tie on the sort column and the pk decides
-        created.append(
-            User.objects.create(username=f"u{n:02d}", first_name="ABC"[n % 3], last_login=seen[n % 3])
-        )
+        created.append(create_user(f"u{n:02d}", role=None, first_name="ABC"[n % 3], last_login=seen[n % 3]))
     return created
 
 

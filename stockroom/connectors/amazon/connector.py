@@ -24,7 +24,6 @@ import httpx
 from stockroom.channels.contracts import (
     AccountConfig,
     AuthFailed,
-    ChannelCapabilities,
     ChannelError,
     ChannelListing,
     CheckResult,
@@ -51,16 +50,14 @@ from .marketplaces import (
     marketplace_code,
     resolve_marketplaces,
 )
+from .spec import CREDENTIALS, DEFAULT_REPORT_PERIOD, ORDER_SOURCE_KEYS, REPORT_PERIOD_VALUES, SPEC
 
-ORDER_SOURCES = ("orders_api", "report_flat", "report_xml")
 REPORT_TYPES = {
     "report_flat": "GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING",
     "report_xml": "GET_ORDER_REPORT_DATA_SHIPPING",
 }
 # Report types with buyer names and addresses: getReportDocument needs a Restricted Data Token.
 RESTRICTED_REPORT_TYPES = {"GET_FLAT_FILE_ORDER_REPORT_DATA_SHIPPING", "GET_ORDER_REPORT_DATA_SHIPPING"}
-DEFAULT_REPORT_PERIOD = "PT1H"
-REPORT_PERIODS = ("PT5M", "PT15M", "PT30M", "PT1H", "PT2H", "PT4H", "PT8H", "PT12H", "P1D")
 MIN_AGE = timedelta(minutes=2, seconds=5)  # Amazon: lastUpdatedAfter/Before >= 2 minutes before now
 MAX_WINDOW = timedelta(days=1)  # catch up at most a day of changes per run (searchOrders: 20 pages burst)
 CATCH_UP_SLACK = timedelta(hours=6)  # a window up to MAX_WINDOW + this is read in one go
@@ -82,11 +79,9 @@ PATCH_WINDOW_SECONDS = 60.0
 PAGE_SIZE = 100
 SPOOL_BYTES = 8 * 1024 * 1024  # a report document bigger than this is spooled to disk
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
-CREDENTIAL_NAMES = {
-    "client_id": "LWA client id",
-    "client_secret": "LWA client secret",
-    "refresh_token": "refresh token",
-}
+CREDENTIAL_NAMES = {field.key: field.label for field in CREDENTIALS}
+ORDER_SOURCES = ORDER_SOURCE_KEYS
+REPORT_PERIODS = REPORT_PERIOD_VALUES
 
 
 def _now() -> datetime:
@@ -140,7 +135,8 @@ def _records(failed) -> tuple[FailedRecord, ...]:
 class AmazonConnector(ConnectorLifecycle):
     channel = "amazon"
     max_stock_batch = mapping.FEED_MAX_MESSAGES  # one JSON_LISTINGS_FEED per push_stock call
-    capabilities = ChannelCapabilities(requires_tracking_number=True)  # confirmShipment needs one
+    spec = SPEC  # what an Amazon account is made of (credentials, marketplaces, options, carriers)
+    capabilities = SPEC.capabilities  # confirmShipment needs a tracking number
 
     def __init__(
         self, config: AccountConfig, *, http: httpx.Client | None = None, clock: Clock | None = None

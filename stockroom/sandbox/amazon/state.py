@@ -74,7 +74,13 @@ EXTRA_FAULT_OPERATIONS = {
 
 class Store(BaseStore):
     DEFAULT_SETTINGS = DEFAULT_SETTINGS
-    FAULT_KINDS = BaseStore.FAULT_KINDS | {"truncated_document", "false_gzip", "late_order", "fatal"}
+    FAULT_KINDS = BaseStore.FAULT_KINDS | {
+        "http_429",
+        "truncated_document",
+        "false_gzip",
+        "late_order",
+        "fatal",
+    }
     SPECIAL_FAULT_KINDS = frozenset({"late_order", "truncated_document", "false_gzip", "fatal"})
 
     def new_state(self, seed: int) -> dict:

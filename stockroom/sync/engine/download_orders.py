@@ -20,7 +20,7 @@ from stockroom.sync.accounts import orders_since
 from stockroom.sync.deferral import stock_pushes_deferred
 from stockroom.sync.engine.codec import order_to_raw
 from stockroom.sync.engine.runs import SKIPPED_SHOWN, _Pass
-from stockroom.sync.engine.send_shipments import _in_doubt_shipments, _settle_in_doubt_shipment
+from stockroom.sync.engine.send_shipments import _in_doubt_shipments, _settle_in_doubt_shipments
 from stockroom.sync.models import (
     IssueKind,
     IssueStatus,
@@ -112,7 +112,7 @@ def _download_orders(current: _Pass, **_) -> None:
                     ChannelOrderStatus.SHIPPED,
                     ChannelOrderStatus.PARTIALLY_SHIPPED,
                 ):
-                    _settle_in_doubt_shipment(in_doubt.pop(data.external_order_id))
+                    _settle_in_doubt_shipments(data, in_doubt.pop(data.external_order_id))
             for record in page.failed:
                 current.count(orders_in=1, order_errors=1)
                 current.issue(

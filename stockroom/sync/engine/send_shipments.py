@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -15,6 +16,8 @@ from django.utils import timezone
 from stockroom.channels.contracts import (
     AuthFailed,
     ChannelError,
+    ChannelOrder,
+    ChannelOrderStatus,
     RateLimited,
     ShipmentConfirmation,
     ShipmentLine,
@@ -23,6 +26,7 @@ from stockroom.channels.contracts import (
 from stockroom.channels.contracts import WriteStatus as OutcomeStatus
 from stockroom.channels.models import ChannelAccount
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
+from stockroom.orders.models import ShipmentLine as ShipmentLineRow
 from stockroom.orders.services import record_event
 from stockroom.sync.engine.issues import resolve_issues
 from stockroom.sync.engine.runs import _Pass
@@ -45,20 +49,55 @@ def _shipment_key(shipment: ChannelShipment) -> str:
     return f"shipment:{shipment.pk}"
 
 
-def _in_doubt_shipments(account: ChannelAccount) -> dict[str, ChannelWrite]:
-    """Journal rows of confirmations whose request left but whose outcome was never recorded."""
+def _in_doubt_shipments(account: ChannelAccount) -> dict[str, list[ChannelWrite]]:
+    """Journal rows of confirmations whose request left but whose outcome was never recorded, by
+    external order id (an order may have several packages in doubt), in package order."""
     rows = ChannelWrite.objects.filter(
         account=account,
         kind=WriteKind.SHIPMENT,
         status=WriteStatus.QUEUED,
         attempts__gt=0,
         shipment__status=ShipmentStatus.PENDING,
+    ).order_by("shipment__number", "pk")
+    by_order: dict[str, list[ChannelWrite]] = defaultdict(list)
+    for row in rows:
+        by_order[row.key].append(row)
+    return dict(by_order)
+
+
+def _settle_in_doubt_shipments(data: ChannelOrder, writes: list[ChannelWrite]) -> None:
+    """The channel shows the order (partly) shipped. A package in doubt whose units the channel counts
+    as shipped, beyond the packages already confirmed, reached it: marked sent, nothing is sent again.
+    Shipped in full settles every package; a package the channel's counts do not cover stays in doubt
+    (sent again after the grace period with the same package reference, which the channel refuses as
+    a duplicate if it did arrive)."""
+    shipped_on_channel = {line.external_line_id: line.quantity_shipped for line in data.lines}
+    whole = data.status == ChannelOrderStatus.SHIPPED
+    rows = ShipmentLineRow.objects.filter(
+        shipment__order__account_id=writes[0].account_id,
+        shipment__order__external_order_id=data.external_order_id,
     )
-    return {row.key: row for row in rows}
+    accounted: dict[str, int] = defaultdict(int)
+    for ref, quantity in rows.filter(
+        shipment__status__in=(ShipmentStatus.SENT, ShipmentStatus.NOT_NEEDED)
+    ).values_list("order_line__external_line_id", "quantity"):
+        accounted[ref] += quantity
+    for write in writes:
+        package = list(
+            rows.filter(shipment_id=write.shipment_id).values_list("order_line__external_line_id", "quantity")
+        )
+        covered = all(
+            shipped_on_channel.get(ref, 0) >= accounted[ref] + quantity for ref, quantity in package
+        )
+        if whole or (package and covered):
+            _settle_in_doubt_shipment(write)
+            for ref, quantity in package:
+                accounted[ref] += quantity
 
 
 def _settle_in_doubt_shipment(write: ChannelWrite) -> None:
-    """The channel shows the order shipped: the earlier request reached it. Mark sent, send nothing."""
+    """The channel shows the package's units shipped: the earlier request reached it. Mark sent, send
+    nothing."""
     with transaction.atomic():
         shipment = ChannelShipment.objects.select_for_update().get(pk=write.shipment_id)
         if shipment.status != ShipmentStatus.PENDING:
@@ -83,6 +122,7 @@ def _send_shipments(current: _Pass, **_) -> None:
     shipments = list(
         ChannelShipment.objects.filter(account=account, status=ShipmentStatus.PENDING)
         .select_related("order")
+        .prefetch_related("lines__order_line")
         .order_by("pk")
     )
     if not shipments:
@@ -117,9 +157,29 @@ def _send_shipments(current: _Pass, **_) -> None:
             )
             continue
         ready.append((shipment, _confirmation(shipment, mapping)))
-    for start in range(0, len(ready), SHIPMENT_BATCH):
-        _send_shipment_batch(current, ready[start : start + SHIPMENT_BATCH])
-        current.progress(done=start + len(ready[start : start + SHIPMENT_BATCH]))
+    done = 0
+    for batch in _shipment_batches(ready):
+        _send_shipment_batch(current, batch)
+        done += len(batch)
+        current.progress(done=done)
+
+
+def _shipment_batches(ready: list[tuple[ChannelShipment, ShipmentConfirmation]]):
+    """Batches of at most ``SHIPMENT_BATCH``, each holding at most one package of an order: a
+    connector answers per external order id, so two packages of one order go in different batches
+    (in package order)."""
+    waiting = list(ready)
+    while waiting:
+        batch, orders, later = [], set(), []
+        for item in waiting:
+            order_id = item[0].order_id
+            if len(batch) < SHIPMENT_BATCH and order_id not in orders:
+                batch.append(item)
+                orders.add(order_id)
+            else:
+                later.append(item)
+        yield batch
+        waiting = later
 
 
 def _confirmation(shipment: ChannelShipment, mapping) -> ShipmentConfirmation:
@@ -138,7 +198,9 @@ def _confirmation(shipment: ChannelShipment, mapping) -> ShipmentConfirmation:
         ship_method=mapping.ship_method if mapping else "",
         tracking_number=shipment.tracking_number,
         shipped_at=shipment.shipped_at,
-        lines=tuple(ShipmentLine(line["external_line_id"], int(line["quantity"])) for line in shipment.lines),
+        lines=tuple(
+            ShipmentLine(row.order_line.external_line_id, row.quantity) for row in shipment.lines.all()
+        ),
     )
 
 
@@ -258,12 +320,16 @@ def record_shipment_outcome(
             )
             record_event(shipment.order, "shipment", f"Shipping confirmation sent to {current.account.name}")
         current.count(confirmations_sent=1)
-        resolve_issues(
-            account=current.account,
-            kind=IssueKind.SHIPMENT,
-            external_ref=shipment.order.external_order_id,
-            resolution="sent",
-        )
+        if not ChannelShipment.objects.filter(
+            order_id=shipment.order_id, status=ShipmentStatus.ERROR
+        ).exists():
+            # the order's issue is resolved once none of its packages is refused
+            resolve_issues(
+                account=current.account,
+                kind=IssueKind.SHIPMENT,
+                external_ref=shipment.order.external_order_id,
+                resolution="sent",
+            )
     elif outcome.retryable:
         with transaction.atomic():
             ChannelWrite.objects.filter(pk=write.pk).update(

@@ -1,10 +1,10 @@
-"""Log in (throttled per username and client, see ``web.throttle``) and log out."""
+"""Log in (throttled per username and client, see ``access.throttle``) and log out."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 
-from stockroom.web import throttle
+from stockroom.access import throttle
 
 
 def client_ip(request) -> str:

@@ -123,12 +123,32 @@ def order_detail(request, order_id: int):
     return render(request, "web/orders/detail.html", _detail_context(request, order))
 
 
-def _detail_context(request, order: Order, **extra) -> dict:
-    shipment = getattr(order, "channel_shipment", None)
-    refused = shipment is not None and shipment.status == ShipmentStatus.ERROR
+def _detail_context(request, order: Order, *, correction_package=None, dispatch_values=None, **extra) -> dict:
+    shipments = list(order.shipments.all())
+    refused = any(shipment.status == ShipmentStatus.ERROR for shipment in shipments)
+    if correction_package is None and len(shipments) == 1:
+        correction_package = shipments[0].number
+    packages = [
+        {
+            "shipment": shipment,
+            "refused": shipment.status == ShipmentStatus.ERROR,
+            "correcting": "correction" in extra and shipment.number == correction_package,
+            "suffix": "" if shipment.number == 1 else f"-{shipment.number}",
+            "units": ", ".join(
+                f"{row.quantity} × {row.order_line.channel_sku}" for row in shipment.lines.all()
+            ),
+        }
+        for shipment in shipments
+    ]
+    lines = list(order.lines.all())
+    for line in lines:
+        line.ship_value = (dispatch_values or {}).get(f"ship-{line.pk}", "")
     return {
         "order": order,
-        "lines": list(order.lines.all()),
+        "lines": lines,
+        "packages": packages,
+        "correction_shown": any(p["correcting"] and p["refused"] for p in packages),
+        "dispatch_tracking": (dispatch_values or {}).get("tracking_number", ""),
         "events": list(order.events.all()),
         "shipping_methods": ShippingMethod.objects.filter(active=True),
         "default_method": services.default_shipping_method(order),
@@ -147,19 +167,58 @@ def order_correct_shipment(request, order_id: int):
         key: request.POST.get(key, "")
         for key in ("tracking_number", "shipping_method", "carrier_code", "carrier_name")
     }
+    package = parse_id(request.POST.get("package", ""))
     try:
-        accounts.correct_refused_shipment(order_id=order_id, user=request.user, **values)
+        accounts.correct_refused_shipment(order_id=order_id, user=request.user, package=package, **values)
     except StockroomError as error:
         try:
             order = selectors.order_detail(order_id)
         except Order.DoesNotExist:
             raise Http404("order not found") from None
-        context = _detail_context(request, order, correction_error=error.message, correction=values)
+        context = _detail_context(
+            request, order, correction_error=error.message, correction=values, correction_package=package
+        )
         return render(request, "web/orders/detail.html", context, status=400)
     messages.success(
         request, "Shipping confirmation corrected: it is sent to the channel once, in the next few seconds."
     )
     return redirect(reverse("order_detail", args=[order_id]) + "#shipment")
+
+
+@login_required
+@require_POST
+def order_dispatch_package(request, order_id: int):
+    """Dispatch a package: the units typed per line (blank or 0: none of that line), with its own
+    tracking number and method. The service refuses over-shipping, unknown lines, an unknown or
+    inactive method; the form comes back with what was typed."""
+    try:
+        order = selectors.order_detail(order_id)
+    except Order.DoesNotExist:
+        raise Http404("order not found") from None
+    wanted = []
+    for line in order.lines.all():
+        typed = request.POST.get(f"ship-{line.pk}", "").strip()
+        if typed and typed != "0":
+            wanted.append((line.external_line_id, typed))
+    try:
+        shipment = services.dispatch_shipment(
+            order_id=order_id,
+            lines=wanted,
+            tracking_number=request.POST.get("tracking_number", ""),
+            shipping_method=request.POST.get("shipping_method", ""),
+            user=request.user,
+        )
+    except StockroomError as error:
+        order = selectors.order_detail(order_id)
+        context = _detail_context(request, order, dispatch_error=error.message, dispatch_values=request.POST)
+        return render(request, "web/orders/detail.html", context, status=400)
+    state = shipment.order.get_status_display().lower()
+    messages.success(
+        request,
+        f"Package {shipment.number} dispatched; the order is {state}."
+        + (" Its shipping confirmation is sent to the channel once." if shipment.account_id else ""),
+    )
+    return redirect(reverse("order_detail", args=[order_id]) + f"#package-{shipment.number}")
 
 
 def _selected_ids(request) -> list[int]:

@@ -21,17 +21,22 @@ from stockroom.cli.management.commands._output import (
 from stockroom.core.errors import InvalidInput
 from stockroom.sync import accounts
 
-SECRET_ENV = {
-    "client_id": "STOCKROOM_LWA_CLIENT_ID",
-    "client_secret": "STOCKROOM_LWA_CLIENT_SECRET",
-    "refresh_token": "STOCKROOM_LWA_REFRESH_TOKEN",
-}
+
+def _credential_fields() -> dict[str, list]:
+    """credential key -> [(spec, field), ...] over every registered channel."""
+    fields: dict[str, list] = {}
+    for key, _ in accounts.channel_choices():
+        spec = accounts.spec_of(key)
+        for credential in spec.credentials:
+            fields.setdefault(credential.key, []).append((spec, credential))
+    return fields
 
 
-def parse_secrets(text: str) -> dict[str, str]:
-    """Secrets from standard input: a JSON object or KEY=VALUE lines; keys are client_id,
-    client_secret, refresh_token or their STOCKROOM_LWA_* environment names."""
-    by_name = {**{k: k for k in SECRET_ENV}, **{v.lower(): k for k, v in SECRET_ENV.items()}}
+def parse_secrets(text: str, spec) -> dict[str, str]:
+    """Secrets from standard input: a JSON object or KEY=VALUE lines; keys are the channel's credential
+    keys (client_id, ...) or their environment names (STOCKROOM_LWA_CLIENT_ID, ...)."""
+    by_name = {c.key: c.key for c in spec.credentials}
+    by_name.update({spec.credential_env(c).lower(): c.key for c in spec.credentials})
     pairs: dict[str, str] = {}
     stripped = text.strip()
     if stripped.startswith("{"):
@@ -57,8 +62,8 @@ def parse_secrets(text: str) -> dict[str, str]:
         name = by_name.get(str(key).strip().lower())
         if name is None:
             raise InvalidInput(
-                f"unknown secret {str(key).strip()[:40]!r} on standard input; use client_id, client_secret, "
-                "refresh_token"
+                f"unknown secret {str(key).strip()[:40]!r} on standard input; use "
+                + ", ".join(c.key for c in spec.credentials)
             )
         pairs[name] = str(value)
     return pairs
@@ -80,36 +85,64 @@ class Command(StockroomCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-        add = sub.add_parser("add", help="add an account")
-        add.add_argument("channel", choices=["amazon"])
+        channels = [key for key, _ in accounts.channel_choices()]
+        credentials = _credential_fields()
+        add = sub.add_parser(
+            "add",
+            help="add an account of a channel (" + ", ".join(channels) + ")",
+            description="Add a channel account. Each channel asks for its own credentials:\n"
+            + "\n".join(
+                f"  {key}: "
+                + (
+                    ", ".join(f"--{c.key.replace('_', '-')}" for c in accounts.spec_of(key).credentials)
+                    or "none"
+                )
+                for key in channels
+            ),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        add.add_argument("channel", nargs="?", choices=channels, help="the channel (or --channel)")
+        add.add_argument("--channel", dest="channel_option", choices=channels, metavar="CHANNEL")
         add.add_argument("--name", required=True, help="merchant name (unique, cannot be changed later)")
-        add.add_argument("--seller-id", required=True, help="seller id (merchant token)")
-        add.add_argument("--region", required=True, help="NA, EU or FE")
-        add.add_argument("--marketplaces", required=True, help="comma separated, e.g. UK,DE,FR")
-        add.add_argument("--client-id", default=None)
-        add.add_argument("--client-secret", default=None)
-        add.add_argument("--refresh-token", default=None)
+        add.add_argument(
+            "--seller-id",
+            "--account-id",
+            dest="external_account_id",
+            required=True,
+            help="the account on the channel: seller id (merchant token), shop address ...",
+        )
+        add.add_argument(
+            "--region", default="", help="the channel's region, if it has regions (Amazon: NA, EU, FE)"
+        )
+        add.add_argument("--marketplaces", default="", help="comma separated, e.g. UK,DE,FR")
+        for key, declared in credentials.items():
+            add.add_argument(
+                f"--{key.replace('_', '-')}",
+                default=None,
+                help="; ".join(f"{spec.display_name}: {c.label}" for spec, c in declared),
+            )
         add.add_argument(
             "--secrets-from-stdin",
             action="store_true",
-            help="read client_id, client_secret, refresh_token from standard input (JSON or KEY=VALUE lines)",
+            help="read the channel's credentials from standard input (JSON or KEY=VALUE lines)",
         )
-        add.add_argument("--endpoint", default="", help="SP-API base URL override (simulator, sandbox)")
-        add.add_argument("--token-url", default="", help="LWA token URL override (simulator, sandbox)")
+        add.add_argument("--endpoint", default="", help="API base URL override (simulator, sandbox)")
+        add.add_argument("--token-url", default="", help="token URL override (simulator, sandbox)")
         add_json_flag(add)
 
         edit = sub.add_parser(
             "edit", help="change an account (not its name); options left out keep their value"
         )
         edit.add_argument("name")
-        edit.add_argument("--seller-id", default=None)
+        edit.add_argument("--seller-id", "--account-id", dest="external_account_id", default=None)
         edit.add_argument("--region", default=None)
         edit.add_argument("--marketplaces", default=None)
-        edit.add_argument("--client-id", default=None)
-        edit.add_argument("--client-secret", default=None)
-        edit.add_argument("--refresh-token", default=None)
+        for key in credentials:
+            edit.add_argument(f"--{key.replace('_', '-')}", default=None)
         edit.add_argument("--secrets-from-stdin", action="store_true")
-        edit.add_argument("--endpoint", default=None, help="empty string to go back to Amazon's endpoint")
+        edit.add_argument(
+            "--endpoint", default=None, help="empty string to go back to the channel's endpoint"
+        )
         edit.add_argument("--token-url", default=None)
         add_json_flag(edit)
 
@@ -129,13 +162,17 @@ class Command(StockroomCommand):
             one = sub.add_parser(action, help=text)
             one.add_argument("name")
             add_json_flag(one)
+        option_help: dict[str, str] = {}
+        for key in channels:
+            for option in accounts.spec_of(key).all_options:
+                option_help.setdefault(option.key, option.help)
         setter = sub.add_parser(
             "set",
-            help="set an option: " + ", ".join(accounts.AMAZON_OPTION_DEFAULTS),
-            description="Set one option of an account. Options:\n"
+            help="set an option: " + ", ".join(option_help),
+            description="Set one option of an account. Options (each channel offers its own):\n"
             + "\n".join(
                 textwrap.fill(f"{name}: {text}", width=100, initial_indent="  ", subsequent_indent="    ")
-                for name, text in accounts.OPTION_HELP.items()
+                for name, text in option_help.items()
             ),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -151,63 +188,74 @@ class Command(StockroomCommand):
 
     # --- actions ---------------------------------------------------------------------------------------
 
-    def _secrets(self, options) -> dict[str, str]:
-        given = {key: options.get(key) for key in SECRET_ENV}
-        from_stdin = {}
-        if options.get("secrets_from_stdin"):
-            stream = options.get("stdin") or sys.stdin
-            from_stdin = parse_secrets(stream.read())
+    def _given_secrets(self, options, spec) -> dict[str, str]:
+        """Credentials given as options or on standard input (the options win)."""
         secrets = {}
-        for key, env in SECRET_ENV.items():
-            value = given[key] if given[key] is not None else from_stdin.get(key, os.environ.get(env))
-            if value is None:
+        if options.get("secrets_from_stdin"):
+            secrets = parse_secrets((options.get("stdin") or sys.stdin).read(), spec)
+        for credential in spec.credentials:
+            if options.get(credential.key) is not None:
+                secrets[credential.key] = options[credential.key]
+        return secrets
+
+    def _secrets(self, options, spec) -> dict[str, str]:
+        secrets = self._given_secrets(options, spec)
+        for credential in spec.credentials:
+            env = spec.credential_env(credential)
+            if credential.key not in secrets and env in os.environ:
+                secrets[credential.key] = os.environ[env]
+            if credential.required and secrets.get(credential.key) is None:
                 raise InvalidInput(
-                    f"{accounts.CREDENTIAL_FIELDS[key]} is missing: pass --{key.replace('_', '-')}, set {env}, "
+                    f"{credential.label} is missing: pass --{credential.key.replace('_', '-')}, set {env}, "
                     "or use --secrets-from-stdin"
                 )
-            secrets[key] = value
         return secrets
 
     def do_add(self, options):
-        saved = accounts.add_amazon_account(
+        channel = options.get("channel_option") or options.get("channel")
+        if not channel:
+            raise InvalidInput(
+                "name the channel: stockroom account add --channel "
+                + "|".join(key for key, _ in accounts.channel_choices())
+            )
+        spec = accounts.spec_of(channel)
+        saved = accounts.add_account(
+            channel=spec.key,
             name=options["name"],
-            seller_id=options["seller_id"],
+            external_account_id=options["external_account_id"],
             region=options["region"],
             marketplaces=options["marketplaces"],
+            credentials=self._secrets(options, spec),
             endpoint=options["endpoint"],
             token_url=options["token_url"],
-            **self._secrets(options),
         )
         warn(self, saved.warnings)
         summary = accounts.account_summary(saved.account)
+        where = ", ".join(x for x in (summary.region, ",".join(summary.marketplaces)) if x)
         emit(
             self,
             options,
             {**summary.as_dict(), "warnings": list(saved.warnings)},
-            f"Added account {summary.name} ({summary.seller_id}, {summary.region}, "
-            f"{','.join(summary.marketplaces)}). Next: stockroom account check {summary.name!r}",
+            f"Added account {summary.name} ({', '.join(x for x in (summary.seller_id, where) if x)}). "
+            f"Next: stockroom account check {summary.name!r}",
         )
 
     def do_edit(self, options):
         account = selectors.account_by_name(options["name"])
-        secrets = (
-            parse_secrets((options.get("stdin") or sys.stdin).read()) if options["secrets_from_stdin"] else {}
-        )
-        for key in SECRET_ENV:
-            if options.get(key) is not None:
-                secrets[key] = options[key]
+        spec = accounts.spec_of(account.channel)
+        secrets = self._given_secrets(options, spec)
 
         def given(option, current):
             return current if options.get(option) is None else options[option]
 
-        saved = accounts.edit_amazon_account(
+        saved = accounts.edit_account(
             account=account,
-            seller_id=given("seller_id", account.external_account_id),
+            external_account_id=given("external_account_id", account.external_account_id),
             region=given("region", account.region),
             marketplaces=given("marketplaces", accounts.marketplace_codes(account)),
             endpoint=given("endpoint", account.endpoint),
             token_url=given("token_url", account.token_url),
-            **secrets,
+            credentials=secrets,
         )
         warn(self, saved.warnings)
         summary = accounts.account_summary(saved.account)
@@ -223,7 +271,9 @@ class Command(StockroomCommand):
         summaries = [accounts.account_summary(a) for a in selectors.account_list()]
         text = (
             "\n".join(_summary_text(s) for s in summaries)
-            or "No channel accounts yet: stockroom account add amazon ..."
+            or "No channel accounts yet: stockroom account add --channel "
+            + "|".join(key for key, _ in accounts.channel_choices())
+            + " ..."
         )
         emit(self, options, [s.as_dict() for s in summaries], text)
 
@@ -294,15 +344,16 @@ class Command(StockroomCommand):
     def do_release_held(self, options):
         account = selectors.account_by_name(options["name"])
         released = accounts.release_held(account=account)
+        warning = accounts.release_warning(account) if released else ""
         if released:
-            warn(self, [accounts.RELEASE_WARNING])
+            warn(self, [warning])
         emit(
             self,
             options,
             {
                 "account": account.name,
                 "released": released,
-                "warning": accounts.RELEASE_WARNING if released else "",
+                "warning": warning,
             },
             f"{account.name}: {released} held shipping confirmation(s) released; the next sync sends each "
             "once (later dispatches stay held)",

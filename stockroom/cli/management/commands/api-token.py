@@ -2,7 +2,7 @@
 
 from django.core.management.base import CommandParser
 
-from stockroom.api.tokens import api_tokens, create_api_token, revoke_api_token
+from stockroom.access.tokens import api_tokens, create_api_token, revoke_api_token
 from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 
 

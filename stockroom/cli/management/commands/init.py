@@ -12,10 +12,10 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Q
 
+from stockroom.access.roles import ADMINISTRATOR as ADMINISTRATOR_GROUP
 from stockroom.cli.management.commands._output import StockroomCommand
 from stockroom.inventory.locks import default_location
 from stockroom.inventory.models import Location
-from stockroom.web.permissions import ADMINISTRATOR as ADMINISTRATOR_GROUP
 
 
 def pending_migrations() -> list:

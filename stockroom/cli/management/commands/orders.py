@@ -1,9 +1,11 @@
-"""stockroom orders list|process|correct-shipment."""
+"""stockroom orders list|process|dispatch|correct-shipment."""
+
+from datetime import datetime
+from decimal import Decimal
 
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
-from stockroom.api.schemas import OrderSummaryOut
 from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 from stockroom.core.errors import InvalidInput, NotFound
 from stockroom.core.quantities import parse_id
@@ -33,6 +35,27 @@ def order_by_reference(reference: str) -> Order:
     raise NotFound(f"no order with external order id or id {reference[:100]!r}")
 
 
+def _line_option(text: str) -> tuple[str, str]:
+    """``EXTERNAL_LINE_ID=QTY`` as (line id, quantity text); the service checks both."""
+    ref, sep, quantity = (text or "").rpartition("=")
+    if not sep or not ref.strip():
+        raise InvalidInput(f"--line {text[:120]!r}: write it as EXTERNAL_LINE_ID=QTY (e.g. --line 12345=2)")
+    return ref.strip(), quantity.strip()
+
+
+def _summary_json(order: Order) -> dict:
+    """``orders.selectors.order_summary`` as the API prints it: ISO 8601 times (UTC as Z), amounts as strings."""
+    return {key: _json_value(value) for key, value in selectors.order_summary(order).items()}
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
 def _row(order: Order) -> str:
     when = timezone.localtime(order.purchased_at).strftime("%Y-%m-%d %H:%M")
     flags = " ".join(
@@ -51,7 +74,7 @@ def _row(order: Order) -> str:
 
 
 class Command(StockroomCommand):
-    help = "List orders of the order book, or process (dispatch) one."
+    help = "List orders of the order book, process (dispatch) one, or dispatch a package of one."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -77,6 +100,28 @@ class Command(StockroomCommand):
         )
         add_json_flag(process)
 
+        dispatch = sub.add_parser(
+            "dispatch", help="dispatch a package: some lines and units (--line), or everything still to ship"
+        )
+        dispatch.add_argument("order", help="external order id (e.g. 202-1234567-1234567) or Stockroom's id")
+        dispatch.add_argument(
+            "--line",
+            action="append",
+            default=[],
+            metavar="EXTERNAL_LINE_ID=QTY",
+            help="an order line and the units of it in this package (repeat for several lines); "
+            "none: every unit still to ship",
+        )
+        dispatch.add_argument(
+            "--tracking", default="", help="tracking number (required where the channel needs one)"
+        )
+        dispatch.add_argument(
+            "--method",
+            default="",
+            help="shipping method (default: the account's default for the service the buyer chose)",
+        )
+        add_json_flag(dispatch)
+
         correct = sub.add_parser(
             "correct-shipment", help="correct a shipping confirmation the channel refused and send it again"
         )
@@ -87,6 +132,12 @@ class Command(StockroomCommand):
             "--carrier-code", default="", help="one of the channel's carrier codes (default: as mapped)"
         )
         correct.add_argument("--carrier-name", default="", help="the carrier's name, for carrier code Other")
+        correct.add_argument(
+            "--package",
+            type=int,
+            default=None,
+            help="the package's number (default: the order's only package, or its only refused one)",
+        )
         add_json_flag(correct)
 
     @stockroom_errors
@@ -102,7 +153,7 @@ class Command(StockroomCommand):
                     allocation_state=options["allocation"],
                 )[: options["limit"]]
             )
-            data = [OrderSummaryOut.from_orm(order).model_dump(mode="json") for order in orders]
+            data = [_summary_json(order) for order in orders]
             emit(self, options, data, "\n".join(map(_row, orders)) or "No orders match.")
             return
         order = order_by_reference(options["order"])
@@ -113,12 +164,14 @@ class Command(StockroomCommand):
                 shipping_method=options["method"],
                 carrier_code=options["carrier_code"],
                 carrier_name=options["carrier_name"],
+                package=options["package"],
             )
             emit(
                 self,
                 options,
                 {
                     "order": order.external_order_id,
+                    "package": shipment.number,
                     "status": shipment.status,
                     "tracking_number": shipment.tracking_number,
                     "shipping_method": shipment.shipping_method,
@@ -128,10 +181,37 @@ class Command(StockroomCommand):
                 f"tracking {shipment.tracking_number}); the next sync sends it",
             )
             return
+        if options["action"] == "dispatch":
+            shipment = services.dispatch_shipment(
+                order_id=order.pk,
+                lines=None if not options["line"] else [_line_option(text) for text in options["line"]],
+                tracking_number=options["tracking"],
+                shipping_method=options["method"],
+            )
+            order = shipment.order
+            units = ", ".join(
+                f"{row.order_line.external_line_id}={row.quantity}" for row in shipment.lines.all()
+            )
+            data = {
+                **_summary_json(order),
+                "package": {
+                    key: _json_value(value) for key, value in selectors.package_summary(shipment).items()
+                },
+            }
+            emit(
+                self,
+                options,
+                data,
+                f"Order {order.external_order_id}: package {shipment.number} dispatched ({units}), "
+                f"{shipment.shipping_method}"
+                + (f", tracking {shipment.tracking_number}" if shipment.tracking_number else "")
+                + f"; the order is {order.get_status_display().lower()}",
+            )
+            return
         order = services.process_order(
             order_id=order.pk, tracking_number=options["tracking"], shipping_method=options["method"]
         )
-        data = OrderSummaryOut.from_orm(order).model_dump(mode="json")
+        data = _summary_json(order)
         tracking = f", tracking {order.tracking_number}" if order.tracking_number else ""
         emit(
             self,

@@ -2,9 +2,9 @@
 
 from django.core.management.base import CommandParser
 
-from stockroom.api.stock import stock_detail
 from stockroom.catalog.selectors import stock_item_by_sku
 from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
+from stockroom.inventory.selectors import stock_detail
 from stockroom.inventory.services import adjust_stock, receive_stock
 
 

@@ -41,6 +41,11 @@ HANDLERS: dict[str, Callable[[Ctx], tuple]] = (
 UNLIMITED_RATE = 1000.0  # what x-amzn-RateLimit-Limit says with rate limits off (a raised usage plan)
 
 
+QUOTA_EXCEEDED = {
+    "errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource."}]
+}
+
+
 def _rate_header(store: Store, op: str) -> str:
     """The operation's rate; with rate limits off, a rate that paces a well-behaved client no more."""
     rate = OPERATIONS_BY_NAME[op].rate if store.settings["rate_limits_enabled"] else UNLIMITED_RATE
@@ -124,21 +129,12 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
             store.stat(seller_id, op, "calls")
             if not store.take_token(seller_id, op):
                 store.stat(seller_id, op, "throttled")
-                return _json(
-                    429,
-                    {
-                        "errors": [
-                            {
-                                "code": "QuotaExceeded",
-                                "message": "You exceeded your quota for the requested resource.",
-                            }
-                        ]
-                    },
-                    headers,
-                )
+                return _json(429, QUOTA_EXCEEDED, headers)
             fault = store.take_fault(op, seller_id)
             if fault is not None:
                 store.stat(seller_id, op, "faults")
+                if fault["kind"] == "http_429":  # throttled although the bucket had a token
+                    return _json(429, QUOTA_EXCEEDED, headers)
                 if fault["kind"] == "http_500":
                     return gateway_error(500, headers)
                 if fault["kind"] == "http_503":

@@ -154,15 +154,18 @@
 
   document.addEventListener("DOMContentLoaded", updateSelectionCount);
 
-  // Account options: the report-mode fields appear only when orders come from reports.
-  function showReportOptions() {
-    var source = document.getElementById("id_order_source");
-    if (!source) { return; }
-    var reports = source.value !== "orders_api";
-    document.querySelectorAll("[data-report-only]").forEach(function (field) { field.hidden = !reports; });
+  // Account options: a field the channel's spec shows only for some values of another option (e.g.
+  // Amazon's report-mode fields, while orders come from reports) follows that option's select.
+  function showDependentOptions() {
+    document.querySelectorAll("[data-shown-when]").forEach(function (field) {
+      var source = document.getElementById("id_" + field.getAttribute("data-shown-when"));
+      if (!source) { return; }
+      var shown = (field.getAttribute("data-shown-values") || "").split(" ");
+      field.hidden = shown.indexOf(source.value) < 0;
+    });
   }
   document.addEventListener("change", function (event) {
-    if (event.target && event.target.id === "id_order_source") { showReportOptions(); }
+    if (event.target && event.target.id && event.target.id.indexOf("id_") === 0) { showDependentOptions(); }
   });
-  document.addEventListener("DOMContentLoaded", showReportOptions);
+  document.addEventListener("DOMContentLoaded", showDependentOptions);
 })();

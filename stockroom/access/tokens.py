@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from stockroom.api.models import ApiToken
+from stockroom.access.models import ApiToken
 from stockroom.core.errors import InvalidInput, NotFound, StockroomError
 
 TOKEN_PREFIX = "sr_"

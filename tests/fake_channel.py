@@ -1,9 +1,15 @@
-"""A fake channel for the engine's tests: a ChannelConnector kept in memory, per account.
+"""The one fake channel of the test suite: a ``ChannelConnector`` implementing the whole protocol
+(``stockroom/channels/contracts.py``) over an in-memory "channel", one per account.
 
-Registered for the channel key "fake" through ``settings.STOCKROOM_CONNECTORS`` (see conftest).
-Tests reach the channel's side through ``FakeChannel.of(account)``: add orders, read what was sent,
-inject failures. In another process (no shared memory) an account's ``options["fake_orders"]``
-seeds that many orders and ``options["fake_delay"]`` slows every page down.
+Registered for the channel key "fake" through ``settings.STOCKROOM_CONNECTORS`` (fixture
+``fake_connector_registered`` in tests/conftest.py, autouse where a conftest asks for it). Tests and the
+contract suite's harness (tests/contract/harness.py) reach the channel's side through
+``FakeChannel.of(account)``: add orders, set listings, read what was sent, inject failures.
+
+Like a real channel it accepts exactly the credentials in ``GOOD_CREDENTIALS`` (exact strings) on every
+call and refuses others with ``AuthFailed`` naming the credential. In another process (no shared memory)
+an account's ``options["fake_orders"]`` seeds that many orders and ``options["fake_delay"]`` slows every
+page down.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 from stockroom.channels.contracts import (
     AccountConfig,
+    AuthFailed,
+    ChannelCapabilities,
     ChannelListing,
     ChannelOrder,
     ChannelOrderLine,
@@ -27,9 +35,18 @@ from stockroom.channels.contracts import (
     OrderPage,
     ShipmentConfirmation,
     StockUpdate,
+    Transient,
     WriteOutcome,
     WriteStatus,
 )
+
+CONNECTOR = "tests.fake_channel.FakeConnector"  # the dotted path registered for the channel key "fake"
+
+GOOD_CREDENTIALS = {
+    "client_id": "fake-client-0123",
+    "client_secret": "fake-secret-0123456789abcdef",
+    "refresh_token": "fake-refresh-token-0123456789",
+}
 
 _channels: dict[int, FakeChannel] = {}
 _feed_numbers = itertools.count(1000)
@@ -37,13 +54,21 @@ _feed_numbers = itertools.count(1000)
 
 @dataclass
 class FakeChannel:
+    """What the channel holds for one account, and the knobs a test turns."""
+
     orders: dict[str, tuple[int, ChannelOrder]] = field(default_factory=dict)  # id -> (update seq, order)
     sequence: int = 0
     page_size: int = 10
     delay: float = 0.0
-    quantities: dict[str, int] = field(default_factory=dict)  # what the channel shows per SKU
+    # what the channel shows per SKU; ``list_listings`` lists these unless ``listings`` is set
+    quantities: dict[str, int] = field(default_factory=dict)
+    listings: list[ChannelListing] | None = None  # the listings as the channel describes them
+    listings_error: str = ""  # list_listings fails with this (retryable)
+    orders_waiting: int | None = None  # what ``check`` reports; None: the orders it holds
+    marketplaces: tuple[str, ...] = ("UK", "DE")
+    calls: list[tuple[str, object]] = field(default_factory=list)  # (method, argument) as they arrive
     stock_calls: list[list[StockUpdate]] = field(default_factory=list)
-    shipments: list[ShipmentConfirmation] = field(default_factory=list)
+    shipments: list[ShipmentConfirmation] = field(default_factory=list)  # every confirmation received
     shipment_errors: dict[str, tuple[str, bool]] = field(
         default_factory=dict
     )  # order id -> (message, retryable)
@@ -54,16 +79,20 @@ class FakeChannel:
     feed_error: str = ""  # processed feeds fail as a whole with this message (retryable), like FATAL
     on_push: Callable[[list[StockUpdate]], None] | None = None  # called as each push_stock call arrives
     collect_calls: list[list[str]] = field(default_factory=list)
+    # the order download as the test scripts it (e.g. pages read from report documents): when set,
+    # ``fetch_orders`` yields what this gives, and ``orders`` is not read
+    scripted_pages: Callable[[], Iterator[OrderPage]] | None = None
     fail_fetch_after_pages: int | None = None
     fetch_error: Exception | None = None
     raise_once: dict[str, Exception] = field(default_factory=dict)  # method name -> error
     failed_records: list[FailedRecord] = field(default_factory=list)  # served once, on the first page
     swallow_shipments: bool = False  # take the confirmation, then fail the call (a timeout after delivery)
-    listing_refs: dict[str, ListingRefs] = field(default_factory=dict)  # SKU -> the channel's references
+    closed: int = 0  # how many times a connector of this account was closed
     opened: int = 0  # connectors built for the account
-    closed: int = 0  # ... and closed
-    # the channel hands out a new refresh token with every n-th token exchange (0: never rotates)
-    rotate_every: int = 0
+    listing_refs: dict[str, ListingRefs] = field(default_factory=dict)  # SKU -> the channel's references
+    # the refresh token the channel accepts now (a rotating channel hands out a new one)
+    refresh_token: str = GOOD_CREDENTIALS["refresh_token"]
+    rotate_every: int = 0  # a new refresh token with every n-th token exchange (0: never rotates)
     exchanges: int = 0  # refresh-token exchanges made (an access token cached across runs saves them)
 
     @classmethod
@@ -74,12 +103,21 @@ class FakeChannel:
     def reset(cls) -> None:
         _channels.clear()
 
+    @classmethod
+    def every(cls) -> list[FakeChannel]:
+        """The channel state of every account a test touched."""
+        return list(_channels.values())
+
     def add_order(self, order: ChannelOrder) -> None:
+        """A new order, or a new version of one (it is listed again after the newest cursor)."""
         self.sequence += 1
         self.orders[order.external_order_id] = (self.sequence, order)
 
     def order(self, order_id: str) -> ChannelOrder:
         return self.orders[order_id][1]
+
+    def cancel_order(self, order_id: str) -> None:
+        self.add_order(replace(self.order(order_id), status=ChannelOrderStatus.CANCELLED))
 
     @property
     def updates(self) -> list[StockUpdate]:
@@ -89,6 +127,14 @@ class FakeChannel:
         error = self.raise_once.pop(method, None)
         if error is not None:
             raise error
+
+
+def of(account) -> FakeChannel:
+    return FakeChannel.of(account)
+
+
+def reset() -> None:
+    FakeChannel.reset()
 
 
 def seeded_order(n: int, sku: str) -> ChannelOrder:
@@ -105,8 +151,11 @@ def seeded_order(n: int, sku: str) -> ChannelOrder:
 
 
 class FakeConnector(ConnectorLifecycle):
+    """The whole ``ChannelConnector`` protocol over ``FakeChannel.of(config.account_id)``."""
+
     channel = "fake"
     max_stock_batch = 500
+    capabilities = ChannelCapabilities()  # declares nothing special
 
     def __init__(self, config: AccountConfig):
         self.config = config
@@ -119,32 +168,50 @@ class FakeConnector(ConnectorLifecycle):
         if "fake_delay" in config.options:
             self.state.delay = float(config.options["fake_delay"])
 
+    # lifecycle: a connector is a context manager (ConnectorLifecycle); closing releases its clients
     def close(self) -> None:
         self.state.closed += 1
 
-    def access_token(self) -> str:
-        """Like a real channel: an access token for the refresh token, kept in the account's token
-        cache until it expires; some channels rotate the refresh token on exchange (handed back)."""
-        cached = self.config.token_cache.get("access")
-        if cached:
-            return cached
+    def _authenticate(self) -> None:
+        """Like a real channel: the app's credentials and the current refresh token are checked, and
+        exchanged for an access token kept in the account's token cache until it expires."""
+        for key, good in {**GOOD_CREDENTIALS, "refresh_token": self.state.refresh_token}.items():
+            if self.config.credentials.get(key) != good:
+                raise AuthFailed(
+                    f"The channel refused the {key.replace('_', ' ')}: check it and paste it again",
+                    status=401,
+                )
+        if self.config.token_cache.get("access"):
+            return
         state = self.state
         state.exchanges += 1
         token = f"access-{state.exchanges}"
         self.config.token_cache.set("access", token, expires_at=datetime.now(UTC) + timedelta(hours=1))
         if state.rotate_every and state.exchanges % state.rotate_every == 0:
-            self.config.credentials_changed({"refresh_token": f"refresh-{state.exchanges}"})
-        return token
+            state.refresh_token = f"refresh-{state.exchanges}"  # the old one no longer works
+            self.config.credentials_changed({"refresh_token": state.refresh_token})
 
     def check(self, *, orders_since: datetime | None) -> CheckResult:
-        return CheckResult(ok=True, message="fake channel reachable", orders_waiting=len(self.state.orders))
+        self.state.calls.append(("check", orders_since))
+        self._authenticate()
+        waiting = self.state.orders_waiting
+        return CheckResult(
+            ok=True,
+            message="Credentials accepted",
+            marketplaces=self.state.marketplaces,
+            orders_waiting=len(self.state.orders) if waiting is None else waiting,
+        )
 
     def fetch_orders(self, *, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
         state = self.state
-        self.access_token()
+        state.calls.append(("fetch_orders", cursor))
+        self._authenticate()
         state._raise_once("fetch_orders")
         if state.fetch_error is not None:
             raise state.fetch_error
+        if state.scripted_pages is not None:
+            yield from state.scripted_pages()
+            return
         after = int(cursor) if cursor else 0
         rows = sorted((seq, order) for seq, order in state.orders.values() if seq > after)
         failed, state.failed_records = tuple(state.failed_records), []
@@ -155,8 +222,6 @@ class FakeConnector(ConnectorLifecycle):
         for number, page in enumerate(pages, start=1):
             if state.fail_fetch_after_pages is not None and number > state.fail_fetch_after_pages:
                 state.fail_fetch_after_pages = None
-                from stockroom.channels.contracts import Transient
-
                 raise Transient("the connection dropped half-way (injected)")
             if state.delay:
                 time.sleep(state.delay)
@@ -169,6 +234,8 @@ class FakeConnector(ConnectorLifecycle):
 
     def confirm_shipments(self, shipments: Sequence[ShipmentConfirmation]) -> list[WriteOutcome]:
         state = self.state
+        state.calls.append(("confirm_shipments", len(shipments)))
+        self._authenticate()
         state._raise_once("confirm_shipments")
         outcomes = []
         for shipment in shipments:
@@ -189,13 +256,13 @@ class FakeConnector(ConnectorLifecycle):
             )
         if state.swallow_shipments:
             state.swallow_shipments = False
-            from stockroom.channels.contracts import Transient
-
             raise Transient("timed out waiting for the answer (injected)")
         return outcomes
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
         state = self.state
+        state.calls.append(("push_stock", len(updates)))
+        self._authenticate()
         state._raise_once("push_stock")
         state.stock_calls.append(list(updates))
         if state.on_push is not None:
@@ -222,6 +289,8 @@ class FakeConnector(ConnectorLifecycle):
 
     def collect_stock_results(self, submission_refs: Sequence[str]) -> list[WriteOutcome]:
         state = self.state
+        state.calls.append(("collect_stock_results", list(submission_refs)))
+        self._authenticate()
         state.collect_calls.append(list(submission_refs))
         outcomes = []
         for ref in submission_refs:
@@ -254,7 +323,15 @@ class FakeConnector(ConnectorLifecycle):
         return outcomes
 
     def list_listings(self) -> Iterator[ChannelListing]:
-        for sku, quantity in sorted(self.state.quantities.items()):
+        state = self.state
+        state.calls.append(("list_listings", None))
+        self._authenticate()
+        if state.listings_error:
+            raise Transient(state.listings_error)
+        if state.listings is not None:
+            yield from state.listings
+            return
+        for sku, quantity in sorted(state.quantities.items()):
             yield ChannelListing(
-                channel_sku=sku, quantity=quantity, refs=self.state.listing_refs.get(sku, ListingRefs())
+                channel_sku=sku, quantity=quantity, refs=state.listing_refs.get(sku, ListingRefs())
             )

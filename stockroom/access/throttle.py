@@ -40,7 +40,7 @@ GLOBAL_WINDOW = 60
 GLOBAL_DELAY = 1.0
 DEVICE_COOKIE = "stockroom_device"
 DEVICE_COOKIE_AGE = 365 * 24 * 3600
-_DEVICE_SALT = "stockroom.web.throttle.device"
+_DEVICE_SALT = "stockroom.web.throttle.device"  # its first home; changing it would void device cookies
 
 
 def _key(kind: str, *parts: str) -> str:
