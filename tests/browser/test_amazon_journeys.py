@@ -94,8 +94,8 @@ def order_downloaded(page, url, sim, account, make_item, link, *, buyer):
 
 def process_order(page, url, order, tracking, shipping_method):
     page.goto(url(f"/orders/{order.pk}/"))
-    page.get_by_label("Tracking number").fill(tracking)
-    page.get_by_label("Shipping method").select_option(shipping_method)
+    page.get_by_label("Tracking number", exact=True).fill(tracking)
+    page.get_by_label("Shipping method", exact=True).select_option(shipping_method)
     page.get_by_role("button", name="Process order").click()
     expect(page.get_by_role("heading", name="Processing results")).to_be_visible(timeout=CHANNEL)
     expect(page.get_by_text(f"1 processed with {shipping_method}.")).to_be_visible()
@@ -323,7 +323,7 @@ def test_find_process_and_confirm_shipments_to_amazon(
 
     # when the seller maps the shipping method for the account
     page.goto(url(f"/accounts/{account.pk}/"))
-    page.get_by_label("Shipping method").select_option("Royal Mail 48")
+    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
     page.get_by_label("Carrier code").select_option("Royal Mail")
     page.get_by_label("Ship method").fill("Tracked 48")
     page.get_by_role("button", name="Save mapping").click()
@@ -350,7 +350,7 @@ def test_find_process_and_confirm_shipments_to_amazon(
     expect(page.locator("[data-selection-count]")).to_have_text("2 orders selected")
     page.get_by_label(f"Tracking number for {hamilton}").fill("RM100000001GB")
     page.get_by_label(f"Tracking number for {hopper}").fill("RM100000002GB")
-    page.get_by_label("Shipping method").select_option("Royal Mail 48")
+    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
     page.get_by_role("button", name="Process selected").click()
     expect(page.locator("[data-batch-progress-text]")).to_have_text("Done: 2 processed.", timeout=CHANNEL)
     synchronise(page, url)
@@ -508,7 +508,7 @@ def test_sync_issue_for_an_unmapped_shipping_method_is_retried_and_resolved(
 
     # when they add the mapping and press Retry
     page.goto(url(f"/accounts/{account.pk}/"))
-    page.get_by_label("Shipping method").select_option("DPD Next Day")
+    page.get_by_label("Shipping method", exact=True).select_option("DPD Next Day")
     page.get_by_label("Carrier code").select_option("DPD")
     page.get_by_label("Ship method").fill("Next Day")
     page.get_by_role("button", name="Save mapping").click()

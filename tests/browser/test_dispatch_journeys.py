@@ -71,7 +71,7 @@ def test_dispatch_without_a_tracking_number_is_refused_and_the_rest_of_the_batch
     page.get_by_label(f"Select order {ada.external_order_id}").check()
     page.get_by_label(f"Select order {grace.external_order_id}").check()
     page.get_by_label(f"Tracking number for {ada.external_order_id}").fill("RM100000001GB")
-    page.get_by_label("Shipping method").select_option("Royal Mail 48")
+    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
     page.get_by_role("button", name="Process selected").click()
 
     # then one is processed and the other is listed with the reason
@@ -88,7 +88,7 @@ def test_dispatch_without_a_tracking_number_is_refused_and_the_rest_of_the_batch
 
     # and on the order page alone the same refusal
     page.goto(url(f"/orders/{grace.pk}/"))
-    page.get_by_label("Shipping method").select_option("Royal Mail 48")
+    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
     page.get_by_role("button", name="Process order").click()
     expect(page.get_by_text("0 processed with Royal Mail 48, 1 not processed")).to_be_visible()
     expect(page.locator(".outcomes")).to_contain_text("needs a tracking number")
@@ -111,7 +111,7 @@ def test_a_refused_confirmation_is_corrected_on_the_order_page_and_reaches_amazo
     order = orders["Margaret Hamilton"]
     settings.STOCKROOM_CHANNEL_CAPABILITIES = ""
     page.goto(url(f"/orders/{order.pk}/"))
-    page.get_by_label("Shipping method").select_option("Royal Mail 48")
+    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
     page.get_by_role("button", name="Process order").click()
     expect(page.get_by_text("1 processed with Royal Mail 48.")).to_be_visible(timeout=CHANNEL)
     settings.STOCKROOM_CHANNEL_CAPABILITIES = "stockroom.sync.registry.channel_capabilities"
@@ -132,7 +132,7 @@ def test_a_refused_confirmation_is_corrected_on_the_order_page_and_reaches_amazo
     # when they enter the tracking number and send it again (the same page is also open in another tab)
     other_tab = page.context.new_page()
     other_tab.goto(page.url)
-    refusal.get_by_label("Tracking number").fill("RM100000042GB")
+    refusal.get_by_label("Tracking number", exact=True).fill("RM100000042GB")
     refusal.get_by_label("Carrier", exact=True).select_option("Royal Mail")
     refusal.get_by_role("button", name="Send corrected confirmation").click()
     expect(page.locator(".messages")).to_contain_text("Shipping confirmation corrected")
@@ -150,7 +150,7 @@ def test_a_refused_confirmation_is_corrected_on_the_order_page_and_reaches_amazo
     screen(page, "order-corrected-confirmation-sent")
 
     # and sending the correction again from the other tab changes nothing
-    other_tab.locator("section.refused").get_by_label("Tracking number").fill("RM100000043GB")
+    other_tab.locator("section.refused").get_by_label("Tracking number", exact=True).fill("RM100000043GB")
     other_tab.get_by_role("button", name="Send corrected confirmation").click()
     expect(other_tab.locator(".message.error")).to_have_text(
         f"Not corrected: the shipping confirmation of order {order.external_order_id} is confirmed to "
@@ -191,7 +191,7 @@ def test_batch_dispatch_uses_the_accounts_default_for_the_buyers_service(
 
     # and processes both in one batch without picking a method
     page.goto(url("/orders/"))
-    expect(page.get_by_label("Shipping method")).to_have_value("")
+    expect(page.get_by_label("Shipping method", exact=True)).to_have_value("")
     for order, tracking in ((ada, "RM100000007GB"), (grace, "DPD0000007")):
         page.get_by_label(f"Select order {order.external_order_id}").check()
         page.get_by_label(f"Tracking number for {order.external_order_id}").fill(tracking)

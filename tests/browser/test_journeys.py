@@ -90,7 +90,7 @@ def test_process_a_batch_with_tracking_numbers(page, url, shop, screen):
     expect(page.locator("[data-selection-count]")).to_have_text("2 orders selected")
     page.get_by_label("Tracking number for A-1").fill("TRACK-1")
     page.get_by_label("Tracking number for A-2").fill("TRACK-2")
-    page.get_by_label("Shipping method").select_option("Royal Mail 48")
+    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
     page.get_by_role("button", name="Process selected").click()
     expect(page.locator("[data-batch-progress-text]")).to_have_text("Done: 2 processed.")
     expect(page.locator("#batch-progress-bar")).to_have_attribute("value", "2")

@@ -55,7 +55,7 @@ def test_open_orders_show_items_a_count_the_right_title_and_no_box_once_processe
     row = page.locator(f'[data-order-row="{second.pk}"]')
     row.get_by_label("Select order 202-0000002-0000002").check()
     row.get_by_label("Tracking number for 202-0000002-0000002").fill("JD0002")
-    page.get_by_label("Shipping method").select_option("Royal Mail 48")
+    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
     page.get_by_role("button", name="Process selected").click()
 
     # then its row shows the tracking number as text: no box to edit any more
