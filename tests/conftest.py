@@ -52,6 +52,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.django_db(transaction=True))
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Django's cache (access tokens kept across runs, ...) starts empty in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def on_postgres(db):
     if connection.vendor != "postgresql":

@@ -29,11 +29,15 @@ from stockroom.channels.contracts import (
     ChannelOrderLine,
     ChannelOrderStatus,
     CheckResult,
+    ConnectorLifecycle,
+    FailedRecord,
+    ListingRefs,
     OrderPage,
     ShipmentConfirmation,
     StockUpdate,
     Transient,
     WriteOutcome,
+    WriteStatus,
 )
 
 CONNECTOR = "tests.fake_channel.FakeConnector"  # the dotted path registered for the channel key "fake"
@@ -81,9 +85,15 @@ class FakeChannel:
     fail_fetch_after_pages: int | None = None
     fetch_error: Exception | None = None
     raise_once: dict[str, Exception] = field(default_factory=dict)  # method name -> error
-    failed_records: list[tuple[str, str, str]] = field(default_factory=list)  # served once, on the first page
+    failed_records: list[FailedRecord] = field(default_factory=list)  # served once, on the first page
     swallow_shipments: bool = False  # take the confirmation, then fail the call (a timeout after delivery)
     closed: int = 0  # how many times a connector of this account was closed
+    opened: int = 0  # connectors built for the account
+    listing_refs: dict[str, ListingRefs] = field(default_factory=dict)  # SKU -> the channel's references
+    # the refresh token the channel accepts now (a rotating channel hands out a new one)
+    refresh_token: str = GOOD_CREDENTIALS["refresh_token"]
+    rotate_every: int = 0  # a new refresh token with every n-th token exchange (0: never rotates)
+    exchanges: int = 0  # refresh-token exchanges made (an access token cached across runs saves them)
 
     @classmethod
     def of(cls, account) -> FakeChannel:
@@ -140,7 +150,7 @@ def seeded_order(n: int, sku: str) -> ChannelOrder:
     )
 
 
-class FakeConnector:
+class FakeConnector(ConnectorLifecycle):
     """The whole ``ChannelConnector`` protocol over ``FakeChannel.of(config.account_id)``."""
 
     channel = "fake"
@@ -150,6 +160,7 @@ class FakeConnector:
     def __init__(self, config: AccountConfig):
         self.config = config
         self.state = FakeChannel.of(config.account_id)
+        self.state.opened += 1
         seed = int(config.options.get("fake_orders", 0))
         if seed and not self.state.orders:
             for n in range(seed):
@@ -157,23 +168,28 @@ class FakeConnector:
         if "fake_delay" in config.options:
             self.state.delay = float(config.options["fake_delay"])
 
-    # lifecycle: a connector is a context manager; closing it releases its (here: no) clients
+    # lifecycle: a connector is a context manager (ConnectorLifecycle); closing releases its clients
     def close(self) -> None:
         self.state.closed += 1
 
-    def __enter__(self) -> FakeConnector:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _authenticate(self) -> None:
-        for key, good in GOOD_CREDENTIALS.items():
+        """Like a real channel: the app's credentials and the current refresh token are checked, and
+        exchanged for an access token kept in the account's token cache until it expires."""
+        for key, good in {**GOOD_CREDENTIALS, "refresh_token": self.state.refresh_token}.items():
             if self.config.credentials.get(key) != good:
                 raise AuthFailed(
                     f"The channel refused the {key.replace('_', ' ')}: check it and paste it again",
                     status=401,
                 )
+        if self.config.token_cache.get("access"):
+            return
+        state = self.state
+        state.exchanges += 1
+        token = f"access-{state.exchanges}"
+        self.config.token_cache.set("access", token, expires_at=datetime.now(UTC) + timedelta(hours=1))
+        if state.rotate_every and state.exchanges % state.rotate_every == 0:
+            state.refresh_token = f"refresh-{state.exchanges}"  # the old one no longer works
+            self.config.credentials_changed({"refresh_token": state.refresh_token})
 
     def check(self, *, orders_since: datetime | None) -> CheckResult:
         self.state.calls.append(("check", orders_since))
@@ -227,13 +243,15 @@ class FakeConnector:
             if failure:
                 message, retryable = failure
                 outcomes.append(
-                    WriteOutcome(shipment.external_order_id, "error", message, retryable=retryable)
+                    WriteOutcome(shipment.external_order_id, WriteStatus.ERROR, message, retryable=retryable)
                 )
                 continue
             state.shipments.append(shipment)
             if shipment.external_order_id in state.orders:
                 state.add_order(_shipped(state.order(shipment.external_order_id), shipment))
-            outcomes.append(WriteOutcome(shipment.external_order_id, "confirmed", "", submission_ref="req-1"))
+            outcomes.append(
+                WriteOutcome(shipment.external_order_id, WriteStatus.CONFIRMED, "", submission_ref="req-1")
+            )
         if state.swallow_shipments:
             state.swallow_shipments = False
             raise Transient("timed out waiting for the answer (injected)")
@@ -252,13 +270,19 @@ class FakeConnector:
         for update in updates:
             failure = state.stock_errors.get(update.channel_sku)
             if failure:
-                outcomes.append(WriteOutcome(update.channel_sku, "error", failure[0], retryable=failure[1]))
+                outcomes.append(
+                    WriteOutcome(update.channel_sku, WriteStatus.ERROR, failure[0], retryable=failure[1])
+                )
             elif feed_ref:
                 state.feeds.setdefault(feed_ref, []).append(update)
-                outcomes.append(WriteOutcome(update.channel_sku, "pending", "", submission_ref=feed_ref))
+                outcomes.append(
+                    WriteOutcome(update.channel_sku, WriteStatus.PENDING, "", submission_ref=feed_ref)
+                )
             else:
                 state.quantities[update.channel_sku] = update.quantity
-                outcomes.append(WriteOutcome(update.channel_sku, "confirmed", "", quantity=update.quantity))
+                outcomes.append(
+                    WriteOutcome(update.channel_sku, WriteStatus.CONFIRMED, "", quantity=update.quantity)
+                )
         return outcomes
 
     def collect_stock_results(self, submission_refs: Sequence[str]) -> list[WriteOutcome]:
@@ -270,18 +294,28 @@ class FakeConnector:
         for ref in submission_refs:
             for update in state.feeds.get(ref, []):
                 if not state.feeds_processed:
-                    outcomes.append(WriteOutcome(update.channel_sku, "pending", "", submission_ref=ref))
+                    outcomes.append(
+                        WriteOutcome(update.channel_sku, WriteStatus.PENDING, "", submission_ref=ref)
+                    )
                 elif state.feed_error:
                     outcomes.append(
                         WriteOutcome(
-                            update.channel_sku, "error", state.feed_error, submission_ref=ref, retryable=True
+                            update.channel_sku,
+                            WriteStatus.ERROR,
+                            state.feed_error,
+                            submission_ref=ref,
+                            retryable=True,
                         )
                     )
                 else:
                     state.quantities[update.channel_sku] = update.quantity
                     outcomes.append(
                         WriteOutcome(
-                            update.channel_sku, "confirmed", "", submission_ref=ref, quantity=update.quantity
+                            update.channel_sku,
+                            WriteStatus.CONFIRMED,
+                            "",
+                            submission_ref=ref,
+                            quantity=update.quantity,
                         )
                     )
         return outcomes
@@ -296,7 +330,9 @@ class FakeConnector:
             yield from state.listings
             return
         for sku, quantity in sorted(state.quantities.items()):
-            yield ChannelListing(channel_sku=sku, quantity=quantity)
+            yield ChannelListing(
+                channel_sku=sku, quantity=quantity, refs=state.listing_refs.get(sku, ListingRefs())
+            )
 
 
 def _shipped(order: ChannelOrder, shipment: ShipmentConfirmation) -> ChannelOrder:

@@ -7,11 +7,11 @@ channel's payloads into these at the edge; the domain's services accept them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, Self
 
 # What the order book holds (``orders.models``; a test keeps the two in step). A connector refuses a
 # record beyond these at the edge, so nothing a database would refuse, or SQLite would store and
@@ -100,12 +100,31 @@ class ShipmentConfirmation:
 
 
 @dataclass(frozen=True)
+class ListingRefs:
+    """The channel's own references of one listing, as the listing import read them (all opaque, ""
+    when the channel has no such thing): what a stock update needs besides the SKU on channels that
+    address an offer, an inventory item or a location rather than a SKU (eBay's offer id and
+    inventory item, a web shop's inventory item and location)."""
+
+    offer_ref: str = ""  # the listing / offer on the channel (eBay offerId)
+    inventory_item_ref: str = ""  # the channel's inventory item the quantity belongs to
+    location_ref: str = ""  # the channel's location (warehouse) that holds the quantity
+
+    def __post_init__(self) -> None:
+        _require_strings(self, "offer_ref", "inventory_item_ref", "location_ref")
+
+
+@dataclass(frozen=True)
 class StockUpdate:
     channel_sku: str
     quantity: int
     # True when the channel fulfils this listing from its own warehouses (e.g. Amazon FBA): the channel
     # owns the quantity and a connector must not send one.
     fulfilled_by_channel: bool = False
+    refs: ListingRefs = field(default_factory=ListingRefs)  # the channel's references of the listing
+
+    def __post_init__(self) -> None:
+        _require_strings(self, "channel_sku")
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,7 @@ class ChannelListing:
     quantity: int | None = None
     fulfilled_by_channel: bool = False
     marketplace: str = ""
+    refs: ListingRefs = field(default_factory=ListingRefs)  # kept on the listing, sent with its updates
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,35 @@ class ChannelCapabilities:
 # --- what the sync engine gives a connector, and what it gets back -----------------------------------
 
 
+class TokenCache(Protocol):
+    """Where a connector keeps the short-lived access tokens of one account between runs (the sync
+    engine gives one, kept encrypted and scoped to the account's current credentials), so a run or a
+    stock push does not exchange the refresh token again while a token is still good."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def set(self, name: str, value: str, *, expires_at: datetime) -> None: ...
+
+    def forget(self, name: str) -> None: ...
+
+
+class NoTokenCache:
+    """A cache that keeps nothing: the default where no one gives a connector a cache."""
+
+    def get(self, name: str) -> str | None:
+        return None
+
+    def set(self, name: str, value: str, *, expires_at: datetime) -> None:
+        return None
+
+    def forget(self, name: str) -> None:
+        return None
+
+
+def _ignore_credentials(credentials: dict) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class AccountConfig:
     """Everything a connector needs to talk to one account; built by the sync engine."""
@@ -144,6 +193,14 @@ class AccountConfig:
     options: dict
     endpoint: str = ""  # override of the channel's API base URL (simulator, sandbox)
     token_url: str = ""  # override of the channel's token URL
+    # access tokens kept across runs (see TokenCache)
+    token_cache: TokenCache = field(default_factory=NoTokenCache, repr=False, compare=False)
+    # a connector whose channel refreshed or rotated a credential (a new refresh token) calls this at
+    # once with the changed values (e.g. {"refresh_token": ...}); the engine merges them into the
+    # account's credentials, stored encrypted. The connector goes on with them itself.
+    credentials_changed: Callable[[dict], None] = field(
+        default=_ignore_credentials, repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True)
@@ -156,24 +213,52 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class FailedRecord:
+    """A record (an order) or a whole document the connector could not read."""
+
+    external_id: str  # the channel's id of the record or document; "" when even that was unreadable
+    message: str  # why, for the seller
+    raw: str = ""  # the channel's raw text (or an excerpt or reference of a document), kept on the issue
+
+    def __post_init__(self) -> None:
+        _require_strings(self, "external_id", "message", "raw")
+
+
+@dataclass(frozen=True)
 class OrderPage:
     """One page of orders. The engine stores every order of the page, then saves ``next_cursor``.
 
-    ``failed`` holds records the connector could not translate: (external id or "", message, raw
-    text); the engine turns each into a visible, retryable sync issue and goes on.
+    ``failed`` holds records the connector could not translate; the engine turns each into a
+    visible, retryable sync issue and goes on.
 
-    ``unreadable`` holds whole documents (e.g. order reports) that could not be read: (document ref,
-    reason, an excerpt or reference of the document). The connector keeps them for a retry of its
-    own (the cursor may move past them: they are recorded), the engine shows each as a sync issue.
-    ``documents_read`` names documents read completely in this page, so their issues are resolved.
+    ``unreadable`` holds whole documents (e.g. order reports) that could not be read (``external_id``
+    is the document's ref, ``raw`` an excerpt or reference of it). The connector keeps them for a
+    retry of its own (the cursor may move past them: they are recorded), the engine shows each as a
+    sync issue. ``documents_read`` names documents read completely in this page, so their issues are
+    resolved.
     """
 
     orders: tuple[ChannelOrder, ...]
     next_cursor: str | None  # opaque; None = nothing changes the stored cursor
-    failed: tuple[tuple[str, str, str], ...] = ()
+    failed: tuple[FailedRecord, ...] = ()
     done: bool = True  # False when more pages follow in this run
-    unreadable: tuple[tuple[str, str, str], ...] = ()
+    unreadable: tuple[FailedRecord, ...] = ()
     documents_read: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("failed", "unreadable"):
+            if not all(isinstance(record, FailedRecord) for record in getattr(self, name)):
+                raise TypeError(f"OrderPage.{name} holds FailedRecord values only")
+        if self.next_cursor is not None and not isinstance(self.next_cursor, str):
+            raise TypeError("OrderPage.next_cursor is an opaque string (or None)")
+
+
+class WriteStatus(enum.StrEnum):
+    """How a channel answered one write. Stored as these words (a StrEnum equals its value)."""
+
+    CONFIRMED = "confirmed"  # done
+    PENDING = "pending"  # accepted; the result comes later (collect_stock_results)
+    ERROR = "error"  # refused, or failed: see ``retryable``
 
 
 @dataclass(frozen=True)
@@ -181,11 +266,23 @@ class WriteOutcome:
     """Outcome of one write (a shipment confirmation or a stock update) for one record."""
 
     key: str  # external order id, or channel SKU
-    status: str  # "confirmed" | "pending" (accepted, result later) | "error"
+    status: WriteStatus  # a plain word ("confirmed", ...) is taken and turned into the enum
     message: str = ""
     submission_ref: str = ""  # request id / feed id, for the log
     retryable: bool = False  # an error worth retrying unchanged (throttling, 5xx, network)
     quantity: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", WriteStatus(self.status))  # ValueError for anything else
+        _require_strings(self, "key", "submission_ref")
+
+
+def _require_strings(record, *names: str) -> None:
+    """Every identifier crossing the contract is an opaque string (a number is refused, not guessed)."""
+    for name in names:
+        value = getattr(record, name)
+        if not isinstance(value, str):
+            raise TypeError(f"{type(record).__name__}.{name} must be a string, got {type(value).__name__}")
 
 
 class ChannelError(Exception):
@@ -223,9 +320,31 @@ class AuthFailed(Permanent):
     """Credentials refused (wrong client id, secret, refresh token, or app not authorised)."""
 
 
+class ConnectorLifecycle:
+    """A connector is a context manager: the engine opens one per run (or per push) with ``with`` and
+    it is closed at the end, so its HTTP clients are closed. Subclasses release what they hold in
+    ``close()`` (called once or more: it must be safe to call again)."""
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
 class ChannelConnector(Protocol):
     """What every channel connector offers the sync engine. Implementations live in
-    ``stockroom.connectors.<channel>``; the engine is their only caller."""
+    ``stockroom.connectors.<channel>`` (built with an ``AccountConfig``; usually subclassing
+    ``ConnectorLifecycle``); the engine is their only caller, always inside ``with connector:``."""
+
+    def __enter__(self) -> ChannelConnector: ...
+
+    def __exit__(self, *exc_info) -> None: ...
+
+    def close(self) -> None: ...
 
     channel: str  # registry key, e.g. "amazon"
     # The most stock updates one ``push_stock`` call takes at once (e.g. the messages one bulk

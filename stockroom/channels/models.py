@@ -70,6 +70,10 @@ class Listing(TimeStampedModel):
     last_confirmed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     pending_submission = models.CharField(max_length=100, blank=True)
+    # the channel's own references, from the listing import; sent with every stock update (opaque)
+    offer_ref = models.CharField(max_length=200, blank=True)  # the offer / listing id (eBay offerId)
+    inventory_item_ref = models.CharField(max_length=200, blank=True)
+    location_ref = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["account_id", "channel_sku"]

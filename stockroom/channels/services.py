@@ -287,7 +287,8 @@ class ListingImportResult:
 def import_channel_listings(
     *, account: ChannelAccount, listings: Iterable[ChannelListing]
 ) -> ListingImportResult:
-    """Create or refresh listings from what the channel reports (ref, title, FBA flag, marketplace).
+    """Create or refresh listings from what the channel reports (ref, title, FBA flag, marketplace,
+    the channel's offer, inventory item and location references).
 
     Links are never changed here; unlinked listings with an identical stock item SKU come back as
     suggestions. A bad record is reported and the rest go through.
@@ -306,6 +307,9 @@ def import_channel_listings(
             "title": (data.title or "")[:500],
             "fulfilled_by_channel": bool(data.fulfilled_by_channel),
             "marketplace": (data.marketplace or "")[:40],
+            "offer_ref": data.refs.offer_ref[:200],
+            "inventory_item_ref": data.refs.inventory_item_ref[:200],
+            "location_ref": data.refs.location_ref[:200],
         }
         if len(batch) >= 500:
             _upsert_listings(account, batch, counts)
@@ -404,8 +408,7 @@ def _existing_method(name: str) -> ShippingMethod:
         known = ", ".join(ShippingMethod.objects.values_list("name", flat=True))
         raise InvalidInput(
             f"there is no shipping method named {name!r}: add it first (Shipping methods, or "
-            "`stockroom shipping add-method`)"
-            + (f" (methods: {known})" if known else ""),
+            "`stockroom shipping add-method`)" + (f" (methods: {known})" if known else ""),
             field="shipping_method",
         )
     return method
@@ -423,7 +426,8 @@ def set_shipping_default(
     method = _existing_method(clean_text(shipping_method, field="shipping method", max_length=100))
     if not method.active:
         raise InvalidInput(
-            f"shipping method {method.name} is no longer offered: offer it again first", field="shipping_method"
+            f"shipping method {method.name} is no longer offered: offer it again first",
+            field="shipping_method",
         )
     with transaction.atomic():
         default = (

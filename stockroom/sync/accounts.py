@@ -346,8 +346,8 @@ def set_account_option(*, account: ChannelAccount, option: str, value) -> Channe
 def check_account(account: ChannelAccount) -> CheckResult:
     """Ask the channel whether the account works; store the outcome on the account."""
     try:
-        connector = connector_for(account)
-        result = connector.check(orders_since=orders_since(account))
+        with connector_for(account) as connector:
+            result = connector.check(orders_since=orders_since(account))
     except ChannelError as error:
         result = CheckResult(ok=False, message=error.message)
     except (LookupError, ImportError) as error:
@@ -376,8 +376,8 @@ def import_listings(account: ChannelAccount, *, progress=None) -> channel_servic
                 progress(count)
 
     try:
-        connector = connector_for(account)
-        return channel_services.import_channel_listings(account=account, listings=read(connector))
+        with connector_for(account) as connector:
+            return channel_services.import_channel_listings(account=account, listings=read(connector))
     except ChannelError as error:
         raise ChannelRequestFailed(
             f"{account.name}: the channel did not give its listings: {error.message}",

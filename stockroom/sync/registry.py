@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 from stockroom.channels.contracts import AccountConfig, ChannelCapabilities, ChannelConnector
 from stockroom.channels.models import ChannelAccount
 from stockroom.channels.spec import AccountIdField, Addressing, AddressingKind, ChannelSpec
+from stockroom.sync.tokens import AccountTokenCache, CredentialsKeeper
 
 CONNECTORS: dict[str, str] = {
     "amazon": "stockroom.connectors.amazon.connector.AmazonConnector",
@@ -31,6 +32,8 @@ def account_config(account: ChannelAccount) -> AccountConfig:
         options=dict(account.options),
         endpoint=account.endpoint,
         token_url=account.token_url,
+        token_cache=AccountTokenCache(account),
+        credentials_changed=CredentialsKeeper(account.pk),
     )
 
 
@@ -39,6 +42,8 @@ def connectors() -> dict[str, str]:
 
 
 def connector_for(account: ChannelAccount) -> ChannelConnector:
+    """A new connector for ``account``: use it as a context manager (``with connector_for(a) as c:``),
+    so it is closed."""
     try:
         dotted = connectors()[account.channel]
     except KeyError:

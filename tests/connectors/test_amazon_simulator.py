@@ -535,7 +535,7 @@ def test_a_truncated_report_is_named_unreadable_kept_for_retry_and_read_on_the_n
     again = list(connector.fetch_orders(cursor=retried[-1].next_cursor, since=None))
 
     assert [(p.orders, p.next_cursor) for p in empty] == [((), None)]
-    ((ref, message, raw),) = [u for p in cut for u in p.unreadable]
+    ((ref, message, raw),) = [(u.external_id, u.message, u.raw) for p in cut for u in p.unreadable]
     assert [o for p in cut for o in p.orders] == [] and cut[-1].done
     assert ref.startswith("report ") and "cut short" in message and "downloaded again" in message
     assert "The document starts:\norder-id\t" in raw
@@ -560,7 +560,7 @@ def test_an_unreadable_report_does_not_block_the_report_after_it(sim, control, s
     retried = list(connector.fetch_orders(cursor=run[-1].next_cursor, since=None))
 
     assert [o.external_order_id for p in run for o in p.orders] == [second["order_id"]]
-    ((ref, _, _),) = [u for p in run for u in p.unreadable]
+    (ref,) = [u.external_id for p in run for u in p.unreadable]
     assert [r for p in run for r in p.documents_read] != [ref]
     assert list(json.loads(run[-1].next_cursor)["retry"]) == [ref.removeprefix("report ")]
     # the cursor moved past both reports, and the unreadable one is read again, alone
@@ -577,8 +577,8 @@ def test_a_report_to_retry_that_amazon_no_longer_offers_leaves_the_list_with_a_l
 
     pages = list(connector.fetch_orders(cursor=cursor, since=None))
 
-    assert [u[0] for p in pages for u in p.unreadable] == ["report 999999999", "report 999999998"]
-    assert "Amazon no longer offers it" in pages[0].unreadable[0][1]
+    assert [u.external_id for p in pages for u in p.unreadable] == ["report 999999999", "report 999999998"]
+    assert "Amazon no longer offers it" in pages[0].unreadable[0].message
     assert pages[-1].next_cursor == after and pages[-1].done
 
 
@@ -594,8 +594,8 @@ def test_a_garbled_gzip_report_is_unreadable_then_read_on_the_next_run(sim, cont
     garbled = list(connector.fetch_orders(cursor=None, since=since()))
     orders = [o for p in connector.fetch_orders(cursor=garbled[-1].next_cursor, since=None) for o in p.orders]
 
-    assert [m for p in garbled for _, m, _ in p.unreadable] == [mock.ANY]
-    assert "not valid GZIP" in garbled[-1].unreadable[0][1]
+    assert [u.message for p in garbled for u in p.unreadable] == [mock.ANY]
+    assert "not valid GZIP" in garbled[-1].unreadable[0].message
     assert len(orders) == 1
 
 

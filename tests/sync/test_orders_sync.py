@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from stockroom.channels.contracts import ChannelOrderStatus, RateLimited
+from stockroom.channels.contracts import ChannelOrderStatus, FailedRecord, RateLimited
 from stockroom.orders.models import Order, OrderLine
 from stockroom.sync import engine, services
 from stockroom.sync.locks import DatabaseLease
@@ -99,10 +99,10 @@ def test_an_untranslatable_record_is_kept_and_the_same_failure_bumps_one_issue(f
     account = fake_account()
     state = channel(account)
     state.add_order(channel_order("OK-1"))
-    state.failed_records = [("X-9", "OrderTotal is not a number", "<Order>x</Order>")]
+    state.failed_records = [FailedRecord("X-9", "OrderTotal is not a number", "<Order>x</Order>")]
     engine.sync_account(account, trigger="cli")
     state.add_order(channel_order("OK-2"))
-    state.failed_records = [("X-9", "OrderTotal is not a number", "<Order>x</Order>")]
+    state.failed_records = [FailedRecord("X-9", "OrderTotal is not a number", "<Order>x</Order>")]
     engine.sync_account(account, trigger="cli")
 
     issue = SyncIssue.objects.get(account=account)

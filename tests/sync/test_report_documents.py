@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stockroom.channels.contracts import OrderPage
+from stockroom.channels.contracts import FailedRecord, OrderPage
 from stockroom.connectors.amazon import mapping
 from stockroom.orders.models import Order
 from stockroom.sync import engine
@@ -39,11 +39,11 @@ def document_pages(documents: list[tuple[str, bytes]]):
             first = next(pages, None)
         except mapping.DocumentError as exc:
             yield OrderPage(
-                (), None, done=False, unreadable=((ref, f"{ref} could not be read ({exc})", "…"),)
+                (), None, done=False, unreadable=(FailedRecord(ref, f"{ref} could not be read ({exc})", "…"),)
             )
             continue
         for orders, failed in [first, *pages] if first else []:
-            yield OrderPage(tuple(orders), None, tuple(failed), done=False)
+            yield OrderPage(tuple(orders), None, tuple(FailedRecord(*f) for f in failed), done=False)
         yield OrderPage((), None, done=False, documents_read=(ref,))
     yield OrderPage((), f"after {len(documents)} documents", done=True)
 

@@ -326,3 +326,31 @@ def test_a_report_cut_short_in_transit_is_a_report_issue_then_read_on_the_next_r
     ]
     issue.refresh_from_db()
     assert (issue.status, issue.resolution) == (IssueStatus.RESOLVED, "read completely on a later run")
+
+
+def test_two_syncs_and_a_stock_push_of_one_account_make_one_token_exchange(
+    control, amazon_account, make_item, link
+):
+    account = amazon_account("Tokens")
+    control.create_listing(seller_of(account), "TOK-1", quantity=0)
+    item = make_item("E2E-TOK", on_hand=4)
+    link(account, "TOK-1", item)
+
+    first = engine.sync_account(account, trigger="schedule")
+    second = engine.sync_account(account, trigger="schedule")
+    adjust_stock(item=item, delta=-1, reason="sold in the shop")  # the hook pushes (a third connector)
+
+    assert (first.status, second.status) == ("ok", "ok"), (first.errors, second.errors)
+    assert shown(control, account, "TOK-1") == 3
+    assert calls(control, account, "lwaToken") == 1  # the access token outlived each run
+
+
+def test_a_token_the_channel_no_longer_accepts_is_exchanged_again(control, amazon_account):
+    account = amazon_account("Stale token")
+    engine.sync_account(account, trigger="schedule")
+    control.advance_clock(2 * 3600)  # the simulator's access tokens last an hour: the cached one expired
+
+    run = engine.sync_account(account, trigger="schedule")
+
+    assert run.status == "ok", run.errors
+    assert calls(control, account, "lwaToken") == 2

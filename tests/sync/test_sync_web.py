@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from stockroom.channels.contracts import FailedRecord
 from stockroom.channels.models import ListingStatusLog
 from stockroom.orders.models import Order
 from stockroom.sync import engine
@@ -97,7 +98,7 @@ def test_run_history_shows_what_came_in_went_out_and_every_error(admin_web, fake
 
 def test_issues_show_raw_data_escaped_and_retry_and_resolve_work(admin_web, fake_account, channel):
     account = fake_account("Issue Shop")
-    channel(account).failed_records = [("X-1", "unreadable", HOSTILE)]
+    channel(account).failed_records = [FailedRecord("X-1", "unreadable", HOSTILE)]
     channel(account).add_order(channel_order("BAD-W", lines=()))
     engine.sync_account(account, trigger="cli")
     raw_issue = SyncIssue.objects.get(external_ref="X-1")

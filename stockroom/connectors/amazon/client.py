@@ -17,17 +17,27 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
 
-from stockroom.channels.contracts import AuthFailed, ChannelError, Permanent, RateLimited, Transient
+from stockroom.channels.contracts import (
+    AuthFailed,
+    ChannelError,
+    NoTokenCache,
+    Permanent,
+    RateLimited,
+    TokenCache,
+    Transient,
+)
 
 USER_AGENT = "Stockroom/0.1 (Language=Python; +https://github.com/stockroom)"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DOWNLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 TOKEN_EARLY_REFRESH_SECONDS = 60  # refresh the access token this long before ``expires_in`` ends
+LWA_TOKEN_NAME = "lwa-access-token"  # the access token's name in the account's token cache
 
 
 @dataclass(frozen=True)
@@ -232,6 +242,7 @@ class SpApiClient:
         max_attempts: int = 3,
         backoff: float = 1.0,
         max_wait: float = 60.0,
+        token_cache: TokenCache | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.token_url = token_url
@@ -245,6 +256,8 @@ class SpApiClient:
         self.max_wait = max_wait
         self._token: str | None = None
         self._token_expires = 0.0
+        # the account's access token is kept there between runs, with its wall-clock expiry
+        self.token_cache = token_cache or NoTokenCache()
 
     def close(self) -> None:
         self.http.close()
@@ -257,6 +270,8 @@ class SpApiClient:
     def access_token(self) -> str:
         if self._token and self.clock.monotonic() < self._token_expires:
             return self._token
+        if self._cached_token():
+            return self._token
         data = self._with_retries(self._exchange_token, "LWA token exchange")
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
@@ -265,15 +280,34 @@ class SpApiClient:
             lifetime = float(data.get("expires_in", 3600))
         except (TypeError, ValueError):
             lifetime = 3600.0
+        good_for = max(1.0, lifetime - min(TOKEN_EARLY_REFRESH_SECONDS, lifetime / 2))
         self._token = token
-        self._token_expires = self.clock.monotonic() + max(
-            1.0, lifetime - min(TOKEN_EARLY_REFRESH_SECONDS, lifetime / 2)
+        self._token_expires = self.clock.monotonic() + good_for
+        expires_at = time.time() + good_for
+        self.token_cache.set(
+            LWA_TOKEN_NAME,
+            json.dumps({"token": token, "expires_at": expires_at}),
+            expires_at=datetime.fromtimestamp(expires_at, UTC),
         )
         return token
+
+    def _cached_token(self) -> bool:
+        """Take the account's access token from the token cache (an earlier run's) while still good."""
+        try:
+            entry = json.loads(self.token_cache.get(LWA_TOKEN_NAME) or "null")
+            token, left = entry["token"], float(entry["expires_at"]) - time.time()
+        except (ValueError, TypeError, KeyError):
+            return False
+        if not isinstance(token, str) or not token or left < 1.0:
+            return False
+        self._token = token
+        self._token_expires = self.clock.monotonic() + left
+        return True
 
     def forget_token(self) -> None:
         self._token = None
         self._token_expires = 0.0
+        self.token_cache.forget(LWA_TOKEN_NAME)
 
     def _exchange_token(self) -> Any:
         form = {

@@ -27,6 +27,8 @@ from stockroom.channels.contracts import (
     ChannelError,
     ChannelListing,
     CheckResult,
+    ConnectorLifecycle,
+    FailedRecord,
     OrderPage,
     Permanent,
     RateLimited,
@@ -34,6 +36,7 @@ from stockroom.channels.contracts import (
     StockUpdate,
     Transient,
     WriteOutcome,
+    WriteStatus,
 )
 
 from . import mapping, positions
@@ -124,7 +127,12 @@ def _report_cursor_text(after: str, retry: dict[str, str]) -> str:
     return json.dumps({"after": after, "retry": retry}, sort_keys=True, separators=(",", ":"))
 
 
-class AmazonConnector:
+def _records(failed) -> tuple[FailedRecord, ...]:
+    """The mapping's (order id, why, raw text) of records it could not read, as the contract's records."""
+    return tuple(FailedRecord(str(ref), str(why), str(raw)) for ref, why, raw in failed)
+
+
+class AmazonConnector(ConnectorLifecycle):
     channel = "amazon"
     max_stock_batch = mapping.FEED_MAX_MESSAGES  # one JSON_LISTINGS_FEED per push_stock call
     spec = SPEC  # what an Amazon account is made of (credentials, marketplaces, options, carriers)
@@ -142,8 +150,10 @@ class AmazonConnector:
         self._client: SpApiClient | None = None
 
     def close(self) -> None:
+        """Close the HTTP client (the engine does, at the end of every run; safe to call again)."""
         if self._client is not None:
             self._client.close()
+            self._client = None
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -167,6 +177,7 @@ class AmazonConnector:
                     str(creds["client_id"]), str(creds["client_secret"]), str(creds["refresh_token"])
                 ),
                 seller_key=f"{endpoint}|{self.seller_id or self.config.account_id}",
+                token_cache=self.config.token_cache,
                 http=self._http,
                 clock=self._clock,
             )
@@ -410,15 +421,15 @@ class AmazonConnector:
                 if token:
                     window = dataclasses.replace(window, token=token, issued=_now())
                     position = positions.Position(until=position.until, last=last, window=window)
-                    yield OrderPage(tuple(orders), position.encode(), tuple(failed), done=False)
+                    yield OrderPage(tuple(orders), position.encode(), _records(failed), done=False)
                     continue
                 break
             window_end = self._next_cursor(window.bound, position.until, latest)
             position = positions.Position(until=window_end, last=last)
             if window.before is None or pages_read >= CATCH_UP_PAGE_BUDGET:
-                yield OrderPage(tuple(orders), position.encode(), tuple(failed), done=True)
+                yield OrderPage(tuple(orders), position.encode(), _records(failed), done=True)
                 return
-            yield OrderPage(tuple(orders), position.encode(), tuple(failed), done=False)
+            yield OrderPage(tuple(orders), position.encode(), _records(failed), done=False)
             window = self._window(window_end, latest)  # catching up: the next window straight on
 
     @staticmethod
@@ -542,11 +553,10 @@ class AmazonConnector:
                 None,
                 done=False,
                 unreadable=(
-                    (
+                    FailedRecord(
                         f"report {report_id}",
                         f"order report {report_id} could not be read and Amazon no longer offers it (reports "
                         "are kept 90 days): check its orders in Seller Central",
-                        "",
                     ),
                 ),
             )
@@ -606,7 +616,9 @@ class AmazonConnector:
             handle, content_type = self._download_report(report.report_document_id, report.report_type, rdts)
         except _Garbled as exc:
             message = f"{where} could not be read ({exc}); it is downloaded again on the next runs"
-            return OrderPage((), None, done=False, unreadable=((ref, message, f"{where}\n{exc}\n"),))
+            return OrderPage(
+                (), None, done=False, unreadable=(FailedRecord(ref, message, f"{where}\n{exc}\n"),)
+            )
         try:
             if kind == "xml":
                 mapping.check_xml_report(handle)
@@ -617,7 +629,7 @@ class AmazonConnector:
             handle.close()
             message = f"{where} could not be read ({exc}); it is downloaded again on the next runs"
             raw = f"{where}\n{exc}\nContent-Type: {content_type or '(none)'}\n\n{excerpt}"
-            return OrderPage((), None, done=False, unreadable=((ref, message, raw),))
+            return OrderPage((), None, done=False, unreadable=(FailedRecord(ref, message, raw),))
         except BaseException:
             handle.close()
             raise
@@ -639,7 +651,7 @@ class AmazonConnector:
                     page_size=PAGE_SIZE,
                     kind=kind,
                 ):
-                    yield OrderPage(tuple(orders), None, tuple(failed), done=False)
+                    yield OrderPage(tuple(orders), None, _records(failed), done=False)
             except mapping.DocumentError as exc:  # the file changed under us: checked whole just before
                 raise Transient(
                     f"order report {report.report_id} could not be read ({exc}); it will be downloaded again "
@@ -689,7 +701,7 @@ class AmazonConnector:
         try:
             body = mapping.confirm_shipment_body(shipment, self._marketplace_id(shipment.marketplace))
         except (mapping.MappingError, ValueError) as exc:
-            return WriteOutcome(key, "error", str(exc))
+            return WriteOutcome(key, WriteStatus.ERROR, str(exc))
         ref = body["packageDetail"]["packageReferenceId"]
         try:
             ops.confirm_shipment(self.client, key, body)
@@ -698,12 +710,12 @@ class AmazonConnector:
         except Permanent as exc:
             if _duplicate_package(exc.message, ref):
                 return WriteOutcome(
-                    key, "confirmed", f"package {ref} was already confirmed", submission_ref=ref
+                    key, WriteStatus.CONFIRMED, f"package {ref} was already confirmed", submission_ref=ref
                 )
-            return WriteOutcome(key, "error", exc.message, submission_ref=ref)
+            return WriteOutcome(key, WriteStatus.ERROR, exc.message, submission_ref=ref)
         except ChannelError as exc:
-            return WriteOutcome(key, "error", exc.message, submission_ref=ref, retryable=True)
-        return WriteOutcome(key, "confirmed", "", submission_ref=ref)
+            return WriteOutcome(key, WriteStatus.ERROR, exc.message, submission_ref=ref, retryable=True)
+        return WriteOutcome(key, WriteStatus.CONFIRMED, "", submission_ref=ref)
 
     # ------------------------------------------------------------------ stock
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
@@ -720,13 +732,15 @@ class AmazonConnector:
                 outcomes.append(
                     WriteOutcome(
                         update.channel_sku,
-                        "error",
+                        WriteStatus.ERROR,
                         "fulfilled by Amazon (FBA): Amazon manages this quantity, Stockroom did not send it",
                         quantity=update.quantity,
                     )
                 )
             elif update.quantity < 0:
-                outcomes.append(WriteOutcome(update.channel_sku, "error", "quantity below 0 not sent"))
+                outcomes.append(
+                    WriteOutcome(update.channel_sku, WriteStatus.ERROR, "quantity below 0 not sent")
+                )
             else:
                 merchant.append(update)
         if not merchant:
@@ -771,9 +785,9 @@ class AmazonConnector:
         except AuthFailed:
             raise
         except Permanent as exc:
-            return WriteOutcome(sku, "error", exc.message, quantity=update.quantity)
+            return WriteOutcome(sku, WriteStatus.ERROR, exc.message, quantity=update.quantity)
         except ChannelError as exc:
-            return WriteOutcome(sku, "error", exc.message, retryable=True, quantity=update.quantity)
+            return WriteOutcome(sku, WriteStatus.ERROR, exc.message, retryable=True, quantity=update.quantity)
         return mapping.patch_outcome(sku, answer, update.quantity)
 
     def _submit_feed(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
@@ -793,13 +807,13 @@ class AmazonConnector:
         except ChannelError as exc:
             retry = not isinstance(exc, Permanent) or isinstance(exc, AuthFailed)
             return [
-                WriteOutcome(m.sku, "error", exc.message, retryable=retry, quantity=m.quantity)
+                WriteOutcome(m.sku, WriteStatus.ERROR, exc.message, retryable=retry, quantity=m.quantity)
                 for m in messages
             ]
         return [
             WriteOutcome(
                 m.sku,
-                "pending",
+                WriteStatus.PENDING,
                 f"sent in feed {feed_id}",
                 submission_ref=f"{feed_id}/{m.message_id}/{m.sku}",
                 quantity=m.quantity,
@@ -831,7 +845,9 @@ class AmazonConnector:
             except AuthFailed:
                 raise
             except Permanent as exc:
-                outcomes += [WriteOutcome(sku, "error", exc.message, ref) for _, sku, ref in messages]
+                outcomes += [
+                    WriteOutcome(sku, WriteStatus.ERROR, exc.message, ref) for _, sku, ref in messages
+                ]
             except ChannelError:
                 continue  # not readable now: nothing yet, asked again next run
         return outcomes
@@ -872,7 +888,7 @@ class AmazonConnector:
                 str(i.get("message", "")) for i in report.get("issues", [])[:3] if isinstance(i, dict)
             )
         text = f"feed {feed_id} ended {status}" + (f": {reason}" if reason else "")
-        return [WriteOutcome(sku, "error", text, ref, retryable=True) for _, sku, ref in messages]
+        return [WriteOutcome(sku, WriteStatus.ERROR, text, ref, retryable=True) for _, sku, ref in messages]
 
     # ------------------------------------------------------------------ listings
     def list_listings(self) -> Iterator[ChannelListing]:
@@ -931,7 +947,7 @@ def _write_each(items, key_of, send) -> list[WriteOutcome]:
                 continue
             except AuthFailed as exc:
                 refused = exc
-        outcomes.append(WriteOutcome(key_of(item), "error", refused.message, retryable=True))
+        outcomes.append(WriteOutcome(key_of(item), WriteStatus.ERROR, refused.message, retryable=True))
     return outcomes
 
 

@@ -37,6 +37,7 @@ from stockroom.channels.contracts import (
     ChannelOrderStatus,
     ShipmentConfirmation,
     WriteOutcome,
+    WriteStatus,
 )
 from stockroom.core.text import clean_text, identifier_problem
 
@@ -978,9 +979,11 @@ def feed_outcomes(report: Mapping, messages: Sequence[tuple[int, str, str]]) -> 
         errors = [i for i in issues if i.severity.upper() == "ERROR"]
         text = "; ".join(f"{i.code}: {i.message}" if i.code else i.message for i in (errors or issues))
         if errors:
-            outcomes.append(WriteOutcome(key=sku, status="error", message=text, submission_ref=ref))
+            outcomes.append(WriteOutcome(key=sku, status=WriteStatus.ERROR, message=text, submission_ref=ref))
         else:
-            outcomes.append(WriteOutcome(key=sku, status="confirmed", message=text, submission_ref=ref))
+            outcomes.append(
+                WriteOutcome(key=sku, status=WriteStatus.CONFIRMED, message=text, submission_ref=ref)
+            )
     return outcomes
 
 
@@ -989,10 +992,10 @@ def patch_outcome(sku: str, response: Mapping, quantity: int) -> WriteOutcome:
     parsed = schemas.ListingsItemSubmission.model_validate(response)
     messages = "; ".join(f"{i.code}: {i.message}" if i.code else i.message for i in parsed.issues)
     if parsed.status.upper() in ("ACCEPTED", "VALID"):
-        return WriteOutcome(sku, "confirmed", messages, parsed.submission_id, quantity=quantity)
+        return WriteOutcome(sku, WriteStatus.CONFIRMED, messages, parsed.submission_id, quantity=quantity)
     return WriteOutcome(
         sku,
-        "error",
+        WriteStatus.ERROR,
         messages or f"Amazon answered status {parsed.status or 'missing'}",
         parsed.submission_id,
         quantity=quantity,

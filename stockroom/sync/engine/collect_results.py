@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from stockroom.channels.contracts import WriteOutcome
+from stockroom.channels.contracts import WriteStatus as OutcomeStatus
 from stockroom.channels.models import Listing, ListingStatus, ListingStatusLog
 from stockroom.sync.engine.push_stock import BULK_CHUNK, _chunks, _record_stock_outcomes, _StockResult
 from stockroom.sync.engine.runs import _Pass
@@ -34,7 +35,7 @@ def _collect_results(current: _Pass, **_) -> None:
         open_entries, answered = [], []
         for entry in submission.entries:
             outcome = by_ref_and_sku.get((entry["ref"], entry["sku"])) or by_sku.get(entry["sku"])
-            if outcome is None or outcome.status == "pending":
+            if outcome is None or outcome.status == OutcomeStatus.PENDING:
                 open_entries.append(entry)
             else:
                 answered.append((entry, dataclasses.replace(outcome, submission_ref=entry["ref"])))
@@ -106,7 +107,7 @@ def _record_collected_results(current: _Pass, key: str, answered: list[tuple[dic
     again = [
         r.listing
         for r in results
-        if r.listing is not None and r.outcome.status == "error" and r.outcome.retryable
+        if r.listing is not None and r.outcome.status == OutcomeStatus.ERROR and r.outcome.retryable
     ]
     now = timezone.now()
     ListingPushMarker.objects.bulk_create(

@@ -113,13 +113,13 @@ def _download_orders(current: _Pass, **_) -> None:
                     ChannelOrderStatus.PARTIALLY_SHIPPED,
                 ):
                     _settle_in_doubt_shipments(data, in_doubt.pop(data.external_order_id))
-            for external_id, message, raw in page.failed:
+            for record in page.failed:
                 current.count(orders_in=1, order_errors=1)
                 current.issue(
                     kind=IssueKind.ORDER,
-                    external_ref=external_id,
-                    message=f"the order could not be read: {message}",
-                    raw_data=raw,
+                    external_ref=record.external_id,
+                    message=f"the order could not be read: {record.message}",
+                    raw_data=record.raw,
                     retry_action=RetryAction.RESYNC_ACCOUNT,
                 )
             _record_documents(current, page)
@@ -138,12 +138,12 @@ def _download_orders(current: _Pass, **_) -> None:
 def _record_documents(current: _Pass, page) -> None:
     """Documents the connector could not read become issues (kind report; the connector reads them
     again on the next runs); documents now read completely resolve theirs."""
-    for ref, message, raw in page.unreadable:
+    for record in page.unreadable:
         current.issue(
             kind=IssueKind.REPORT,
-            external_ref=ref,
-            message=message,
-            raw_data=raw,
+            external_ref=record.external_id,
+            message=record.message,
+            raw_data=record.raw,
             retry_action=RetryAction.RESYNC_ACCOUNT,
         )
     current.resolve_report_issues(page.documents_read)

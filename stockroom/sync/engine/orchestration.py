@@ -25,6 +25,7 @@ from stockroom.sync.models import (
     SyncTrigger,
 )
 from stockroom.sync.registry import connector_for
+from stockroom.sync.tokens import store_rotated_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -146,33 +147,11 @@ def sync_account(
             logger.exception("no connector for account %s", account.pk)
             return _finish(run, failed=True, message=f"cannot talk to the channel: {error}")
         current = _Pass(account, run, connector, lease)
-        failed_steps = 0
-        fatal = ""
-        for step in steps:
-            try:
-                STEP_FUNCTIONS[step](current, all_listings=all_listings)
-            except RateLimited as error:
-                failed_steps += 1
-                current.error(
-                    step, f"rate limited by the channel; carried on in the next run ({error.message})"
-                )
-            except AuthFailed as error:
-                failed_steps += 1
-                current.error(step, error.message)
-                fatal = error.message
-                break
-            except ChannelError as error:
-                failed_steps += 1
-                current.error(step, error.message)
-            except LeaseLost as error:
-                failed_steps += 1
-                current.error(step, str(error))
-                fatal = str(error)
-                break
-            except Exception as error:  # noqa: BLE001 - a bug in one step must not hide the others' work
-                logger.exception("sync step %s of account %s failed", step, account.pk)
-                failed_steps += 1
-                current.error(step, f"internal error: {error}")
+        try:
+            with connector:  # closed when the run ends, however it ends: its HTTP clients with it
+                failed_steps, fatal = _run_steps(current, steps, all_listings=all_listings)
+        finally:
+            store_rotated_credentials(connector)
         failed = bool(fatal) or (failed_steps == len(steps) and failed_steps > 0)
         # an error recorded without failing its step (a record the channel will get again) still needs
         # the seller's attention: the run is not OK
@@ -183,6 +162,31 @@ def sync_account(
             partial=partial,
             message=fatal or _summary(run, current.skipped, current.cut_off),
         )
+
+
+def _run_steps(current: _Pass, steps: Sequence[str], *, all_listings: bool) -> tuple[int, str]:
+    """Run the steps in order; returns how many failed and the error that ended the run ("" if none)."""
+    failed_steps = 0
+    for step in steps:
+        try:
+            STEP_FUNCTIONS[step](current, all_listings=all_listings)
+        except RateLimited as error:
+            failed_steps += 1
+            current.error(step, f"rate limited by the channel; carried on in the next run ({error.message})")
+        except AuthFailed as error:
+            current.error(step, error.message)
+            return failed_steps + 1, error.message
+        except ChannelError as error:
+            failed_steps += 1
+            current.error(step, error.message)
+        except LeaseLost as error:
+            current.error(step, str(error))
+            return failed_steps + 1, str(error)
+        except Exception as error:  # noqa: BLE001 - a bug in one step must not hide the others' work
+            logger.exception("sync step %s of account %s failed", step, current.account.pk)
+            failed_steps += 1
+            current.error(step, f"internal error: {error}")
+    return failed_steps, ""
 
 
 STEP_FUNCTIONS = {

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from stockroom.channels.contracts import ChannelError, StockUpdate, WriteOutcome
+from stockroom.channels.contracts import ChannelError, ListingRefs, StockUpdate, WriteOutcome
+from stockroom.channels.contracts import WriteStatus as OutcomeStatus
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
 from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.selectors import available_to_sell_many
@@ -147,7 +148,14 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[i
     sending = _journal_stock_batch(current, batch)
     try:
         outcomes = current.connector.push_stock(
-            [StockUpdate(listing.channel_sku, quantity) for listing, quantity in batch]
+            [
+                StockUpdate(
+                    listing.channel_sku,
+                    quantity,
+                    refs=ListingRefs(listing.offer_ref, listing.inventory_item_ref, listing.location_ref),
+                )
+                for listing, quantity in batch
+            ]
         )
     except ChannelError as error:
         _record_unsent_stock_batch(sending, error)
@@ -158,9 +166,9 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[i
     for position, result in enumerate(sending, start=1):
         sku = result.listing.channel_sku
         result.outcome = by_sku.get(sku) or WriteOutcome(
-            sku, "error", "the channel gave no result for this SKU", retryable=True
+            sku, OutcomeStatus.ERROR, "the channel gave no result for this SKU", retryable=True
         )
-        if result.outcome.status == "pending" and result.outcome.submission_ref:
+        if result.outcome.status == OutcomeStatus.PENDING and result.outcome.submission_ref:
             pending.append(
                 {
                     "ref": result.outcome.submission_ref,
@@ -250,7 +258,10 @@ def _record_unsent_stock_batch(sending: list[_StockResult], error: ChannelError)
         )
 
 
-_LISTING_STATUS = {"confirmed": ListingStatus.CONFIRMED, "pending": ListingStatus.PENDING}
+_LISTING_STATUS = {
+    OutcomeStatus.CONFIRMED: ListingStatus.CONFIRMED,
+    OutcomeStatus.PENDING: ListingStatus.PENDING,
+}
 _WRITE_STATUS = {ListingStatus.CONFIRMED: WriteStatus.CONFIRMED, ListingStatus.PENDING: WriteStatus.PENDING}
 
 

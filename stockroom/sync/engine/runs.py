@@ -23,6 +23,7 @@ from stockroom.sync.models import (
     SyncRun,
     SyncRunStatus,
 )
+from stockroom.sync.tokens import store_rotated_credentials
 
 CHECKPOINT_SECONDS = 1.0
 SKIPPED_SHOWN = 5  # order ids a run's summary names when it skipped orders bought before the cut-off
@@ -75,6 +76,7 @@ class _Pass:
             self.lease.extend()
             if fields:
                 SyncRun.objects.filter(pk=self.run.pk).update(**fields)
+        store_rotated_credentials(self.connector)  # handed back from the read-ahead thread
 
     def error(self, step: str, message: str) -> None:
         self.run.errors = [*self.run.errors, f"{step}: {message}"[:2000]]

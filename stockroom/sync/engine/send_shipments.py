@@ -23,6 +23,7 @@ from stockroom.channels.contracts import (
     ShipmentLine,
     WriteOutcome,
 )
+from stockroom.channels.contracts import WriteStatus as OutcomeStatus
 from stockroom.channels.models import ChannelAccount
 from stockroom.orders.models import ChannelShipment, ShipmentStatus
 from stockroom.orders.models import ShipmentLine as ShipmentLineRow
@@ -304,10 +305,12 @@ def record_shipment_outcome(
     current: _Pass, shipment: ChannelShipment, write: ChannelWrite, outcome: WriteOutcome
 ) -> None:
     now = timezone.now()
-    if outcome.status in ("confirmed", "pending"):
+    if outcome.status in (OutcomeStatus.CONFIRMED, OutcomeStatus.PENDING):
         with transaction.atomic():  # journal confirmed and shipment sent: together or not at all
             ChannelWrite.objects.filter(pk=write.pk).update(
-                status=WriteStatus.CONFIRMED if outcome.status == "confirmed" else WriteStatus.SENT,
+                status=WriteStatus.CONFIRMED
+                if outcome.status == OutcomeStatus.CONFIRMED
+                else WriteStatus.SENT,
                 response=outcome.message[:5000],
                 submission_ref=outcome.submission_ref[:200],
                 updated_at=now,

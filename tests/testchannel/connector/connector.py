@@ -16,6 +16,7 @@ from stockroom.channels.contracts import (
     ChannelOrderLine,
     ChannelOrderStatus,
     CheckResult,
+    ConnectorLifecycle,
     OrderPage,
     Permanent,
     RateLimited,
@@ -23,6 +24,7 @@ from stockroom.channels.contracts import (
     StockUpdate,
     Transient,
     WriteOutcome,
+    WriteStatus,
 )
 
 from .spec import CHANNEL, SPEC, shop_name
@@ -39,7 +41,7 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-class TestStoreConnector:
+class TestStoreConnector(ConnectorLifecycle):
     __test__ = False
     channel = CHANNEL
     spec = SPEC
@@ -132,14 +134,16 @@ class TestStoreConnector:
                 answer = self._call("POST", f"/orders/{shipment.external_order_id}/fulfillments", json=body)
             except (Transient, RateLimited) as error:
                 outcomes.append(
-                    WriteOutcome(shipment.external_order_id, "error", error.message, retryable=True)
+                    WriteOutcome(shipment.external_order_id, WriteStatus.ERROR, error.message, retryable=True)
                 )
             except Permanent as error:
-                outcomes.append(WriteOutcome(shipment.external_order_id, "error", error.message))
+                outcomes.append(WriteOutcome(shipment.external_order_id, WriteStatus.ERROR, error.message))
             else:
                 outcomes.append(
                     WriteOutcome(
-                        shipment.external_order_id, "confirmed", submission_ref=answer["fulfillment_id"]
+                        shipment.external_order_id,
+                        WriteStatus.CONFIRMED,
+                        submission_ref=answer["fulfillment_id"],
                     )
                 )
         return outcomes
@@ -150,11 +154,15 @@ class TestStoreConnector:
             try:
                 self._call("PUT", f"/products/{update.channel_sku}/stock", json={"quantity": update.quantity})
             except (Transient, RateLimited) as error:
-                outcomes.append(WriteOutcome(update.channel_sku, "error", error.message, retryable=True))
+                outcomes.append(
+                    WriteOutcome(update.channel_sku, WriteStatus.ERROR, error.message, retryable=True)
+                )
             except Permanent as error:
-                outcomes.append(WriteOutcome(update.channel_sku, "error", error.message))
+                outcomes.append(WriteOutcome(update.channel_sku, WriteStatus.ERROR, error.message))
             else:
-                outcomes.append(WriteOutcome(update.channel_sku, "confirmed", quantity=update.quantity))
+                outcomes.append(
+                    WriteOutcome(update.channel_sku, WriteStatus.CONFIRMED, quantity=update.quantity)
+                )
         return outcomes
 
     def collect_stock_results(self, submission_refs: Sequence[str]) -> list[WriteOutcome]:

@@ -78,6 +78,7 @@ def make_lwa(store: Store):
                         400, "invalid_grant", "The request has an invalid grant parameter : refresh_token"
                     )
                 issued = store.issue_access_token(seller_id=seller["seller_id"], client_id=client_id)
+                store.stat(seller["seller_id"], "lwaToken", "calls")  # refresh-token exchanges, per seller
                 body = {
                     "access_token": issued["token"],
                     "refresh_token": refresh,
