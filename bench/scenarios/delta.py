@@ -115,7 +115,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:
     timer = _Timed()
     timer.install(AmazonConnector)
     rng = random.Random(5)
-    find, whole, calls, feeds, sent = [], [], [], [], []
+    find, whole, calls, feeds, sent, tokens = [], [], [], [], [], []
     problems: set[str] = set()
     changed_count = max(1, round(items * CHANGED_SHARE))
     for _ in range(repeat):
@@ -134,7 +134,8 @@ def run(size: dict, repeat: int, *, sim) -> dict:
         after = control.stats()
         whole.append(elapsed)
         find.append(elapsed - timer.seconds)
-        calls.append(_calls(before, after))
+        calls.append(_calls(before, after) - _calls(before, after, operation=TOKEN_OPERATION))
+        tokens.append(_calls(before, after, operation=TOKEN_OPERATION))
         feeds.append(_calls(before, after, operation="createFeed"))
         sent.append(sum(timer.updates))
     # the connector patches a few listings one by one, more go in one feed per 25,000
@@ -173,9 +174,16 @@ def run(size: dict, repeat: int, *, sim) -> dict:
                 ok=all(f == expected_feeds for f in feeds),
             ),
             metric("API calls made", calls, "calls"),
+            # an access token lives an hour and is cached across runs: the first run of each account
+            # exchanges its refresh token, later runs do not
+            metric("token exchanges", tokens, "calls"),
         ],
         "notes": [f"push_stock batches: {timer.updates}", *(f"sync run: {p}" for p in sorted(problems))],
     }
+
+
+# the simulator's count of LWA refresh-token exchanges (not a Selling Partner API call)
+TOKEN_OPERATION = "lwaToken"
 
 
 def _calls(before: dict, after: dict, *, operation: str = "") -> int:
