@@ -210,7 +210,15 @@ def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
                     return _error(err.status, err.error_id, err.message, **err.params)
             if lost:  # carried out; the answer never reaches the caller
                 return gateway_error(504)
-            return _json(*result) if isinstance(result, tuple) else _json(result)
+            if not isinstance(result, tuple):
+                result = (result,)
+            body, status, headers = (*result, 200, None)[:3] if len(result) == 1 else (*result, None)[:3]
+            if op.api == "inventory":
+                headers = {
+                    **(headers or {}),
+                    "Content-Language": request.headers.get("content-language") or "en-US",
+                }
+            return _json(body, status, headers)
 
         return endpoint
 

@@ -53,7 +53,6 @@ def order_document(order: dict, seller_id: str, base_url: str) -> dict:
     fulfillment_base = f"{base_url}{tables.FULFILLMENT_BASE}/order/{order['orderId']}/shipping_fulfillment"
     return {
         "orderId": order["orderId"],
-        "legacyOrderId": order["orderId"],
         "creationDate": order["creationDate"],
         "lastModifiedDate": order["lastModifiedDate"],
         "orderFulfillmentStatus": fulfillment_status(order),
