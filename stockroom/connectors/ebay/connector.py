@@ -134,7 +134,10 @@ class EbayConnector(ConnectorLifecycle):
             # less the overlap (an order changed in the same millisecond is read again, never missed)
             after = start if more or latest is None else max(start, latest - OVERLAP)
             yield OrderPage(
-                orders=tuple(orders), failed=tuple(failed), next_cursor=mapping.format_time(after), done=not more
+                orders=tuple(orders),
+                failed=tuple(failed),
+                next_cursor=mapping.format_time(after),
+                done=not more,
             )
             if not more:
                 return
