@@ -18,6 +18,9 @@ class EbayControl(ControlClient):
         token it already consented to (``scopes``: all by default); ``accept_url``: the RuName's accept URL."""
         return self._call("POST", "/sellers", {"user_id": user_id, "marketplace": marketplace, **fields})
 
+    def sellers(self) -> list[str]:
+        return self._call("GET", "/sellers")["sellers"]
+
     def set_accept_url(self, client_id: str, accept_url: str) -> dict:
         return self._call("POST", f"/apps/{client_id}", {"accept_url": accept_url})
 

@@ -116,7 +116,7 @@ class Store(BaseStore):
             "offers": {},
             "orders": {},
         }
-        refresh = self.issue_refresh_token(user_id, client_id, scopes)
+        refresh = self.issue_refresh_token(user_id, client_id, scopes, token=body.get("refresh_token"))
         return {
             "user_id": user_id,
             "marketplace": marketplace,
@@ -141,8 +141,10 @@ class Store(BaseStore):
         return next((a for a in self.s["apps"].values() if a["ru_name"] == ru_name), None)
 
     # ------------------------------------------------------------------ OAuth
-    def issue_refresh_token(self, user_id: str, client_id: str, scopes: list[str]) -> str:
-        refresh = self.token("r")
+    def issue_refresh_token(
+        self, user_id: str, client_id: str, scopes: list[str], token: str | None = None
+    ) -> str:
+        refresh = str(token) if token else self.token("r")
         self.s["refresh_tokens"][refresh] = {
             "user_id": user_id,
             "client_id": client_id,
