@@ -200,7 +200,7 @@ def test_stock_goes_in_groups_of_25_with_a_status_per_entry(ebay_sim, account):
     with connector(account) as ebay:
         outcomes = ebay.push_stock(updates)
     assert [o.status for o in outcomes] == [WriteStatus.CONFIRMED] * 30 + [WriteStatus.ERROR]
-    assert "errorId 25702" in outcomes[-1].message
+    assert "errorId 25702): eBay cannot update this listing through its Inventory API" in outcomes[-1].message
     assert ebay_sim.stats()["conn_seller"]["bulkUpdatePriceQuantity"]["calls"] == 2
     assert {ebay_sim.listing("conn_seller", f"SKU-{n:02d}")["quantity"] for n in range(30)} == {5}
 

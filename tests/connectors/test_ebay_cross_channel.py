@@ -134,3 +134,38 @@ def test_one_stock_across_two_amazon_accounts_and_ebay(
     ]
     assert ebay_sim.order("xch_seller", sold[0])["status"] == "FULFILLED"
     assert Order.objects.get(pk=order.pk).status == "processed"
+
+
+def test_a_lost_answer_and_a_spent_quota_neither_duplicate_a_fulfillment_nor_lose_an_order(
+    ebay_sim, ebay, make_item, link, settings
+):
+    item = make_item("MUG-2", on_hand=10)
+    ebay_sim.create_listing("xch_seller", "EBAY-MUG", quantity=10)
+    link(ebay, "EBAY-MUG", item)
+    ebay.shipping_mappings.create(shipping_method="DPD Next Day", carrier_code="DPD", ship_method="Next Day")
+    ShippingMethod.objects.get_or_create(name="DPD Next Day")
+    sold = ebay_sim.place_order("xch_seller", [("EBAY-MUG", 1)])["order_id"]
+    assert engine.sync_account(ebay, trigger="schedule").orders_new == 1
+    order = Order.objects.get(account=ebay, external_order_id=sold)
+    order_services.process_order(order_id=order.pk, tracking_number="DPD0001", shipping_method="DPD Next Day")
+
+    ebay_sim.set_fault("createShippingFulfillment", "lost_answer", count=1)
+    engine.sync_account(ebay, trigger="schedule")  # the fulfillment reached eBay; its answer did not
+    assert len(ebay_sim.order("xch_seller", sold)["fulfillments"]) == 1
+    settings.STOCKROOM_SYNC_IN_DOUBT_GRACE_SECONDS = 0
+    for _ in range(2):
+        assert engine.sync_account(ebay, trigger="schedule").status == "ok"
+    assert len(ebay_sim.order("xch_seller", sold)["fulfillments"]) == 1
+    assert order.shipments.get().status == "sent"
+
+    # eBay's daily call limit for the Fulfillment API is spent: nothing is lost, the next day brings it
+    ebay_sim.configure(daily_quotas={"fulfillment": 0})
+    late = ebay_sim.place_order("xch_seller", [("EBAY-MUG", 2)])["order_id"]
+    throttled = engine.sync_account(ebay, trigger="schedule")
+    assert throttled.status != "ok" and any("daily call limit" in error for error in throttled.errors), (
+        throttled.errors
+    )
+    ebay_sim.configure(daily_quotas={"fulfillment": 100_000})
+    assert engine.sync_account(ebay, trigger="schedule").orders_new == 1
+    assert Order.objects.get(account=ebay, external_order_id=late).status == "open"
+    assert len(ebay_sim.order("xch_seller", sold)["fulfillments"]) == 1

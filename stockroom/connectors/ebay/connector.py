@@ -32,6 +32,7 @@ OVERLAP = timedelta(minutes=2)  # each run reads again the last two minutes befo
 LOOKBACK = timedelta(days=7)  # the first run without a cut-off
 BATCH = 25  # bulkUpdatePriceQuantity takes at most 25 entries
 REVISIONS_PER_DAY = 250
+NOT_AN_INVENTORY_ITEM = 25702  # "SKU ... is not available in the system": not an Inventory API listing
 
 
 def _now() -> datetime:
@@ -252,19 +253,15 @@ class EbayConnector(ConnectorLifecycle):
                 )
                 continue
             errors = [e for r in failed for e in r.get("errors") or []]
-            text = (
-                "; ".join(f"{e.get('message')} (errorId {e.get('errorId')})" for e in errors)
-                or "no answer for this SKU"
-            )
+            text = "; ".join(f"{e.get('message')} (errorId {e.get('errorId')})" for e in errors)
             retry = any("revisions" in str(e.get("message", "")) for e in errors)
-            outcomes.append(
-                WriteOutcome(
-                    update.channel_sku,
-                    WriteStatus.ERROR,
-                    f"eBay refused the quantity: {text}",
-                    retryable=retry,
+            if any(e.get("errorId") == NOT_AN_INVENTORY_ITEM for e in errors):
+                text += (
+                    ": eBay cannot update this listing through its Inventory API (it was not created with it); "
+                    "migrate it (bulkMigrateListing) or list it again with the Inventory API"
                 )
-            )
+            message = f"eBay refused the quantity: {text or 'no answer for this SKU'}"
+            outcomes.append(WriteOutcome(update.channel_sku, WriteStatus.ERROR, message, retryable=retry))
         return outcomes
 
     def collect_stock_results(self, submission_refs: Sequence[str]) -> list[WriteOutcome]:
