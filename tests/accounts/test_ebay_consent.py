@@ -118,3 +118,24 @@ def test_a_pasted_code_connects_the_account_and_a_used_one_is_refused(admin, add
 def test_a_forged_state_is_refused(admin, added):
     done = admin.get(reverse("account_consent_return"), {"state": "forged", "code": "x"}, follow=True)
     assert "the consent answer does not belong to this Stockroom: start it again" in done.content.decode()
+
+
+def test_the_command_line_prints_the_consent_page_and_takes_the_code(added, capsys):
+    from django.core.management import call_command
+
+    call_command("account", "connect", "My eBay")
+    printed = capsys.readouterr().out
+    url = next(line.strip() for line in printed.splitlines() if line.strip().startswith("http"))
+    query = dict(httpx.URL(url).params)
+    assert query["redirect_uri"] == added.credentials["ru_name"] and query["response_type"] == "code"
+    answer = httpx.post(
+        url.split("?")[0],
+        data={**query, "username": "consent_seller", "password": "password", "decision": "agree"},
+    )
+    code = httpx.URL(answer.headers["location"]).params["code"]
+
+    call_command("account", "connect", "My eBay", "--code", code)
+
+    assert "My eBay is connected." in capsys.readouterr().out
+    added.refresh_from_db()
+    assert accounts.check_account(added).ok is True
