@@ -209,13 +209,19 @@ def test_few_revisions_left_send_only_a_drop_to_zero(ebay_sim, account, monkeypa
     listing = ebay_sim.create_listing("conn_seller", "MUG", quantity=9)
     refs = ListingRefs(offer_ref=listing["offer_id"], inventory_item_ref="MUG")
     with connector(account) as ebay:
-        monkeypatch.setattr(ebay, "revisions_used", lambda update: 235)  # 15 left, reserve 20
+        monkeypatch.setattr(ebay, "revisions_used", lambda update: 215)  # 35 left, reserve 20
+        (warned,) = ebay.push_stock([StockUpdate("MUG", 9, refs=refs)])
+        monkeypatch.setattr(ebay, "revisions_used", lambda update: 235)  # 15 left
         (held,) = ebay.push_stock([StockUpdate("MUG", 8, refs=refs)])
         (drop,) = ebay.push_stock([StockUpdate("MUG", 0, refs=refs)])
     assert (held.status, held.retryable) == (
         WriteStatus.ERROR,
         True,
     ) and "15 of eBay's 250 revisions" in held.message
+    assert (warned.status, warned.message) == (
+        WriteStatus.CONFIRMED,
+        "35 of eBay's 250 revisions of this listing left today; with 20 or fewer left only a drop to 0 is sent",
+    )
     assert drop.status == WriteStatus.CONFIRMED
     assert ebay_sim.listing("conn_seller", "MUG")["quantity"] == 0
 

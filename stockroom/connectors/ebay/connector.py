@@ -220,10 +220,10 @@ class EbayConnector(ConnectorLifecycle):
             else:
                 sendable.append(update)
         for start in range(0, len(sendable), BATCH):
-            outcomes += self._send_batch(sendable[start : start + BATCH])
+            outcomes += self._send_batch(sendable[start : start + BATCH], reserve)
         return outcomes
 
-    def _send_batch(self, batch: Sequence[StockUpdate]) -> list[WriteOutcome]:
+    def _send_batch(self, batch: Sequence[StockUpdate], reserve: int) -> list[WriteOutcome]:
         try:
             answer = self.client.json(
                 "POST",
@@ -248,8 +248,15 @@ class EbayConnector(ConnectorLifecycle):
             failed = [r for r in responses if r.get("statusCode") != 200]
             if responses and not failed:
                 self._count_revision(update)
+                left = REVISIONS_PER_DAY - self.revisions_used(update)
+                note = ""
+                if left <= 2 * reserve:  # warned before eBay refuses
+                    note = (
+                        f"{left} of eBay's {REVISIONS_PER_DAY} revisions of this listing left today; "
+                        f"with {reserve} or fewer left only a drop to 0 is sent"
+                    )
                 outcomes.append(
-                    WriteOutcome(update.channel_sku, WriteStatus.CONFIRMED, quantity=update.quantity)
+                    WriteOutcome(update.channel_sku, WriteStatus.CONFIRMED, note, quantity=update.quantity)
                 )
                 continue
             errors = [e for r in failed for e in r.get("errors") or []]
