@@ -537,8 +537,10 @@ def _consent_return_url(request) -> str:
 
 
 @administrator_required
-@require_POST
+@require_http_methods(["GET"])
 def account_consent_start(request, account_id: int):
+    """A link, not a form: the page's Content-Security-Policy (form-action 'self') would stop a form's
+    redirect to the channel's site. Nothing changes here; the signed state is made anew each time."""
     account = _account(account_id)
     try:
         started = consent.start_consent(account=account, redirect_uri=_consent_return_url(request))

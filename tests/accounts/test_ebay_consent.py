@@ -58,7 +58,7 @@ def added(admin, seller, ebay_simulator):
 
 def consent_on_ebay(admin, account, *, decision: str) -> str:
     """Press "Connect to eBay", sign in on the simulator's page, agree or decline: where eBay sends back."""
-    start = admin.post(reverse("account_consent_start", args=[account.pk]))
+    start = admin.get(reverse("account_consent_start", args=[account.pk]))
     assert start.status_code == 302
     consent_url = start["Location"]
     page = httpx.get(consent_url)
