@@ -355,3 +355,36 @@ def test_a_lost_answer_still_creates_the_fulfillment(ebay_sim, api):
     )
     assert answer.status_code == 504
     assert len(ebay_sim.order("sim_alice", order["order_id"])["fulfillments"]) == 1
+
+
+# --- running it ----------------------------------------------------------------------------------------------
+def test_stockroom_sandbox_ebay_names_its_options(capsys):
+    from stockroom.cli import sandbox
+
+    with pytest.raises(SystemExit):
+        sandbox.main(["ebay", "--help"])
+    text = capsys.readouterr().out
+    assert text.startswith("usage: stockroom sandbox ebay")
+    assert all(option in text for option in ("--port", "--state FILE", "--seed", "--time-scale X"))
+    assert "default 8767" in text
+    assert "ebay" in sandbox.usage()
+
+
+def test_the_state_file_keeps_sellers_orders_and_tokens_across_a_restart(tmp_path):
+    from stockroom.sandbox.ebay.process import EbaySimulatorProcess
+
+    state = str(tmp_path / "ebay.json")
+    with EbaySimulatorProcess(state_file=state) as first:
+        control = first.control()
+        seller = control.create_seller("kept_seller")
+        control.create_listing("kept_seller", "MUG", quantity=3)
+        order = control.place_order("kept_seller", [("MUG", 1)])
+        control.close()
+    with EbaySimulatorProcess(state_file=state) as second:
+        control = second.control()
+        assert control.order("kept_seller", order["order_id"])["lines"][0]["sku"] == "MUG"
+        assert control.listing("kept_seller", "MUG")["quantity"] == 2
+        token = access_token(second, seller)  # the refresh token still works
+        with httpx.Client(base_url=second.base_url, headers={"Authorization": f"Bearer {token}"}) as api:
+            assert api.get(F + "/order").json()["total"] == 1
+        control.close()
