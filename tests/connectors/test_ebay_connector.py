@@ -235,3 +235,29 @@ def test_the_listing_import_reads_items_and_their_offers(ebay_sim, account):
     mug = listings["MUG"]
     assert (mug.title, mug.quantity, mug.external_ref) == ("Red mug", 4, first["listing_id"])
     assert mug.refs == ListingRefs(offer_ref=first["offer_id"], inventory_item_ref="MUG")
+
+
+def test_a_listing_not_created_with_the_inventory_api_is_shown_with_the_reason(
+    ebay_sim, account, make_item, link, settings
+):
+    from stockroom.sync import engine
+
+    settings.STOCKROOM_SYNC_HOOKS_ENABLED = False
+    ebay_sim.create_listing("conn_seller", "OLD-LAMP", quantity=3, via="site")  # listed on eBay's site
+    ebay_sim.create_listing("conn_seller", "MUG", quantity=3)
+    with connector(account) as ebay:
+        assert [listing.channel_sku for listing in ebay.list_listings()] == ["MUG"]  # not an inventory item
+    lamp = link(account, "OLD-LAMP", make_item("LAMP", on_hand=5))
+    mug = link(account, "MUG", make_item("MUG", on_hand=5))
+
+    engine.sync_account(account, trigger="manual", steps=("stock",), all_listings=True)
+
+    lamp.refresh_from_db()
+    mug.refresh_from_db()
+    assert (mug.status, ebay_sim.listing("conn_seller", "MUG")["quantity"]) == ("confirmed", 5)
+    assert lamp.status == "error"
+    assert (
+        "eBay cannot update this listing through its Inventory API (it was not created with it)"
+        in lamp.last_error
+    )
+    assert ebay_sim.listing("conn_seller", "OLD-LAMP")["quantity"] == 3

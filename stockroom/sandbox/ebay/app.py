@@ -561,7 +561,8 @@ def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
 
     def sim_listings(request):
         seller = store.seller(request.path_params["user"])
-        return {"listings": [store.listing_view(seller, sku) for sku in sorted(seller["items"])]}
+        skus = sorted({*seller["items"], *seller.get("site_listings", {})})
+        return {"listings": [store.listing_view(seller, sku) for sku in skus]}
 
     def sim_listing(request):
         return store.listing_view(store.seller(request.path_params["user"]), request.path_params["sku"])

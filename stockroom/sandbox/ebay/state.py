@@ -279,6 +279,17 @@ class Store(BaseStore):
         quantity = body.get("quantity", 0)
         if not isinstance(quantity, int) or quantity < 0:
             raise ControlError(400, "quantity must be a whole number >= 0")
+        if body.get("via", "inventory_api") == "site":  # listed on eBay's site: not an inventory item
+            if sku in seller["items"]:
+                raise ControlError(409, f"{sku!r} is an inventory item already")
+            seller.setdefault("site_listings", {})[sku] = {
+                "sku": sku,
+                "title": str(body.get("title") or sku),
+                "quantity": quantity,
+                "listingId": str(110_000_000_000 + self.next_id()),
+                "price": str(body.get("price", "10.00")),
+            }
+            return self.listing_view(seller, sku)
         self.put_item(
             seller,
             sku,
@@ -304,6 +315,20 @@ class Store(BaseStore):
         return self.listing_view(seller, sku)
 
     def listing_view(self, seller: dict, sku: str) -> dict:
+        site = seller.get("site_listings", {}).get(sku)
+        if site is not None:
+            return {
+                "sku": sku,
+                "title": site["title"],
+                "quantity": site["quantity"],
+                "item_quantity": None,
+                "offer_id": "",
+                "listing_id": site["listingId"],
+                "status": "PUBLISHED",
+                "via": "site",
+                "revisions_today": 0,
+                "revisions_left": self.settings["revisions_per_day"],
+            }
         item = seller["items"].get(sku)
         if item is None:
             raise ControlError(404, f"no listing {sku!r}")
@@ -414,22 +439,29 @@ class Store(BaseStore):
         subtotal = 0
         for line in lines:
             sku = str(line.get("sku") or "")
-            offer = self.offer_for_sku(seller, sku)
-            if offer is None or offer["status"] != "PUBLISHED":
-                raise ControlError(400, f"no published listing {sku!r}")
             quantity = int(line.get("quantity", 1))
             if quantity < 1:
                 raise ControlError(400, "quantity must be >= 1")
-            offer["availableQuantity"] = max(0, offer["availableQuantity"] - quantity)
-            seller["items"][sku]["quantity"] = max(0, seller["items"][sku]["quantity"] - quantity)
-            cents = int(round(float(line.get("price") or offer["price"]["value"]) * 100))
+            site = seller.get("site_listings", {}).get(sku)
+            if site is not None:
+                site["quantity"] = max(0, site["quantity"] - quantity)
+                listing_id, title, price = site["listingId"], site["title"], site["price"]
+            else:
+                offer = self.offer_for_sku(seller, sku)
+                if offer is None or offer["status"] != "PUBLISHED":
+                    raise ControlError(400, f"no published listing {sku!r}")
+                offer["availableQuantity"] = max(0, offer["availableQuantity"] - quantity)
+                seller["items"][sku]["quantity"] = max(0, seller["items"][sku]["quantity"] - quantity)
+                listing_id, title = offer["listingId"], seller["items"][sku]["product"]["title"]
+                price = offer["price"]["value"]
+            cents = int(round(float(line.get("price") or price) * 100))
             subtotal += cents * quantity
             line_items.append(
                 {
                     "lineItemId": str(10_000_000_000 + self.next_id()),
-                    "legacyItemId": offer["listingId"],
+                    "legacyItemId": listing_id,
                     "sku": sku,
-                    "title": seller["items"][sku]["product"]["title"],
+                    "title": title,
                     "quantity": quantity,
                     "unitCents": cents,
                     "fulfilled": 0,
