@@ -5,6 +5,8 @@ consent and a pasted code too. The consent support is the spec's (ADR 0010 hook)
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 from django.db import connection
@@ -82,6 +84,8 @@ def test_consent_in_the_browser_comes_back_with_the_code_and_connects_the_accoun
     added.refresh_from_db()
     refresh = added.credentials["refresh_token"]
     assert refresh.startswith("v^1.1#") and refresh != seller["refresh_token"]
+    ends = datetime.fromisoformat(added.credentials["refresh_token_expires_at"].replace("Z", "+00:00"))
+    assert timedelta(days=540) < ends - datetime.now(UTC) < timedelta(days=550)  # about 18 months
     with connection.cursor() as cursor:  # encrypted at rest
         cursor.execute("SELECT credentials FROM channels_channelaccount WHERE id = %s", [added.pk])
         assert refresh not in str(cursor.fetchone()[0])

@@ -261,3 +261,22 @@ def test_a_listing_not_created_with_the_inventory_api_is_shown_with_the_reason(
         in lamp.last_error
     )
     assert ebay_sim.listing("conn_seller", "OLD-LAMP")["quantity"] == 3
+
+
+def test_check_warns_30_days_before_the_consent_ends(ebay_sim, account):
+    from datetime import timedelta
+
+    ends = datetime.now(UTC) + timedelta(days=10)
+    account.credentials = {
+        **account.credentials,
+        "refresh_token_expires_at": ends.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    with connector(account) as ebay:
+        result = ebay.check(orders_since=None)
+    assert result.ok and result.warnings == (
+        f"eBay's consent for this account ends on {ends:%d %b %Y} (UTC): connect the account to eBay again "
+        "before then, or orders and stock stop",
+    )
+    account.credentials = {**account.credentials, "refresh_token_expires_at": "2099-01-01T00:00:00Z"}
+    with connector(account) as ebay:
+        assert ebay.check(orders_since=None).warnings == ()

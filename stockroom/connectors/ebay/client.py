@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from stockroom.channels.contracts import (
 from .spec import API_BASE, SCOPES, TOKEN_PATH
 
 TOKEN_NAME = "ebay_user_token"
+REFRESH_ENDS = "refresh_token_expires_at"  # kept beside the refresh token: when the consent ends (UTC)
 EARLY_REFRESH_SECONDS = 300  # a token is renewed five minutes before eBay's 7,200 s end
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
@@ -100,10 +101,18 @@ def exchange_authorization_code(*, code: str, credentials: dict, token_url: str)
         raise Transient(f"eBay's OAuth service did not answer: {error}") from None
     if response.status_code != 200:
         raise _token_error(response)
-    refresh = response.json().get("refresh_token")
+    data = response.json()
+    refresh = data.get("refresh_token")
     if not isinstance(refresh, str) or not refresh:
         raise Transient("eBay answered the code exchange without a refresh token")
-    return {"refresh_token": refresh}
+    changed = {"refresh_token": refresh}
+    try:
+        lifetime = float(data["refresh_token_expires_in"])
+    except (KeyError, TypeError, ValueError):
+        return changed
+    ends = datetime.now(UTC) + timedelta(seconds=lifetime)
+    changed[REFRESH_ENDS] = ends.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return changed
 
 
 class EbayClient:

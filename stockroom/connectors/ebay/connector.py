@@ -23,7 +23,7 @@ from stockroom.channels.contracts import (
 )
 
 from . import mapping
-from .client import EbayClient, EbayError
+from .client import REFRESH_ENDS, EbayClient, EbayError
 from .spec import CHANNEL, LANGUAGES, SPEC
 
 FULFILLMENT = "/sell/fulfillment/v1"
@@ -32,6 +32,7 @@ OVERLAP = timedelta(minutes=2)  # each run reads again the last two minutes befo
 LOOKBACK = timedelta(days=7)  # the first run without a cut-off
 BATCH = 25  # bulkUpdatePriceQuantity takes at most 25 entries
 REVISIONS_PER_DAY = 250
+CONSENT_WARNING = timedelta(days=30)
 NOT_AN_INVENTORY_ITEM = 25702  # "SKU ... is not available in the system": not an Inventory API listing
 
 
@@ -75,12 +76,30 @@ class EbayConnector(ConnectorLifecycle):
             )
         except ChannelError as error:
             return CheckResult(ok=False, message=error.message)
+        warnings = self._consent_warnings()
         return CheckResult(
             ok=True,
+            warnings=warnings,
             message=f"Connected to eBay seller {self.config.external_account_id} on {self.marketplace}: "
             f"{waiting} order(s) wait to be downloaded.",
             marketplaces=(self.marketplace,),
             orders_waiting=int(waiting),
+        )
+
+    def _consent_warnings(self) -> tuple[str, ...]:
+        """The seller's consent (the refresh token, about 18 months) ends: warned 30 days before."""
+        text = str(self.config.credentials.get(REFRESH_ENDS) or "")
+        if not text:
+            return ()
+        try:
+            ends = mapping.parse_time(text)
+        except mapping.Unreadable:
+            return ()
+        if ends - _now() > CONSENT_WARNING:
+            return ()
+        return (
+            f"eBay's consent for this account ends on {ends:%d %b %Y} (UTC): connect the account to eBay "
+            "again before then, or orders and stock stop",
         )
 
     # ------------------------------------------------------------------ orders
