@@ -91,7 +91,7 @@ def test_one_stock_across_two_amazon_accounts_and_ebay(
     assert ebay_sim.listing("xch_seller", "EBAY-MUG")["quantity"] == 6  # eBay lowered its own on the sale
 
     # a sale on the first Amazon account: eBay and the other Amazon account show 6 - 2 = 4
-    control.place_orders(
+    (amazon_order,) = control.place_orders(
         first.external_account_id,
         [
             {
@@ -134,6 +134,39 @@ def test_one_stock_across_two_amazon_accounts_and_ebay(
     ]
     assert ebay_sim.order("xch_seller", sold[0])["status"] == "FULFILLED"
     assert Order.objects.get(pk=order.pk).status == "processed"
+
+    # and the Amazon order is dispatched on Amazon beside it
+    first.shipping_mappings.create(
+        shipping_method="Royal Mail Tracked 48", carrier_code="Royal Mail", ship_method="Tracked 48"
+    )
+    on_amazon = Order.objects.get(account=first, external_order_id=amazon_order["order_id"])
+    order_services.process_order(
+        order_id=on_amazon.pk, tracking_number="RM000111GB", shipping_method="Royal Mail Tracked 48"
+    )
+    run = engine.sync_account(
+        first, trigger="schedule"
+    )  # (a dispatch is confirmed at once; this sends none again)
+    assert run.status == "ok", run.errors
+    shipments = control.get_order(first.external_account_id, amazon_order["order_id"])["shipments"]
+    assert [s["tracking_number"] for s in shipments] == ["RM000111GB"]
+
+
+def test_an_order_eBay_refuses_to_fulfil_shows_eBays_message(ebay_sim, ebay, make_item, link):
+    link(ebay, "EBAY-MUG", make_item("MUG-3", on_hand=10))
+    ebay_sim.create_listing("xch_seller", "EBAY-MUG", quantity=10)
+    ebay.shipping_mappings.create(shipping_method="Courier", carrier_code="Other", ship_method="")
+    ShippingMethod.objects.get_or_create(name="Courier")
+    sold = ebay_sim.place_order("xch_seller", [("EBAY-MUG", 1)])["order_id"]
+    engine.sync_account(ebay, trigger="schedule")
+    order = Order.objects.get(account=ebay, external_order_id=sold)
+    order_services.process_order(order_id=order.pk, tracking_number="X1", shipping_method="Courier")
+
+    engine.sync_account(ebay, trigger="schedule")
+
+    shipment = order.shipments.get()
+    assert shipment.status == "error"
+    assert "Invalid shipment tracking number or carrier (errorId 32300)" in shipment.last_error
+    assert ebay_sim.order("xch_seller", sold)["fulfillments"] == []
 
 
 def test_a_lost_answer_and_a_spent_quota_neither_duplicate_a_fulfillment_nor_lose_an_order(
