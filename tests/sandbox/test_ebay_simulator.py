@@ -192,6 +192,16 @@ def test_an_order_appears_once_paid_and_its_last_modified_date_moves(ebay_sim, a
     assert [o["orderId"] for o in by_id["orders"]] == [order["order_id"]]
 
 
+def test_without_a_filter_only_the_last_90_days_are_listed(ebay_simulator, ebay_sim, seller, api):
+    ebay_sim.create_listing("sim_alice", "MUG", quantity=10)
+    old = ebay_sim.place_order("sim_alice", [("MUG", 1)])["order_id"]
+    ebay_sim.advance_clock(91 * 86400)
+    new = ebay_sim.place_order("sim_alice", [("MUG", 1)])["order_id"]
+    renew(api, ebay_simulator, seller)
+    assert [o["orderId"] for o in api.get(F + "/order").json()["orders"]] == [new]
+    assert api.get(F + "/order", params={"orderIds": old}).json()["total"] == 1
+
+
 def test_a_buyer_cancellation_shows_as_canceled_and_refunded(ebay_sim, api):
     ebay_sim.create_listing("sim_alice", "MUG", quantity=10)
     order = ebay_sim.place_order("sim_alice", [("MUG", 1)])

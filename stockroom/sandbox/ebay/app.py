@@ -241,7 +241,10 @@ def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
                 raise ApiError(400, 30900)
             chosen = [o for o in visible if o["orderId"] in wanted]
         else:
-            criteria = parse_filter(filter_text, now) if filter_text else {}
+            # without a filter eBay returns the orders created in the last 90 days
+            criteria = (
+                parse_filter(filter_text, now) if filter_text else {"creationdate": (now - 90 * 86400, now)}
+            )
             chosen = [o for o in visible if _matches(o, criteria)]
         chosen.sort(key=lambda o: (o["_created"], o["orderId"]), reverse=True)  # newest first
         page = chosen[offset : offset + limit]
