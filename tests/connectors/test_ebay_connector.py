@@ -280,3 +280,21 @@ def test_check_warns_30_days_before_the_consent_ends(ebay_sim, account):
     account.credentials = {**account.credentials, "refresh_token_expires_at": "2099-01-01T00:00:00Z"}
     with connector(account) as ebay:
         assert ebay.check(orders_since=None).warnings == ()
+
+
+def test_an_order_placed_while_the_pages_are_read_is_neither_skipped_nor_lost(ebay_sim, account):
+    ebay_sim.create_listing("conn_seller", "MUG", quantity=100)
+    placed = [ebay_sim.place_order("conn_seller", [("MUG", 1)])["order_id"] for _ in range(5)]
+    with connector(account) as ebay:  # two orders a page (the account's order_page_size)
+        pages = ebay.fetch_orders(cursor=None, since=None)
+        first = next(pages)
+        during = ebay_sim.place_order("conn_seller", [("MUG", 1)])["order_id"]  # comes in at the top
+        rest = list(pages)
+        given = [o.external_order_id for page in (first, *rest) for o in page.orders]
+        cursor = rest[-1].next_cursor
+        again = [
+            o.external_order_id for page in ebay.fetch_orders(cursor=cursor, since=None) for o in page.orders
+        ]
+    assert sorted(given) == sorted(placed) and len(given) == len(set(given))  # each once, none skipped
+    assert first.next_cursor is not None and first.done is False
+    assert during in again  # the next run reads it

@@ -104,23 +104,27 @@ class EbayConnector(ConnectorLifecycle):
 
     # ------------------------------------------------------------------ orders
     def fetch_orders(self, *, cursor: str | None, since: datetime | None) -> Iterator[OrderPage]:
-        """Orders modified since the cursor, page by page (eBay's record offset). The cursor is where the
-        next run reads from: the run's own start on every page but the last, then the latest
-        ``lastModifiedDate`` eBay returned (bounded by what the API said it has) less an overlap, so it
-        moves on only once every page is stored. When eBay's total changes
-        during the run (an order changed meanwhile shifts the offsets), the range is read again from the
-        start once; orders already given are not repeated."""
+        """Orders modified since the cursor (``lastmodifieddate:[cursor..]``, open-ended), page by page
+        (eBay's record offset, newest first). An order changed during the run stays in the range (its
+        date only moves on); an order created during the run comes in at the top and shifts the pages,
+        so an order can come twice (given once) but none is skipped.
+
+        The cursor is where the next run reads from: the run's own start on every page but the last (a
+        killed run resumes there), then the latest ``lastModifiedDate`` eBay returned (bounded by what
+        the API said it has), no later than the moment this run began, less a two-minute overlap: an
+        order created or changed while the run read its pages is read again by the next run."""
+        began = _now()
         if cursor:
             start = mapping.parse_time(cursor)
         else:
-            start = since or (_now() - LOOKBACK)
+            start = since or (began - LOOKBACK)
         if since and start < since:
             start = since
         filter_text = f"lastmodifieddate:[{mapping.format_time(start)}..]"
         limit = int(self.config.options.get("order_page_size") or 100)
         seen: set[str] = set()
         latest: datetime | None = None
-        offset, total, restarted = 0, None, False
+        offset = 0
         while True:
             page = self.client.json(
                 "GET",
@@ -128,10 +132,6 @@ class EbayConnector(ConnectorLifecycle):
                 operation="getOrders",
                 params={"filter": filter_text, "limit": limit, "offset": offset},
             )
-            if total is not None and page.get("total") != total and not restarted:
-                offset, total, restarted = 0, page.get("total"), True
-                continue
-            total = page.get("total")
             orders, failed = [], []
             for document in page.get("orders") or []:
                 order_id = str(document.get("orderId") or "")
@@ -150,9 +150,9 @@ class EbayConnector(ConnectorLifecycle):
                     latest = order.last_updated_at
             more = bool(page.get("next"))
             offset += limit
-            # where the next run reads from: the same start until the last page, then the latest change
-            # less the overlap (an order changed in the same millisecond is read again, never missed)
-            after = start if more or latest is None else max(start, latest - OVERLAP)
+            after = start
+            if not more and latest is not None:
+                after = max(start, min(latest, began) - OVERLAP)
             yield OrderPage(
                 orders=tuple(orders),
                 failed=tuple(failed),
