@@ -10,7 +10,7 @@ import pytest
 from stockroom.sandbox.ebay import tables
 
 from .ebay_conformance import check_response, find_operation, oas
-from .test_ebay_simulator import access_token
+from .test_ebay_simulator import access_token, day_ago
 
 pytestmark = pytest.mark.conformance
 
@@ -93,7 +93,7 @@ def test_every_request_and_response_of_a_session_conforms(ebay_simulator, ebay_s
         ebay_sim.cancel_order("sim_conform", cancelled["order_id"])
         page = api.get(f"{fulfillment}/order", params={"limit": 2}).json()
         api.get(page["next"])
-        api.get(f"{fulfillment}/order", params={"filter": "creationdate:[2026-01-01T00:00:00.000Z..]"})
+        api.get(f"{fulfillment}/order", params={"filter": f"creationdate:[{day_ago(ebay_sim)}..]"})
         api.get(f"{fulfillment}/order", params={"filter": "bogus:[x..]"})
         api.get(f"{fulfillment}/order", params={"orderIds": order["order_id"]})
         api.get(f"{fulfillment}/order/{order['order_id']}")

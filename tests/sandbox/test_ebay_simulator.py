@@ -5,6 +5,7 @@ quantity update with its limits, daily quotas and faults. A real local server (t
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -41,6 +42,12 @@ def api(ebay_simulator, ebay_sim, seller):
         base_url=ebay_simulator.base_url, headers={"Authorization": f"Bearer {token}"}
     ) as client:
         yield client
+
+
+def day_ago(ebay_sim) -> str:
+    """The simulator's clock less a day, as eBay's filters write a time."""
+    now = datetime.fromisoformat(ebay_sim.clock()["now"].replace("Z", "+00:00"))
+    return (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def error_ids(response: httpx.Response) -> list[int]:
@@ -143,13 +150,12 @@ def test_get_orders_pages_by_record_offset_with_hrefs(ebay_sim, api):
     for _ in range(5):
         placed.append(ebay_sim.place_order("sim_alice", [("MUG", 1)])["order_id"])
         ebay_sim.advance_clock(1)
-    first = api.get(
-        F + "/order", params={"filter": "lastmodifieddate:[2026-06-01T00:00:00.000Z..]", "limit": 2}
-    )
+    since = day_ago(ebay_sim)
+    first = api.get(F + "/order", params={"filter": f"lastmodifieddate:[{since}..]", "limit": 2})
     body = first.json()
     assert (body["total"], body["limit"], body["offset"], len(body["orders"])) == (5, 2, 0, 2)
     assert "offset=2" in body["next"] and "prev" not in body
-    assert "lastmodifieddate:%5B2026-06-01T00:00:00.000Z..%5D" in body["href"]
+    assert f"lastmodifieddate:%5B{since}..%5D" in body["href"]
     seen = []
     url = first.json()["href"]
     while url:
