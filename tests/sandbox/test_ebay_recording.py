@@ -34,7 +34,9 @@ def recorded(tmp_path_factory):
         token = access_token(simulator, seller)
         items = tables.INVENTORY_BASE + "/inventory_item"
         with httpx.Client(base_url=simulator.base_url, headers={"Authorization": f"Bearer {token}"}) as api:
-            api.put(f"{items}/MUG", json=ITEM, headers={"Content-Language": "en-GB", "User-Agent": USER_AGENT})
+            api.put(
+                f"{items}/MUG", json=ITEM, headers={"Content-Language": "en-GB", "User-Agent": USER_AGENT}
+            )
             api.get(f"{items}/MUG")
             api.put(f"{items}/BAD", json={"condition": 7})  # refused: no Content-Language
             api.get(f"{items}/MUG", headers={"Authorization": "Bearer nope"})
@@ -81,7 +83,9 @@ def test_a_nonconforming_answer_or_request_of_stockroom_is_named(recorded, tmp_p
     checked, violations = check_recordings([path])
     assert checked == 3
     assert len(violations) == 2
-    assert violations[0].startswith("getInventoryItem GET /sell/inventory/v1/inventory_item/MUG (a test) -> 200: ")
+    assert violations[0].startswith(
+        "getInventoryItem GET /sell/inventory/v1/inventory_item/MUG (a test) -> 200: "
+    )
     assert "'colour' was unexpected" in violations[0]
     assert violations[1].startswith(
         "createOrReplaceInventoryItem PUT /sell/inventory/v1/inventory_item/BAD (Stockroom) -> 400: "

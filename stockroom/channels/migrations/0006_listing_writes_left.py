@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0005_listing_channel_refs'),
+        ("channels", "0005_listing_channel_refs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='listing',
-            name='writes_left',
+            model_name="listing",
+            name="writes_left",
             field=models.IntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='listing',
-            name='writes_reset_at',
+            model_name="listing",
+            name="writes_reset_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
