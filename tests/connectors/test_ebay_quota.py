@@ -119,23 +119,28 @@ def test_with_few_calls_left_only_drops_go_and_the_seller_is_told(ebay_sim, make
     assert calls(ebay_sim) == 1
 
 
-def test_eBays_429_ends_the_push_cleanly_and_no_more_calls_are_made_that_day(ebay_sim, make_account):
+def test_eBays_429_ends_the_push_cleanly_without_another_call_and_a_later_run_tries_once(
+    ebay_sim, make_account
+):
     ebay_sim.configure(daily_quotas={"inventory": 1})
-    for n in range(30):
+    for n in range(60):
         ebay_sim.create_listing("quota_seller", f"SKU-{n:02d}", quantity=5)
-    updates = [StockUpdate(f"SKU-{n:02d}", 0, last_quantity=5) for n in range(30)]
-    with registry.connector_for(make_account(daily_call_quota=1000)) as ebay:
-        ebay._set_count("inventory_calls", 0)
+    updates = [StockUpdate(f"SKU-{n:02d}", 0, last_quantity=5) for n in range(60)]
+    with registry.connector_for(make_account()) as ebay:
         first = ebay.push_stock(updates[:25])
         second = ebay.push_stock(updates)
         third = ebay.push_stock(updates[:1])
     assert {o.status for o in first} == {WriteStatus.CONFIRMED}
-    assert len(second) == 30 and all(o.status == WriteStatus.ERROR and o.retryable for o in second)
-    assert "daily call limit" in second[0].message
-    assert "eBay's daily Inventory API call limit (1,000) is spent" in second[-1].message
-    assert "is spent" in third[0].message
+    assert len(second) == 60 and all(o.status == WriteStatus.ERROR and o.retryable for o in second)
+    assert second[0].message.startswith("eBay's daily call limit for bulkUpdatePriceQuantity is reached")
+    assert second[-1].message == (
+        "held back: eBay's daily Inventory API call limit is reached (eBay answered 429); a later run tries again"
+    )
+    assert (third[0].status, third[0].retryable) == (WriteStatus.ERROR, True)
+    # one call per push: the one that went through, then one refused call for each later push
     assert ebay_sim.stats()["quota_seller"]["bulkUpdatePriceQuantity"] == {
-        "calls": 2,
-        "throttled": 1,
+        "calls": 3,
+        "throttled": 2,
         "faults": 0,
     }
+    assert ebay_sim.listing("quota_seller", "SKU-30")["quantity"] == 5

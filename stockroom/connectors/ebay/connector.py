@@ -66,6 +66,7 @@ class EbayConnector(ConnectorLifecycle):
 
     def __init__(self, config: AccountConfig) -> None:
         self.config = config
+        self._limit_reached = False  # eBay answered 429 during the current stock push
         self.marketplace = config.marketplaces[0] if config.marketplaces else "EBAY_GB"
         self.client = EbayClient(
             credentials=config.credentials,
@@ -272,6 +273,7 @@ class EbayConnector(ConnectorLifecycle):
         call_reserve = int(options.get("call_reserve", 100) or 0)
         outcomes: list[WriteOutcome] = []
         sendable: list[StockUpdate] = []
+        self._limit_reached = False
         for update in updates:
             if update.fulfilled_by_channel:
                 continue
@@ -305,9 +307,13 @@ class EbayConnector(ConnectorLifecycle):
             outcomes.append(self._held(update, why + "; sent when calls are left (after midnight UTC)", left))
         for start in range(0, len(planned), BATCH):
             outcomes += self._send_batch(planned[start : start + BATCH], reserve)
-            # spent (eBay said so, or our count): the rest waits, no more calls today
-            if self.calls_used() >= quota:
-                why = f"eBay's daily Inventory API call limit ({quota:,}) is spent; sent after midnight UTC"
+            # spent (eBay said so, or our count): the rest waits, no more calls in this push
+            if self._limit_reached or self.calls_used() >= quota:
+                why = (
+                    "eBay's daily Inventory API call limit is reached (eBay answered 429); a later run tries again"
+                    if self._limit_reached
+                    else f"eBay's daily Inventory API call limit ({quota:,}) is spent; sent after midnight UTC"
+                )
                 outcomes += [
                     self._held(u, why, REVISIONS_PER_DAY - self.revisions_used(u))
                     for u in planned[start + BATCH :]
@@ -324,10 +330,8 @@ class EbayConnector(ConnectorLifecycle):
                 operation="bulkUpdatePriceQuantity",
                 json=mapping.bulk_request(batch),
             )
-        except RateLimited as error:  # the app's daily limit: spent until midnight UTC, no more calls today
-            self._set_count(
-                INVENTORY_CALLS, int(self.config.options.get("daily_call_quota") or DAILY_CALL_QUOTA)
-            )
+        except RateLimited as error:  # eBay's daily limit is reached: no more calls in this push
+            self._limit_reached = True
             return [
                 WriteOutcome(u.channel_sku, WriteStatus.ERROR, error.message, retryable=True) for u in batch
             ]
