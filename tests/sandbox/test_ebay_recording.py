@@ -62,7 +62,7 @@ def test_each_sell_call_is_recorded_with_its_request_and_answer(recorded):
     assert bad["request_body"] == '{"condition":7}'
 
 
-def test_the_simulator_records_nothing_without_the_option(ebay_simulator):
+def test_the_simulator_records_nothing_without_the_option():
     assert "--record" not in EbaySimulatorProcess().command(1)
     assert EbaySimulatorProcess(record_file="x.jsonl").command(1)[-2:] == ["--record", "x.jsonl"]
 
@@ -91,3 +91,19 @@ def test_a_nonconforming_answer_or_request_of_stockroom_is_named(recorded, tmp_p
         "createOrReplaceInventoryItem PUT /sell/inventory/v1/inventory_item/BAD (Stockroom) -> 400: "
     )
     assert "7 is not of type 'string'" in violations[1]
+
+
+def test_the_plugin_records_only_with_a_record_dir_and_only_simulators_that_can(tmp_path):
+    from stockroom.sandbox.amazon.process import SimulatorProcess as AmazonProcess
+    from stockroom.sandbox.pytest_plugin import Simulators
+
+    running = Simulators(tmp_path)
+    try:
+        ebay = running.get("ebay", time_scale=60)
+        assert ebay.record_file == str(tmp_path / "ebay-60-1.jsonl")
+        assert running.recordings() == {"ebay": [tmp_path / "ebay-60-1.jsonl"]}
+        assert (tmp_path / "ebay-60-1.jsonl").read_text() == ""  # nothing served yet
+        assert not getattr(AmazonProcess, "records_exchanges", False)
+    finally:
+        running.stop_all()
+    assert Simulators().recordings() == {}
