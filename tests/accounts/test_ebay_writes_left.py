@@ -70,3 +70,27 @@ def test_a_count_of_an_ended_day_and_a_channel_without_a_limit_show_nothing(
     assert [listing.writes_left_now for listing in Listing.objects.order_by("channel_sku")] == [None, None]
     page = administrator_client.get(reverse("listings", args=[account.pk])).content.decode()
     assert "data-writes-left" not in page
+
+
+def test_a_spent_daily_call_quota_holds_the_change_in_the_listings_log_without_a_call(
+    ebay, ebay_sim, make_item, link
+):
+    ebay.options = {**ebay.options, "daily_call_quota": 1, "call_reserve": 0}
+    ebay.save(update_fields=["options"])
+    item = make_item("MUG-1", on_hand=10)
+    offer = ebay_sim.create_listing("left_seller", "EBAY-MUG", quantity=0)
+    link(ebay, "EBAY-MUG", item, offer_ref=offer["offer_id"], inventory_item_ref="EBAY-MUG")
+    assert engine.sync_account(ebay, trigger="cli").status == "ok"
+    adjust_stock(item=item, set_to=4, reason="count")
+    run = engine.sync_account(ebay, trigger="cli")
+    assert run.status == "partial"
+    listing = Listing.objects.get(account=ebay)
+    (latest, first) = listing.log.all()[:2]
+    assert (first.quantity, first.outcome) == (10, "confirmed")
+    assert (latest.quantity, latest.outcome) == (4, "error")
+    assert latest.message == (
+        "held back: eBay's daily Inventory API call limit (1) is spent; sent when calls are left (after midnight UTC)"
+    )
+    assert (listing.last_confirmed_quantity, listing.writes_left_now) == (10, 249)
+    assert ebay_sim.stats()["left_seller"]["bulkUpdatePriceQuantity"]["calls"] == 1
+    assert ebay_sim.listing("left_seller", "EBAY-MUG")["quantity"] == 10
