@@ -144,3 +144,21 @@ def test_eBays_429_ends_the_push_cleanly_without_another_call_and_a_later_run_tr
         "faults": 0,
     }
     assert ebay_sim.listing("quota_seller", "SKU-30")["quantity"] == 5
+
+
+def test_the_quota_options_take_whole_numbers_and_name_a_bad_value():
+    from stockroom.channels.spec import InvalidOption
+    from stockroom.connectors.ebay.spec import SPEC
+
+    options = {option.key: option for option in SPEC.options}
+    assert options["daily_call_quota"].clean("5,000") == 5000
+    assert options["daily_call_quota"].default == 2_000_000
+    assert options["call_reserve"].clean(0) == 0
+    with pytest.raises(
+        InvalidOption, match=r"daily_call_quota must be a whole number from 1 to 1,000,000,000, got '0'"
+    ):
+        options["daily_call_quota"].clean("0")
+    with pytest.raises(
+        InvalidOption, match=r"call_reserve must be a whole number from 0 to 1,000,000, got 'many'"
+    ):
+        options["call_reserve"].clean("many")
