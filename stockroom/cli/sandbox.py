@@ -23,6 +23,9 @@ class Simulator(NamedTuple):
 
 SIMULATORS: dict[str, Simulator] = {
     "amazon": Simulator("stockroom.sandbox.amazon.cli", "Amazon Selling Partner API and Login with Amazon"),
+    "shopify": Simulator(
+        "stockroom.sandbox.shopify.cli", "Shopify Admin GraphQL API, client-credentials grant and webhooks"
+    ),
 }
 
 

@@ -28,8 +28,12 @@ import pytest
 from .amazon.process import SimulatorControl
 from .amazon.process import SimulatorProcess as AmazonSimulatorProcess
 from .common.process import SimulatorProcess
+from .shopify.process import ShopifyControl, ShopifySimulatorProcess
 
-CHANNELS: dict[str, type[SimulatorProcess]] = {"amazon": AmazonSimulatorProcess}
+CHANNELS: dict[str, type[SimulatorProcess]] = {
+    "amazon": AmazonSimulatorProcess,
+    "shopify": ShopifySimulatorProcess,
+}
 
 
 @dataclass(frozen=True)
@@ -100,4 +104,15 @@ def amazon_simulator(simulators, simulator_options) -> AmazonSimulatorProcess:
 @pytest.fixture
 def amazon_sim(simulators, amazon_simulator, simulator_options) -> SimulatorControl:
     control = simulators.control("amazon", time_scale=simulator_options.time_scale)
+    return reset_control(control, simulator_options)
+
+
+@pytest.fixture
+def shopify_simulator(simulators, simulator_options) -> ShopifySimulatorProcess:
+    return simulators.get("shopify", time_scale=simulator_options.time_scale)
+
+
+@pytest.fixture
+def shopify_sim(simulators, shopify_simulator, simulator_options) -> ShopifyControl:
+    control = simulators.control("shopify", time_scale=simulator_options.time_scale)
     return reset_control(control, simulator_options)
