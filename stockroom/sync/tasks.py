@@ -106,6 +106,22 @@ def sync_account_task(account_id: int, trigger: str = SyncTrigger.MANUAL) -> int
     return run.pk if run else None
 
 
+class AccountBusy(Exception):
+    """Another worker holds the account: the task is tried again shortly."""
+
+
+@db_task(retries=5, retry_delay=2)
+def import_webhook_orders_task(account_id: int) -> int | None:
+    """A channel's webhook said an order changed: import the account's orders now (webhooks.py)."""
+    account = ChannelAccount.objects.filter(pk=account_id, enabled=True).first()
+    if account is None:
+        return None
+    run = engine.sync_account(account, trigger=SyncTrigger.WEBHOOK, steps=("orders",), lease_wait=5.0)
+    if run is None or run.status == "skipped":
+        raise AccountBusy(f"account {account_id} is busy")
+    return run.pk
+
+
 @db_task()
 def send_shipments_task(account_id: int) -> int | None:
     account = ChannelAccount.objects.filter(pk=account_id, enabled=True).first()

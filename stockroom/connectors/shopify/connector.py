@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from stockroom.channels.contracts import (
@@ -33,6 +32,8 @@ from stockroom.channels.contracts import (
     Permanent,
     ShipmentConfirmation,
     StockUpdate,
+    WebhookNotice,
+    WebhookRefused,
     WriteOutcome,
     WriteStatus,
 )
@@ -46,20 +47,6 @@ ORDER_PAGE_SIZE = 8  # x (30 lines) stays under the 1,000-point cost of one quer
 VARIANT_PAGE_SIZE = 100
 FIRST_RUN_LOOKBACK = timedelta(days=7)
 WEBHOOK_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_FULFILLED")
-
-
-@dataclass(frozen=True)
-class WebhookOrder:
-    """What a verified webhook says: the order to import now (its current state is read from the shop)."""
-
-    webhook_id: str
-    topic: str
-    external_order_id: str
-    updated_at: str
-
-
-class WebhookRefused(Permanent):
-    """A webhook that is not the shop's (bad or missing signature) or not readable."""
 
 
 def _now() -> datetime:
@@ -413,7 +400,7 @@ class ShopifyConnector(ConnectorLifecycle):
             added.append(topic)
         return added
 
-    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookOrder:
+    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
         """Verify a webhook's signature and read which order it is about; raises WebhookRefused."""
         secret = self.config.credentials.get("client_secret") or ""
         given = headers.get("x-shopify-hmac-sha256") or ""
@@ -432,9 +419,8 @@ class ShopifyConnector(ConnectorLifecycle):
             order_id = str(int(payload["id"]))
         except (ValueError, KeyError, TypeError):
             raise WebhookRefused("the webhook's body is not an order") from None
-        return WebhookOrder(
-            webhook_id=webhook_id[:100],
+        return WebhookNotice(
+            delivery_id=webhook_id[:100],
             topic=(headers.get("x-shopify-topic") or "")[:60],
             external_order_id=order_id,
-            updated_at=str(payload.get("updated_at") or "")[:40],
         )
