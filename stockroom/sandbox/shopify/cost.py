@@ -58,7 +58,7 @@ class CostWalker:
 
     def size(self, node: FieldNode) -> int:
         """The ``first`` (or ``last``) argument of a connection field, a literal or a variable."""
-        for argument in node.arguments:
+        for argument in node.arguments or ():
             if argument.name.value in ("first", "last"):
                 value = argument.value
                 if value.kind == "variable":

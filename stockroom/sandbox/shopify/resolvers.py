@@ -486,9 +486,9 @@ def m_fulfillment_create(root, info, fulfillment, message=None):
 
 
 def _idempotency_key(info) -> str | None:
-    for directive in info.field_nodes[0].directives:
+    for directive in info.field_nodes[0].directives or ():
         if directive.name.value == "idempotent":
-            for argument in directive.arguments:
+            for argument in directive.arguments or ():
                 if argument.name.value == "key":
                     node = argument.value
                     if hasattr(node, "value"):
