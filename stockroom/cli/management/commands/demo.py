@@ -5,7 +5,7 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from stockroom.cli import demo
+from stockroom.cli import demo, demo_shopify
 from stockroom.cli.management.commands._output import StockroomCommand
 
 
@@ -61,6 +61,7 @@ class Command(StockroomCommand):
             if not any(control.orders(s.seller_id) for s in demo.SELLERS):
                 demo.place_first_orders(control)
             demo.seed_stockroom(simulator.base_url)
+            demo_shopify.add_to_demo(options, self.stdout)  # the demo shop on the Shopify simulator
             self.stdout.write("Synchronising the demo accounts with the simulated Amazon...")
             # the first pass downloads the orders; the second pushes the quantities they changed
             for _ in range(2):
