@@ -13,6 +13,7 @@ import time
 import httpx
 import pytest
 
+from stockroom.channels.models import Listing
 from stockroom.orders import services as order_services
 from stockroom.orders.models import Order
 from stockroom.sync import accounts, engine
@@ -171,3 +172,26 @@ def test_a_forged_webhook_is_refused_logged_without_its_body_and_changes_nothing
     assert WebhookReceipt.objects.count() == 0
     assert Order.objects.count() == 0
     assert "signature" in caplog.text and "secret-buyer" not in caplog.text
+
+
+def test_a_marketplace_sale_lowers_the_shop_at_its_managed_location(request, shop_setup, link):
+    shopify, shop_account, item = shop_setup
+    amazon = AmazonHarness(request)
+    amazon_account = amazon.account(name="Amazon UK")
+    amazon.create_listing(amazon_account, "MUG-RED-AMZ", 10)
+    link(amazon_account, "MUG-RED-AMZ", item, last_confirmed_quantity=10)
+    imported = accounts.import_listings(shop_account)
+
+    amazon.place_order(amazon_account, [("MUG-RED-AMZ", 4)])
+    run = engine.sync_account(amazon_account, trigger="cli", steps=("orders",))
+    engine.push_changed_stock()
+
+    assert (imported.created, imported.updated) == (0, 1)
+    listing = Listing.objects.get(account=shop_account, channel_sku="MUG-RED")
+    variant = shopify.control.variant(shopify.shop(shop_account), "MUG-RED")
+    assert listing.inventory_item_ref == f"gid://shopify/InventoryItem/{variant['inventory_item_id']}"
+    assert listing.location_ref == f"gid://shopify/Location/{shopify.shops[shop_account.pk]['location_id']}"
+    assert run.orders_new == 1, run.errors
+    assert variant["levels"] == {
+        shopify.shops[shop_account.pk]["location_id"]: {"available": 6, "committed": 0, "on_hand": 6}
+    }
