@@ -336,3 +336,50 @@ def test_webhook_headers_sign_the_raw_body_with_the_app_secret_and_carry_64_bit_
     body = json.loads(delivery["body"])
     assert body["id"] > 2**32 and body["line_items"][0]["id"] > 2**32
     assert body["line_items"][0]["sku"] == "MUG"
+
+
+def test_a_failed_webhook_delivery_is_retried_after_its_wait_with_the_same_webhook_id(shopify_sim, shop, gql):
+    import http.server
+    import threading
+    import time
+
+    received = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the standard library's name
+            self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(self.headers["X-Shopify-Webhook-Id"])
+            self.send_response(500 if len(received) == 1 else 200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            return None
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks/1/"
+        created = gql(ops.WEBHOOK_CREATE, {"topic": "ORDERS_CREATE", "url": url})["data"][
+            "webhookSubscriptionCreate"
+        ]
+        shopify_sim.create_variant(shop["shop"], "MUG", quantity=5)
+        shopify_sim.place_order(shop["shop"], [("MUG", 1)])
+
+        def delivery():
+            return shopify_sim.deliveries(shop["shop"])[0]
+
+        deadline = time.monotonic() + 10
+        while delivery()["attempts"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = delivery()
+        shopify_sim.advance_clock(6)  # past the first retry's wait (5 s)
+        while delivery()["status"] != "delivered" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        done = delivery()
+    finally:
+        server.shutdown()
+
+    assert created["userErrors"] == [] and created["webhookSubscription"]["topic"] == "ORDERS_CREATE"
+    assert (first["status"], first["attempts"], first["responses"]) == ("queued", 1, [500])
+    assert (done["status"], done["attempts"], done["responses"]) == ("delivered", 2, [500, 200])
+    assert received == [done["webhook_id"], done["webhook_id"]]
