@@ -42,6 +42,7 @@ def _official() -> GraphQLSchema:
     return build_client_schema(data["data"], assume_valid=True)
 
 
+@cache
 def _official_with_overlays() -> GraphQLSchema:
     return extend_schema(
         _official(),

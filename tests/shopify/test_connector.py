@@ -121,3 +121,30 @@ def test_a_shop_sale_racing_a_push_is_never_overwritten_and_the_next_run_sends_t
     assert shopify.shown_quantity(account, "MUG") == 7
     levels = shopify.control.variant(shop, "MUG")["levels"][shopify.shops[account.pk]["location_id"]]
     assert levels == {"available": 7, "committed": 1, "on_hand": 8}
+
+
+def test_a_package_without_tracking_whose_answer_was_lost_is_read_back_not_sent_twice(
+    shopify, make_item, link
+):
+    from stockroom.orders import services as order_services
+    from stockroom.orders.models import ChannelShipment, Order
+    from tests.contract.harness import SHIPPING_METHOD
+
+    account = shopify.account()
+    item = make_item("MUG", on_hand=5)
+    shopify.create_listing(account, "MUG", 5)
+    link(account, "MUG", item)
+    placed = shopify.place_order(account, [("MUG", 2)])
+    engine.sync_account(account, trigger="cli", steps=("orders",))
+    order = Order.objects.get(account=account, external_order_id=placed)
+    order_services.process_order(order_id=order.pk, tracking_number="", shipping_method=SHIPPING_METHOD)
+    shopify.control.set_fault("fulfillmentCreate", "lost_answer", count=1, seller_id=shopify.shop(account))
+
+    lost = engine.sync_account(account, trigger="cli", steps=("shipments",))
+    shopify.later()
+    again = engine.sync_account(account, trigger="cli", steps=("shipments",))
+
+    assert lost.confirmations_sent == 0
+    assert again.confirmations_sent == 1, again.errors
+    assert shopify.confirmations_received(account) == [placed]  # one fulfilment on Shopify
+    assert ChannelShipment.objects.get(order=order).status == "sent"

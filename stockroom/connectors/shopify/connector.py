@@ -207,6 +207,10 @@ class ShopifyConnector(ConnectorLifecycle):
                     open_lines.setdefault(mapping.numeric(line["lineItem"]["id"]), []).append(
                         [fo["id"], line["id"], line["remainingQuantity"]]
                     )
+        if node["fulfillments"] and not any(open_lines.get(w.external_line_id) for w in shipment.lines):
+            # nothing of the package is left to fulfil and the order has fulfilments: an earlier attempt
+            # without a tracking number, or the seller fulfilled it in Shopify's admin. Not sent twice.
+            return WriteOutcome(key, WriteStatus.CONFIRMED, "already fulfilled on Shopify")
         by_fo: dict[str, list[dict]] = {}
         for wanted in shipment.lines:
             left = wanted.quantity

@@ -92,7 +92,7 @@ def make_graphql(store: Store):
             return _json({"errors": [_error("An operation name is required", "BAD_REQUEST")]})
         roots = [s.name.value for s in operation.selection_set.selections if hasattr(s, "name")]
         op_name = roots[0] if roots else "graphql"
-        delay = 0.0
+        delay, lost_answer = 0.0, False
         with store.lock:
             store.tick()
             store.stat(shop, op_name, "calls")
@@ -123,7 +123,9 @@ def make_graphql(store: Store):
                             },
                         }
                     )
-                delay = float(fault.get("delay_seconds") or (5.0 if fault["kind"] == "slow" else 60.0))
+                lost_answer = fault["kind"] == "lost_answer"
+                if not lost_answer:
+                    delay = float(fault.get("delay_seconds") or (5.0 if fault["kind"] == "slow" else 60.0))
         if delay:
             await asyncio.sleep(delay)
             if fault["kind"] == "timeout":
@@ -214,6 +216,8 @@ def make_graphql(store: Store):
             for name, count in context.notes.items():
                 for _ in range(count):
                     store.stat(shop, name, "calls")
+        if lost_answer:  # carried out; the answer never reaches the caller
+            return gateway_error(504)
         answer: dict[str, Any] = {}
         if result.errors:
             answer["errors"] = [e.formatted for e in result.errors]

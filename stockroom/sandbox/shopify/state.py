@@ -83,7 +83,7 @@ def _quantity(value: Any, field: str) -> int:
 
 class Store(BaseStore):
     DEFAULT_SETTINGS = DEFAULT_SETTINGS
-    FAULT_KINDS = BaseStore.FAULT_KINDS | {"http_429", "throttled"}
+    FAULT_KINDS = BaseStore.FAULT_KINDS | {"http_429", "throttled", "lost_answer"}
 
     def new_state(self, seed: int) -> dict:
         return (
