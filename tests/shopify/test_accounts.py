@@ -9,6 +9,7 @@ from django.db import connection
 from stockroom.channels.models import ChannelAccount
 from stockroom.core.errors import StockroomError
 from stockroom.sync import accounts
+from tests.accounts.conftest import administrator_client  # noqa: F401, F811 - the fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +77,36 @@ def test_bad_input_is_refused_with_a_specific_message_and_nothing_is_stored(fiel
 
     assert message in str(refused.value)
     assert not ChannelAccount.objects.filter(name="Bad").exists()
+
+
+def test_the_web_form_adds_a_shop_and_no_page_shows_its_token(administrator_client):  # noqa: F811
+    from django.urls import reverse
+
+    token = "shpat_0123456789abcdef0123456789abWXYZ"
+    form = administrator_client.get(reverse("account_add") + "?channel=shopify").content.decode()
+    response = administrator_client.post(
+        reverse("account_add"),
+        {
+            "channel": "shopify",
+            "name": "Mugs shop",
+            "external_account_id": "mugs.myshopify.com",
+            "access_token": token,
+            "client_id": "",
+            "client_secret": "",
+            "endpoint": "",
+        },
+        follow=True,
+    )
+
+    assert "Shop address" in form and "Admin API access token" in form and "App client secret" in form
+    account = ChannelAccount.objects.get(name="Mugs shop")
+    assert response.status_code == 200
+    assert account.credentials == {"access_token": token}
+    for url in (
+        reverse("accounts"),
+        reverse("account_detail", args=[account.pk]),
+        reverse("account_edit", args=[account.pk]),
+    ):
+        page = administrator_client.get(url)
+        assert page.status_code == 200, url
+        assert token not in page.content.decode(), url
