@@ -23,7 +23,7 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from stockroom.channels.models import ChannelAccount
 from stockroom.sync import accounts, engine
 from stockroom.sync.deferral import defer_stock_push
-from stockroom.sync.models import SyncRun, SyncTrigger
+from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def import_webhook_orders_task(account_id: int) -> int | None:
     if account is None:
         return None
     run = engine.sync_account(account, trigger=SyncTrigger.WEBHOOK, steps=("orders",), lease_wait=5.0)
-    if run is None or run.status == "skipped":
+    if run is None or run.status == SyncRunStatus.SKIPPED:
         raise AccountBusy(f"account {account_id} is busy")
     return run.pk
 
