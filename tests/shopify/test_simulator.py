@@ -288,6 +288,13 @@ def test_orders_page_by_cursor_sorted_by_updated_at_and_filtered_by_the_query(sh
     assert [n["legacyResourceId"] for n in page1["nodes"] + page2["nodes"]] == later
     assert first["id"] not in later
     assert (page1["pageInfo"]["hasNextPage"], page2["pageInfo"]["hasNextPage"]) == (True, False)
+    newest = "query($after: String) { orders(first: 2, after: $after, reverse: true, sortKey: UPDATED_AT) { pageInfo { endCursor } nodes { legacyResourceId } } }"
+    newest1 = gql(newest)["data"]["orders"]
+    newest2 = gql(newest, {"after": newest1["pageInfo"]["endCursor"]})["data"]["orders"]
+    assert [n["legacyResourceId"] for n in newest1["nodes"] + newest2["nodes"]] == [
+        *reversed(later),
+        first["id"],
+    ]
     too_big = gql("{ orders(first: 251) { nodes { id } } }")
     assert too_big["errors"][0]["message"] == "The first argument must be between 0 and 250."
 

@@ -74,7 +74,7 @@ def make_graphql(store: Store):
         try:
             body = json.loads(raw)
             query = body["query"]
-            if not isinstance(query, str):
+            if not isinstance(query, str) or not isinstance(body.get("variables") or {}, dict):
                 raise TypeError
         except (ValueError, KeyError, TypeError):
             return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400)

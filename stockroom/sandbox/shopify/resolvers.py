@@ -332,13 +332,9 @@ def q_orders(root, info, first=None, after=None, reverse=False, sortKey="ID", qu
     ctx = _need(info, "read_orders")
     key_field = {"UPDATED_AT": "updated_at", "CREATED_AT": "created_at"}.get(sortKey)
     orders = _shop_orders(ctx, query)
-    keyed = [([int(o[key_field]) if key_field else 0, int(o["id"])], o) for o in orders]
-    keyed.sort(key=lambda kv: kv[0], reverse=bool(reverse))
-    if reverse:  # the cursor comparison runs the other way
-        start = _decode(after)
-        keyed = [(k, n) for k, n in keyed if start is None or k < start]
-        after = None
-        keyed = [([-k[0], -k[1]], n) for k, n in keyed]
+    sign = -1 if reverse else 1  # reversed: the keys (and so the cursors) run the other way
+    keyed = [([sign * int(o[key_field]) if key_field else 0, sign * int(o["id"])], o) for o in orders]
+    keyed.sort(key=lambda kv: kv[0])
     page = connection(keyed, first, after)
     page["nodes"] = [order_node(ctx.store, o, ctx) for o in page["nodes"]]
     for edge in page["edges"]:
