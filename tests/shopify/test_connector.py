@@ -148,3 +148,50 @@ def test_a_package_without_tracking_whose_answer_was_lost_is_read_back_not_sent_
     assert again.confirmations_sent == 1, again.errors
     assert shopify.confirmations_received(account) == [placed]  # one fulfilment on Shopify
     assert ChannelShipment.objects.get(order=order).status == "sent"
+
+
+def test_a_package_from_two_locations_is_two_fulfilments_and_a_retry_sends_only_the_missing_one(
+    shopify, make_item, link, monkeypatch
+):
+    from stockroom.connectors.shopify import operations as ops
+    from stockroom.connectors.shopify.client import ShopifyClient
+    from stockroom.orders import services as order_services
+    from stockroom.orders.models import ChannelShipment, Order
+    from tests.contract.harness import SHIPPING_METHOD
+
+    account = shopify.account()
+    shop = shopify.shop(account)
+    backroom = shopify.control.create_location(shop, "Back room")
+    shopify.control.create_variant(shop, "MUG", quantity=5)
+    shopify.control.create_variant(shop, "JUG", quantities={backroom["id"]: 5})
+    link(account, "MUG", make_item("MUG", on_hand=5))
+    link(account, "JUG", make_item("JUG", on_hand=5))
+    placed = shopify.control.place_order(shop, [("MUG", 1), ("JUG", 2)])
+    engine.sync_account(account, trigger="cli", steps=("orders",))
+    order = Order.objects.get(account=account, external_order_id=placed["id"])
+    order_services.process_order(order_id=order.pk, tracking_number="RM1", shipping_method=SHIPPING_METHOD)
+    send = ShopifyClient.graphql
+
+    def second_fails(self, document, variables=None):
+        answer = send(self, document, variables)
+        if document == ops.FULFILLMENT_CREATE:
+            monkeypatch.setattr(ShopifyClient, "graphql", send)
+            shopify.control.set_fault("fulfillmentCreate", "http_503", count=1, seller_id=shop)
+        return answer
+
+    monkeypatch.setattr(ShopifyClient, "graphql", second_fails)
+
+    failed = engine.sync_account(account, trigger="cli", steps=("shipments",))
+    half = shopify.control.order(shop, placed["id"])
+    shopify.later()
+    retried = engine.sync_account(account, trigger="cli", steps=("shipments",))
+    done = shopify.control.order(shop, placed["id"])
+
+    assert len(placed["fulfillment_orders"]) == 2
+    assert failed.confirmations_sent == 0
+    assert (half["fulfillment_status"], len(half["fulfillments"])) == ("PARTIALLY_FULFILLED", 1)
+    assert retried.confirmations_sent == 1, retried.errors
+    assert done["fulfillment_status"] == "FULFILLED"
+    assert sorted(sum(line["quantity"] for line in f["lines"]) for f in done["fulfillments"]) == [1, 2]
+    assert all(f["tracking"]["number"] == "RM1" for f in done["fulfillments"])
+    assert ChannelShipment.objects.get(order=order).status == "sent"

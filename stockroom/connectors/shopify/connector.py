@@ -187,65 +187,86 @@ class ShopifyConnector(ConnectorLifecycle):
         return outcomes
 
     def _confirm(self, shipment: ShipmentConfirmation) -> WriteOutcome:
+        """One package: read the order back, leave out what an earlier attempt of this package (same
+        tracking number) already fulfilled, then one ``fulfillmentCreate`` per location for the rest."""
         key = shipment.external_order_id
         node = self.client.graphql(ops.FULFILLMENT_ORDERS, {"id": f"gid://shopify/Order/{key}"})["order"]
         if node is None:
             return WriteOutcome(key, WriteStatus.ERROR, f"Shopify has no order {key}")
-        company = shipment.carrier_name if shipment.carrier_code == "Other" else shipment.carrier_code
-        for done in node["fulfillments"]:  # read back: an earlier attempt that reached Shopify
+        earlier: dict[str, int] = {}  # line item id -> units an earlier attempt of this package fulfilled
+        earlier_ids = []
+        for done in node["fulfillments"]:
             numbers = {info.get("number") for info in done["trackingInfo"]}
             if shipment.tracking_number and shipment.tracking_number in numbers:
-                return WriteOutcome(
-                    key, WriteStatus.CONFIRMED, "already on Shopify", submission_ref=done["id"]
-                )
-        open_lines: dict[str, list[list]] = {}  # line item id -> [[fo id, fo line id, remaining], ...]
+                earlier_ids.append(done["id"])
+                for item in done["fulfillmentLineItems"]["nodes"]:
+                    line_id = mapping.numeric(item["lineItem"]["id"])
+                    earlier[line_id] = earlier.get(line_id, 0) + (item.get("quantity") or 0)
+        slots: dict[str, list[list]] = {}  # line item id -> [[location, fo id, fo line id, remaining], ...]
         for fo in node["fulfillmentOrders"]["nodes"]:
             if fo["status"] not in ("OPEN", "IN_PROGRESS"):
                 continue
+            location = ((fo.get("assignedLocation") or {}).get("location") or {}).get("id", "")
             for line in fo["lineItems"]["nodes"]:
                 if line["remainingQuantity"] > 0:
-                    open_lines.setdefault(mapping.numeric(line["lineItem"]["id"]), []).append(
-                        [fo["id"], line["id"], line["remainingQuantity"]]
+                    slots.setdefault(mapping.numeric(line["lineItem"]["id"]), []).append(
+                        [location, fo["id"], line["id"], line["remainingQuantity"]]
                     )
-        if node["fulfillments"] and not any(open_lines.get(w.external_line_id) for w in shipment.lines):
+        wanted = {}
+        for line in shipment.lines:
+            covered = min(line.quantity, earlier.get(line.external_line_id, 0))
+            earlier[line.external_line_id] = earlier.get(line.external_line_id, 0) - covered
+            if line.quantity - covered:
+                wanted[line.external_line_id] = wanted.get(line.external_line_id, 0) + line.quantity - covered
+        if not wanted:
+            return WriteOutcome(
+                key, WriteStatus.CONFIRMED, "already on Shopify", submission_ref=",".join(earlier_ids)
+            )
+        if node["fulfillments"] and not earlier_ids and not any(slots.get(line_id) for line_id in wanted):
             # nothing of the package is left to fulfil and the order has fulfilments: an earlier attempt
             # without a tracking number, or the seller fulfilled it in Shopify's admin. Not sent twice.
             return WriteOutcome(key, WriteStatus.CONFIRMED, "already fulfilled on Shopify")
-        by_fo: dict[str, list[dict]] = {}
-        for wanted in shipment.lines:
-            left = wanted.quantity
-            for slot in open_lines.get(wanted.external_line_id, []):
-                take = min(left, slot[2])
+        by_location: dict[str, dict[str, list[dict]]] = {}  # location -> fo id -> lines
+        for line_id, quantity in wanted.items():
+            left = quantity
+            for slot in slots.get(line_id, []):
+                take = min(left, slot[3])
                 if take:
-                    by_fo.setdefault(slot[0], []).append({"id": slot[1], "quantity": take})
-                    slot[2] -= take
+                    by_location.setdefault(slot[0], {}).setdefault(slot[1], []).append(
+                        {"id": slot[2], "quantity": take}
+                    )
+                    slot[3] -= take
                     left -= take
             if left:
                 return WriteOutcome(
                     key,
                     WriteStatus.ERROR,
-                    f"Shopify has {wanted.quantity - left} of line {wanted.external_line_id} left to fulfil, "
-                    f"not {wanted.quantity}: it was fulfilled or cancelled on Shopify",
+                    f"Shopify has {quantity - left} of line {line_id} left to fulfil, not {quantity}: "
+                    "it was fulfilled or cancelled on Shopify",
                 )
+        company = shipment.carrier_name if shipment.carrier_code == "Other" else shipment.carrier_code
         tracking = {"number": shipment.tracking_number or None, "company": company or None}
-        data = self.client.graphql(
-            ops.FULFILLMENT_CREATE,
-            {
-                "fulfillment": {
-                    "trackingInfo": tracking,
-                    "notifyCustomer": True,
-                    "lineItemsByFulfillmentOrder": [
-                        {"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": lines}
-                        for fo_id, lines in by_fo.items()
-                    ],
-                }
-            },
-        )["fulfillmentCreate"]
-        if data["userErrors"]:
-            return WriteOutcome(
-                key, WriteStatus.ERROR, "Shopify: " + "; ".join(e["message"] for e in data["userErrors"])
-            )
-        return WriteOutcome(key, WriteStatus.CONFIRMED, submission_ref=data["fulfillment"]["id"])
+        made = list(earlier_ids)
+        for groups in by_location.values():  # Shopify fulfils the orders of one location at a time
+            data = self.client.graphql(
+                ops.FULFILLMENT_CREATE,
+                {
+                    "fulfillment": {
+                        "trackingInfo": tracking,
+                        "notifyCustomer": True,
+                        "lineItemsByFulfillmentOrder": [
+                            {"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": lines}
+                            for fo_id, lines in groups.items()
+                        ],
+                    }
+                },
+            )["fulfillmentCreate"]
+            if data["userErrors"]:
+                return WriteOutcome(
+                    key, WriteStatus.ERROR, "Shopify: " + "; ".join(e["message"] for e in data["userErrors"])
+                )
+            made.append(data["fulfillment"]["id"])
+        return WriteOutcome(key, WriteStatus.CONFIRMED, submission_ref=",".join(made))
 
     # ------------------------------------------------------------------ stock
     def _variants(self, query: str | None) -> Iterator[dict]:

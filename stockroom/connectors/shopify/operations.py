@@ -53,10 +53,15 @@ FULFILLMENT_ORDERS = """
 query FulfillmentOrders($id: ID!) {
   order(id: $id) {
     id
-    fulfillments(first: 50) { id name trackingInfo(first: 5) { company number } }
+    fulfillments(first: 5) {
+      id
+      trackingInfo(first: 1) { number }
+      fulfillmentLineItems(first: 30) { nodes { quantity lineItem { id } } }
+    }
     fulfillmentOrders(first: 5) {
       nodes {
         id status
+        assignedLocation { location { id } }
         lineItems(first: 30) { nodes { id remainingQuantity lineItem { id } } }
       }
     }

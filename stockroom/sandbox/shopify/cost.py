@@ -1,7 +1,7 @@
 """Shopify's calculated query cost and its leaky bucket per app and shop.
 
 Requested cost (before running): a scalar or enum costs 0, an object 1, a connection 2 plus ``first`` times
-what one of its nodes costs, a mutation's root field 10. Actual cost: the same over what was returned. The
+what one of its nodes costs, a list with ``first`` that many objects, a mutation's root field 10. Actual cost: the same over what was returned. The
 bucket holds ``bucket_size`` points (2,000 on the Standard plan) and refills at ``restore_rate`` a second; a
 document asking for more than ``max_query_cost`` (1,000) is refused outright.
 """
@@ -85,8 +85,9 @@ class CostWalker:
                 first = self.size(node)
                 total += 2 + self.cost(node.selection_set, named, child, static, first)
             elif _is_list(definition.type):
-                if static:
-                    total += size * (1 + self.cost(node.selection_set, named, None, static))
+                if static:  # a list with ``first`` counts that many; the nodes of a connection its size
+                    count = self.size(node) or size
+                    total += count * (1 + self.cost(node.selection_set, named, None, static))
                 else:
                     total += sum(
                         1 + self.cost(node.selection_set, named, item, static) for item in child or []

@@ -211,7 +211,19 @@ def fulfillment_order_node(store: Store, order: dict, fo: dict) -> dict:
 
 def fulfillment_node(store: Store, fulfillment: dict) -> dict:
     tracking = fulfillment["tracking"]
+    order = store.s["orders"][fulfillment["order_id"]]
+    lines_by_id = {line["id"]: line for line in order["lines"]}
+    remaining = store.remaining(order)
+    line_items = [
+        {
+            "id": gid("FulfillmentLineItem", f"{fulfillment['id']}{index}"),
+            "quantity": line["quantity"],
+            "lineItem": line_node(store, order, lines_by_id[line["line_item_id"]], remaining),
+        }
+        for index, line in enumerate(fulfillment["lines"])
+    ]
     return {
+        "fulfillmentLineItems": _listed(line_items),
         "id": gid("Fulfillment", fulfillment["id"]),
         "legacyResourceId": fulfillment["id"],
         "name": fulfillment["name"],
@@ -442,6 +454,9 @@ def m_fulfillment_create(root, info, fulfillment, message=None):
             continue
         if order is not None and fo_order is not order:
             errors.append((["fulfillment"], "All fulfillment orders must belong to the same order."))
+            continue
+        if order is not None and requests and fo["location_id"] != requests[0][0]["location_id"]:
+            errors.append((["fulfillment"], "All fulfillment orders must be assigned to the same location."))
             continue
         order = fo_order
         if fo["status"] not in ("OPEN", "IN_PROGRESS"):

@@ -134,7 +134,11 @@ type FulfillmentOrderLineItemEdge { cursor: String! node: FulfillmentOrderLineIt
 type Fulfillment {
   id: ID! legacyResourceId: UnsignedInt64! name: String! status: FulfillmentStatus! createdAt: DateTime!
   totalQuantity: Int! trackingInfo(first: Int): [FulfillmentTrackingInfo!]!
+  fulfillmentLineItems(first: Int, after: String): FulfillmentLineItemConnection!
 }
+type FulfillmentLineItem { id: ID! quantity: Int lineItem: LineItem! }
+type FulfillmentLineItemConnection { edges: [FulfillmentLineItemEdge!]! nodes: [FulfillmentLineItem!]! pageInfo: PageInfo! }
+type FulfillmentLineItemEdge { cursor: String! node: FulfillmentLineItem! }
 enum FulfillmentStatus { SUCCESS CANCELLED }
 type FulfillmentTrackingInfo { company: String number: String url: URL }
 input FulfillmentInput {
