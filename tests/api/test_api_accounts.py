@@ -48,6 +48,8 @@ def test_channels_describe_what_an_account_of_each_needs(admin):
     channels = {channel["channel"]: channel for channel in response.json()}
     assert list(channels) == list(registry.CONNECTORS)  # every registered channel, in registry order
     amazon = channels["amazon"]
+    ebay = channels["ebay"]
+    assert (ebay["channel"], ebay["authorization"]) == ("ebay", "oauth_consent")
     assert (amazon["channel"], amazon["name"], amazon["authorization"]) == ("amazon", "Amazon", "credentials")
     assert amazon["credentials"][0] == {
         "key": "client_id",
