@@ -18,7 +18,7 @@ from stockroom.orders import services as order_services
 from stockroom.orders.models import Order
 from stockroom.sync import accounts, engine
 from stockroom.sync.models import SyncRun, SyncTrigger, WebhookReceipt
-from tests.contract.harness import SHIPPING_METHOD, AmazonHarness, ShopifyHarness
+from tests.contract.harness import SHIPPING_METHOD, AmazonHarness, EbayHarness, ShopifyHarness
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -195,3 +195,27 @@ def test_a_marketplace_sale_lowers_the_shop_at_its_managed_location(request, sho
     assert variant["levels"] == {
         shopify.shops[shop_account.pk]["location_id"]: {"available": 6, "committed": 0, "on_hand": 6}
     }
+
+
+def test_one_stock_across_three_channels_a_web_shop_sale_lowers_amazon_and_ebay(request, shop_setup, link):
+    shopify, shop_account, item = shop_setup
+    amazon, ebay = AmazonHarness(request), EbayHarness(request)
+    amazon_account, ebay_account = amazon.account(name="Amazon UK"), ebay.account(name="eBay UK")
+    amazon.create_listing(amazon_account, "MUG-RED-AMZ", 10)
+    ebay.create_listing(ebay_account, "MUG-RED-EBAY", 10)
+    link(amazon_account, "MUG-RED-AMZ", item, last_confirmed_quantity=10)
+    link(ebay_account, "MUG-RED-EBAY", item, last_confirmed_quantity=10)
+    assert accounts.check_account(shop_account).ok
+
+    placed = shopify.control.place_order(shopify.shop(shop_account), [("MUG-RED", 4)])
+    order = eventually(
+        lambda: Order.objects.filter(account=shop_account, external_order_id=placed["id"]).first()
+    )
+    engine.push_changed_stock()
+    amazon.later()
+    ebay.later()
+
+    assert order is not None
+    assert amazon.shown_quantity(amazon_account, "MUG-RED-AMZ") == 6
+    assert ebay.shown_quantity(ebay_account, "MUG-RED-EBAY") == 6
+    assert shopify.shown_quantity(shop_account, "MUG-RED") == 6
