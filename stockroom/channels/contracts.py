@@ -320,6 +320,23 @@ class AuthFailed(Permanent):
     """Credentials refused (wrong client id, secret, refresh token, or app not authorised)."""
 
 
+class WebhookRefused(Permanent):
+    """A webhook the connector would not take: its signature does not match, or it is not readable."""
+
+
+@dataclass(frozen=True)
+class WebhookNotice:
+    """What a channel's webhook says once its connector verified it: an order changed. The receiver
+    imports the order as the channel has it now (so a late or out-of-order delivery does no harm)."""
+
+    delivery_id: str  # the channel's id of this delivery; a duplicate carries the same one
+    topic: str
+    external_order_id: str
+
+    def __post_init__(self) -> None:
+        _require_strings(self, "delivery_id", "topic", "external_order_id")
+
+
 class ConnectorLifecycle:
     """A connector is a context manager: the engine opens one per run (or per push) with ``with`` and
     it is closed at the end, so its HTTP clients are closed. Subclasses release what they hold in

@@ -207,6 +207,8 @@ LOGGING = {
 
 # How often the worker synchronises every enabled channel account on its own (seconds).
 STOCKROOM_SYNC_INTERVAL_SECONDS = int(os.environ.get("STOCKROOM_SYNC_INTERVAL_SECONDS", "60"))
+# this server's public address (https://...): channels deliver webhooks to <it>/hooks/<account id>/
+STOCKROOM_PUBLIC_URL = os.environ.get("STOCKROOM_PUBLIC_URL", "")
 
 # Functions run after a domain transaction commits (see stockroom.core.hooks), in the order listed:
 # stock freed is first offered to orders waiting for it (the order domain), then pushed to channels.

@@ -31,8 +31,13 @@ from .amazon.process import SimulatorControl
 from .amazon.process import SimulatorProcess as AmazonSimulatorProcess
 from .common.process import SimulatorProcess
 from .ebay.process import EbayControl, EbaySimulatorProcess
+from .shopify.process import ShopifyControl, ShopifySimulatorProcess
 
-CHANNELS: dict[str, type[SimulatorProcess]] = {"amazon": AmazonSimulatorProcess, "ebay": EbaySimulatorProcess}
+CHANNELS: dict[str, type[SimulatorProcess]] = {
+    "amazon": AmazonSimulatorProcess,
+    "ebay": EbaySimulatorProcess,
+    "shopify": ShopifySimulatorProcess,
+}
 
 
 @dataclass(frozen=True)
@@ -114,4 +119,15 @@ def ebay_simulator(simulators, simulator_options) -> EbaySimulatorProcess:
 @pytest.fixture
 def ebay_sim(simulators, ebay_simulator, simulator_options) -> EbayControl:
     control = simulators.control("ebay", time_scale=simulator_options.time_scale)
+    return reset_control(control, simulator_options)
+
+
+@pytest.fixture
+def shopify_simulator(simulators, simulator_options) -> ShopifySimulatorProcess:
+    return simulators.get("shopify", time_scale=simulator_options.time_scale)
+
+
+@pytest.fixture
+def shopify_sim(simulators, shopify_simulator, simulator_options) -> ShopifyControl:
+    control = simulators.control("shopify", time_scale=simulator_options.time_scale)
     return reset_control(control, simulator_options)

@@ -18,6 +18,7 @@ class SyncTrigger(models.TextChoices):
     STOCK_CHANGE = "stock-change", "Stock change"
     DISPATCH = "dispatch", "Order dispatched"
     RETRY = "retry", "Retry of a sync issue"
+    WEBHOOK = "webhook", "Channel webhook"
 
 
 class SyncRunStatus(models.TextChoices):
@@ -239,3 +240,20 @@ class AccountLease(models.Model):
     )
     owner = models.CharField(max_length=100, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+
+class WebhookReceipt(models.Model):
+    """A webhook a channel delivered and its connector verified: one row per delivery id, so a channel's
+    duplicate (the same delivery sent again) is dropped by the constraint, not by a look-up."""
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="webhook_receipts")
+    delivery_id = models.CharField(max_length=100)  # the channel's id of the delivery (X-Shopify-Webhook-Id)
+    topic = models.CharField(max_length=60, blank=True)
+    external_order_id = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "delivery_id"], name="sync_webhook_receipt_unique")
+        ]
+        indexes = [models.Index(fields=["account", "received_at"])]

@@ -23,7 +23,7 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from stockroom.channels.models import ChannelAccount
 from stockroom.sync import accounts, engine
 from stockroom.sync.deferral import defer_stock_push
-from stockroom.sync.models import SyncRun, SyncTrigger
+from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,22 @@ def sync_account_task(account_id: int, trigger: str = SyncTrigger.MANUAL) -> int
         return None
     run = engine.sync_account(account, trigger=trigger)
     return run.pk if run else None
+
+
+class AccountBusy(Exception):
+    """Another worker holds the account: the task is tried again shortly."""
+
+
+@db_task(retries=5, retry_delay=2)
+def import_webhook_orders_task(account_id: int) -> int | None:
+    """A channel's webhook said an order changed: import the account's orders now (webhooks.py)."""
+    account = ChannelAccount.objects.filter(pk=account_id, enabled=True).first()
+    if account is None:
+        return None
+    run = engine.sync_account(account, trigger=SyncTrigger.WEBHOOK, steps=("orders",), lease_wait=5.0)
+    if run is None or run.status == SyncRunStatus.SKIPPED:
+        raise AccountBusy(f"account {account_id} is busy")
+    return run.pk
 
 
 @db_task()

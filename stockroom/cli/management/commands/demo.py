@@ -5,7 +5,7 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from stockroom.cli import demo
+from stockroom.cli import demo, demo_shopify
 from stockroom.cli.demo_ebay import EbayDemo
 from stockroom.cli.management.commands._output import StockroomCommand
 
@@ -77,7 +77,10 @@ class Command(StockroomCommand):
             demo.seed_stockroom(simulator.base_url)
             ebay.start()
             ebay.seed_stockroom()
-            self.stdout.write("Synchronising the demo accounts with the simulated Amazon and eBay...")
+            demo_shopify.add_to_demo(options, self.stdout)  # the demo shop on the Shopify simulator
+            self.stdout.write(
+                "Synchronising the demo accounts with the simulated Amazon, eBay and Shopify..."
+            )
             # the first pass downloads the orders; the second pushes the quantities they changed
             for _ in range(2):
                 for run in sync_all(trigger=SyncTrigger.CLI, all_listings=True):
