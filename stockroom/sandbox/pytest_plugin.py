@@ -16,6 +16,10 @@ Fixtures:
 * ``amazon_sim`` (function): its :class:`~stockroom.sandbox.amazon.process.SimulatorControl`, reset with the
   options' seed (clock frozen if asked) before the test.
 
+* ``sqs_server`` (session): moto's standalone SQS server (:class:`~stockroom.sandbox.common.sqs.SqsServer`),
+  a real local process on a free port, for channels that push through a queue; ``sqs`` (function): the
+  same, emptied before the test.
+
 A new channel's simulator adds one line to ``CHANNELS`` and its two fixtures here.
 """
 
@@ -28,6 +32,7 @@ import pytest
 from .amazon.process import SimulatorControl
 from .amazon.process import SimulatorProcess as AmazonSimulatorProcess
 from .common.process import SimulatorProcess
+from .common.sqs import SqsServer
 
 CHANNELS: dict[str, type[SimulatorProcess]] = {"amazon": AmazonSimulatorProcess}
 
@@ -101,3 +106,16 @@ def amazon_simulator(simulators, simulator_options) -> AmazonSimulatorProcess:
 def amazon_sim(simulators, amazon_simulator, simulator_options) -> SimulatorControl:
     control = simulators.control("amazon", time_scale=simulator_options.time_scale)
     return reset_control(control, simulator_options)
+
+
+@pytest.fixture(scope="session")
+def sqs_server():
+    server = SqsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sqs(sqs_server) -> SqsServer:
+    sqs_server.reset()
+    return sqs_server
