@@ -80,7 +80,7 @@ PATCH_WINDOW_SECONDS = 60.0
 PAGE_SIZE = 100
 SPOOL_BYTES = 8 * 1024 * 1024  # a report document bigger than this is spooled to disk
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
-CREDENTIAL_NAMES = {field.key: field.label for field in CREDENTIALS}
+CREDENTIAL_NAMES = {field.key: field.label for field in CREDENTIALS if field.required}  # the LWA ones
 ORDER_SOURCES = ORDER_SOURCE_KEYS
 REPORT_PERIODS = REPORT_PERIOD_VALUES
 

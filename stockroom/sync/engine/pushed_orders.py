@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -216,17 +215,22 @@ def forget_old_messages() -> int:
     return deleted
 
 
-def listen(*, stop: Iterable | None = None, wait_seconds: int = LONG_POLL_SECONDS) -> None:
-    """Keep the subscriptions and read the addresses until ``stop`` (an iterable of passes) ends."""
-    passes = stop if stop is not None else iter(int, 1)  # forever
-    for n, _ in enumerate(passes):
-        if n % 30 == 0:  # every few minutes: options changed, accounts added or disabled
-            for problem in keep_subscriptions():
-                logger.warning("%s", problem)
+def listen(*, seconds: float | None = None, wait_seconds: int = LONG_POLL_SECONDS) -> int:
+    """Keep the subscriptions and read the addresses, pass after pass, for ``seconds`` (None: until
+    stopped). Returns the orders imported."""
+    ends = None if seconds is None else time.monotonic() + seconds
+    imported = 0
+    n = 0
+    while ends is None or time.monotonic() < ends:
+        # every pass (calls the channel only for a change): options changed, accounts added or disabled
+        for problem in keep_subscriptions():
+            logger.warning("%s", problem)
+        if n % 1000 == 0:
             forget_old_messages()
-        summary = receive_pushed_orders(wait_seconds=wait_seconds)
-        if not summary.addresses or summary.errors:
-            time.sleep(wait_seconds)  # nothing to wait on (or an address failing): no busy loop
+        n += 1
+        wait = wait_seconds if ends is None else max(1, min(wait_seconds, int(ends - time.monotonic())))
+        summary = receive_pushed_orders(wait_seconds=wait)
+        imported += len(summary.imported)
         if summary.received:
             logger.info(
                 "order pushes: %d received, %d imported, %d duplicates, %d kept",
@@ -235,3 +239,8 @@ def listen(*, stop: Iterable | None = None, wait_seconds: int = LONG_POLL_SECOND
                 summary.duplicates,
                 len(summary.kept),
             )
+        if not summary.addresses:
+            return imported  # no account uses pushes: nothing to wait on
+        if summary.errors:
+            time.sleep(wait)  # an address failing: no busy loop
+    return imported
