@@ -15,6 +15,7 @@ from stockroom.sync.models import IssueKind, IssueStatus, OrderPushSubscription,
 UK = "A1F83G8C2ARO7P"
 HIDDEN = 24 * 3600  # searchOrders does not show the order for a day: only a push can bring it
 _sellers = itertools.count(1)
+APP_ID, APP_SECRET = "amzn1.application-oa2-client.stockroom", "stockroom-app-secret"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +29,14 @@ def queue(sqs, control):
 @pytest.fixture
 def pushing_account(sim, control, queue):
     def make(name="Amazon Push", **options):
-        seller = control.create_seller(f"A{next(_sellers):04d}PUSHSELLER", marketplaces=[UK])
+        seller_id = f"A{next(_sellers):04d}PUSHSELLER"
+        seller = control.create_seller(
+            seller_id,
+            marketplaces=[UK],
+            client_id=APP_ID,  # one application (Stockroom's) authorised by every seller
+            client_secret=APP_SECRET,
+            refresh_token=f"Atzr|refresh-{seller_id.lower()}",
+        )
         control.create_listing(seller["seller_id"], "PUSH-SKU", quantity=50)
         return ChannelAccount.objects.create(
             channel="amazon",
@@ -184,3 +192,28 @@ def test_a_message_for_a_seller_no_account_reads_is_acknowledged(control, pushin
 
     assert (summary.not_ours, summary.imported) == (1, [])
     assert pushed_orders.receive_pushed_orders(wait_seconds=2).received == 0
+
+
+def test_two_accounts_share_one_queue_and_each_order_goes_to_its_account(control, pushing_account):
+    first, second = pushing_account("Amazon One"), pushing_account("Amazon Two")
+    pushed_orders.keep_subscriptions()
+    state = control.notifications()
+    assert (len(state["destinations"]), len(state["subscriptions"])) == (1, 2)
+
+    one, two = buy(control, first), buy(control, second)
+    imported = []
+    receive_until(lambda s: imported.extend(s.imported) or len(imported) == 2)
+
+    assert sorted(imported) == sorted([one, two])
+    assert Order.objects.get(external_order_id=one).account == first
+    assert Order.objects.get(external_order_id=two).account == second
+
+    second.enabled = False
+    second.save()
+    assert pushed_orders.keep_subscriptions() == []
+    state = control.notifications()
+    # the first account's subscription still uses the destination: Amazon keeps it (409), so do we
+    assert (len(state["destinations"]), [s["_seller"] for s in state["subscriptions"]]) == (
+        1,
+        [first.external_account_id],
+    )
