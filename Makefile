@@ -2,9 +2,11 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
-# ports of `make demo` (web server, Amazon simulator): make demo PORT=8001 SIM_PORT=8766 when taken
+# ports of `make demo` (web server, Amazon simulator, local SQS for order notifications):
+# make demo PORT=8001 SIM_PORT=8766 SQS_PORT=8770 when taken
 PORT ?= 8000
 SIM_PORT ?= 8765
+SQS_PORT ?= 8769
 
 .PHONY: demo test lint bench install clean
 
@@ -18,7 +20,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
-	$(BIN)/stockroom demo --port $(PORT) --sim-port $(SIM_PORT)
+	$(BIN)/stockroom demo --port $(PORT) --sim-port $(SIM_PORT) --sqs-port $(SQS_PORT)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -83,8 +83,9 @@ def busy_ports(host: str, ports: dict[str, int]) -> list[str]:
     TIME_WAIT by a demo that just stopped counts as free, one another program listens on does not)."""
     problems = []
     if len(set(ports.values())) < len(ports):
-        uses = " and ".join(f"{use}" for use in ports)
-        problems.append(f"{uses} cannot share port {next(iter(ports.values()))}")
+        shared = next(port for port in ports.values() if list(ports.values()).count(port) > 1)
+        uses = " and ".join(use for use, port in ports.items() if port == shared)
+        problems.append(f"{uses} cannot share port {shared}")
         return problems
     for use, port in ports.items():
         if not 1 <= port <= 65535:
@@ -247,6 +248,35 @@ def seed_stockroom(base_url: str) -> None:
             account=account,
             channel_service="Standard",
             shipping_method=SHIPPING[0][0] if seller.region == "eu" else SHIPPING[1][0],
+        )
+
+
+DEMO_QUEUE = "stockroom-demo-orders"  # the SQS queue (on moto's server) the simulated Amazon pushes to
+
+
+def enable_order_notifications(queue_url: str) -> None:
+    """Turn order notifications on for the demo accounts, with the queue on moto's server (ADR 0016);
+    the worker then subscribes them and imports each order as soon as the simulator pushes it."""
+    from stockroom.channels.models import ChannelAccount
+    from stockroom.sync import accounts
+
+    for seller in SELLERS:
+        account = ChannelAccount.objects.filter(external_account_id=seller.seller_id).first()
+        if account is None:
+            continue
+        if not account.credentials.get("aws_access_key_id"):
+            accounts.edit_account(
+                account=account,
+                external_account_id=account.external_account_id,
+                region=account.region,
+                marketplaces=list(account.marketplaces),
+                credentials={"aws_access_key_id": "local", "aws_secret_access_key": "local"},
+                endpoint=account.endpoint,
+                token_url=account.token_url,
+            )
+            account.refresh_from_db()
+        accounts.set_account_options(
+            account=account, values={"order_notifications": True, "notification_queue_url": queue_url}
         )
 
 
