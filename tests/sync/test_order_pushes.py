@@ -11,6 +11,7 @@ from stockroom.channels.models import ChannelAccount
 from stockroom.orders.models import Order
 from stockroom.sync.engine import pushed_orders
 from stockroom.sync.models import IssueKind, IssueStatus, OrderPushSubscription, PushedOrderMessage, SyncIssue
+from tests.waiting import wait_for
 
 UK = "A1F83G8C2ARO7P"
 HIDDEN = 24 * 3600  # searchOrders does not show the order for a day: only a push can bring it
@@ -120,7 +121,7 @@ def test_a_message_seen_twice_does_nothing_the_second_time(control, pushing_acco
     pushed_orders.keep_subscriptions()
     order_id = buy(control, account)
     receive_until(lambda s: s.imported)
-    published = control.notifications()["published"]
+    published = wait_for(lambda: control.notifications()["published"])  # marked once SQS took it
     body = {k: v for k, v in published[0].items() if k not in ("id", "arn", "sqs_message_id")}
 
     sqs.client().send_message(QueueUrl=queue, MessageBody=json.dumps(body))  # SQS delivers it again
