@@ -147,7 +147,7 @@ def sync_all_accounts_task() -> int:
     return len(engine.sync_all(trigger=SyncTrigger.SCHEDULE))
 
 
-ORDER_PUSHES_SECONDS = 50  # each minute's listener reads the queues this long (long polls of up to 20 s)
+ORDER_PUSHES_SECONDS = 55  # each minute's listener reads the queues this long (long polls of up to 20 s)
 
 
 @db_periodic_task(crontab(minute="*"))
