@@ -17,6 +17,9 @@ Fixtures:
   options' seed (clock frozen if asked) before the test.
 
 * ``ebay_simulator`` / ``ebay_sim``: the same for the eBay simulator.
+* ``sqs_server`` (session): moto's standalone SQS server (:class:`~stockroom.sandbox.common.sqs.SqsServer`),
+  a real local process on a free port, for channels that push through a queue; ``sqs`` (function): the
+  same, emptied before the test.
 
 A new channel's simulator adds one line to ``CHANNELS`` and its two fixtures here.
 """
@@ -30,6 +33,7 @@ import pytest
 from .amazon.process import SimulatorControl
 from .amazon.process import SimulatorProcess as AmazonSimulatorProcess
 from .common.process import SimulatorProcess
+from .common.sqs import SqsServer
 from .ebay.process import EbayControl, EbaySimulatorProcess
 from .shopify.process import ShopifyControl, ShopifySimulatorProcess
 
@@ -131,3 +135,16 @@ def shopify_simulator(simulators, simulator_options) -> ShopifySimulatorProcess:
 def shopify_sim(simulators, shopify_simulator, simulator_options) -> ShopifyControl:
     control = simulators.control("shopify", time_scale=simulator_options.time_scale)
     return reset_control(control, simulator_options)
+
+
+@pytest.fixture(scope="session")
+def sqs_server():
+    server = SqsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sqs(sqs_server) -> SqsServer:
+    sqs_server.reset()
+    return sqs_server

@@ -257,3 +257,34 @@ class WebhookReceipt(models.Model):
             models.UniqueConstraint(fields=["account", "delivery_id"], name="sync_webhook_receipt_unique")
         ]
         indexes = [models.Index(fields=["account", "received_at"])]
+
+
+class OrderPushSubscription(models.Model):
+    """What the channel was asked to push for an account (ADR 0016): where the pushes arrive and the
+    channel's refs of the subscription, kept to remove it again when the account stops using it."""
+
+    account = models.OneToOneField(
+        ChannelAccount, primary_key=True, on_delete=models.CASCADE, related_name="order_push_subscription"
+    )
+    address = models.TextField()  # where the pushes arrive (an SQS queue URL)
+    refs = models.JSONField(default=dict)  # the channel's ids (destination, subscription)
+    subscribed_at = models.DateTimeField()
+
+
+# a pushed message is remembered this long (SQS keeps a message at most 14 days)
+PUSHED_MESSAGE_KEPT = timedelta(days=14)
+
+
+class PushedOrderMessage(models.Model):
+    """A pushed message whose order is stored (written in the same transaction): the same message
+    delivered again is acknowledged and does nothing else."""
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="pushed_messages")
+    message_id = models.CharField(max_length=200)
+    external_order_id = models.CharField(max_length=100)
+    stored_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "message_id"], name="sync_pushed_message_unique")
+        ]

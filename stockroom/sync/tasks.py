@@ -23,6 +23,7 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from stockroom.channels.models import ChannelAccount
 from stockroom.sync import accounts, engine
 from stockroom.sync.deferral import defer_stock_push
+from stockroom.sync.engine import pushed_orders
 from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 
 logger = logging.getLogger(__name__)
@@ -160,3 +161,14 @@ def sync_all_accounts_task() -> int:
     if not due_for_full_sync():
         return 0
     return len(engine.sync_all(trigger=SyncTrigger.SCHEDULE))
+
+
+ORDER_PUSHES_SECONDS = 55  # each minute's listener reads the queues this long (long polls of up to 20 s)
+
+
+@db_periodic_task(crontab(minute="*"))
+@HUEY.lock_task("stockroom:sync:order-pushes")
+def receive_pushed_orders_task() -> int:
+    """Orders pushed by channels (ADR 0016): keep the subscriptions, then read the queues for most of
+    the minute; returns at once when no account uses pushes. One listener at a time (a lock)."""
+    return pushed_orders.listen(seconds=ORDER_PUSHES_SECONDS)

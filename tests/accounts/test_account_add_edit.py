@@ -57,6 +57,8 @@ def test_add_stores_marketplace_ids_encrypted_credentials_and_default_options(db
         "report_period": "PT1H",
         "secondary_integrated": False,
         "patch_threshold": "",
+        "order_notifications": False,
+        "notification_queue_url": "",
     }
 
 

@@ -132,8 +132,16 @@ def test_a_marketplace_is_found_by_code_or_stored_id():
 def test_amazons_spec_is_what_its_connector_declares_and_reads():
     assert AmazonConnector.spec is amazon.SPEC
     assert AmazonConnector.capabilities.requires_tracking_number is True
-    assert [c.key for c in amazon.SPEC.credentials] == ["client_id", "client_secret", "refresh_token"]
-    assert all(c.secret and c.required for c in amazon.SPEC.credentials)
+    assert [c.key for c in amazon.SPEC.credentials] == [
+        "client_id",
+        "client_secret",
+        "refresh_token",
+        "aws_access_key_id",  # order notifications (ADR 0016): optional
+        "aws_secret_access_key",
+    ]
+    assert all(c.secret and c.required for c in amazon.SPEC.credentials[:3])
+    assert [(c.secret, c.required) for c in amazon.SPEC.credentials[3:]] == [(False, False), (True, False)]
+    assert AmazonConnector.capabilities.order_pushes is True
     assert [r.code for r in amazon.SPEC.addressing.regions] == ["na", "eu", "fe"]
     assert [c.value for c in amazon.SPEC.order_sources] == ["orders_api", "report_flat", "report_xml"]
     assert amazon.SPEC.option("report_period").choices[0].label == "every 15 minutes"
