@@ -22,9 +22,11 @@ from stockroom.channels.models import (
     ShippingMethodMapping,
     ShippingServiceDefault,
 )
+from stockroom.channels.spec import InvalidOption, parse_quantity_rule
 from stockroom.core.errors import Conflict, InvalidInput, NotFound
 from stockroom.core.limits import identifier_value, max_length
 from stockroom.core.text import clean_identifier, identity_key
+from stockroom.inventory.outbox import mark_items_changed
 from stockroom.orders.models import ShippingMethod
 from stockroom.orders.services import relink_order_lines
 
@@ -203,6 +205,40 @@ def link_listing(*, account: ChannelAccount, channel_sku: str, stock_item: Stock
 def set_listing_ignore_sync(*, listing: Listing, ignore: bool) -> Listing:
     Listing.objects.filter(pk=listing.pk).update(ignore_sync=ignore, updated_at=timezone.now())
     listing.ignore_sync = ignore
+    return listing
+
+
+LISTING_RULES = {
+    "max_quantity": None,
+    "min_level": None,
+    "percentage": 100,
+    "fixed_quantity": None,
+}  # the listing's quantity rules (ADR 0015) and the most each may be (None: no bound)
+
+
+def set_listing_quantity_rules(*, listing: Listing, values: dict) -> Listing:
+    """Set some of a listing's own quantity rules (``max_quantity``, ``min_level``, ``percentage``,
+    ``fixed_quantity``); an empty value clears one, so the account's rule applies again. Every problem
+    is reported at once and nothing is stored then. The listing's quantity is sent again."""
+    errors, cleaned = [], {}
+    for key, value in values.items():
+        if key not in LISTING_RULES:
+            errors.append(f"unknown quantity rule {str(key)[:40]!r}; rules: {', '.join(LISTING_RULES)}")
+            continue
+        try:
+            cleaned[key] = parse_quantity_rule(key, value, most=LISTING_RULES[key])
+        except InvalidOption as error:
+            errors.append(error.message)
+    if errors:
+        raise InvalidInput("; ".join(errors), errors=errors)
+    if not cleaned:
+        return listing
+    with transaction.atomic():
+        Listing.objects.filter(pk=listing.pk).update(**cleaned, updated_at=timezone.now())
+        if listing.stock_item_id:
+            mark_items_changed([listing.stock_item_id])
+    for key, value in cleaned.items():
+        setattr(listing, key, value)
     return listing
 
 

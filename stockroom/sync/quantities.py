@@ -90,3 +90,19 @@ def listing_quantities(
             reserve = reserve_for(listing.account_id, item_available, paces.get(listing.stock_item_id, []))
         result[listing.pk] = listing_quantity(item_available, listing_rules(listing), reserve)
     return result
+
+
+def shown_fields(listings: Sequence[Listing]) -> dict[int, dict]:
+    """listing id -> what it shows, why, what the reserve holds back and its own rules: the fields the
+    API and the CLI add to a listing (a listing that sends no stock shows None)."""
+    shown = listing_quantities(listings)
+    fields = {}
+    for listing in listings:
+        quantity = shown.get(listing.pk)
+        fields[listing.pk] = {
+            "shows": quantity.quantity if quantity else None,
+            "why": quantity.reason if quantity else "",
+            "reserve_held": quantity.reserve.held if quantity else 0,
+            "rules": {key: getattr(listing, key) for key in RULE_FIELDS},
+        }
+    return fields
