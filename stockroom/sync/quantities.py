@@ -106,3 +106,17 @@ def shown_fields(listings: Sequence[Listing]) -> dict[int, dict]:
             "rules": {key: getattr(listing, key) for key in RULE_FIELDS},
         }
     return fields
+
+
+def item_listings(item_id: int) -> list[Listing]:
+    """The listings linked to an item, each with ``shown`` (``shown_fields``): the item screen's view
+    of what every channel shows and what the reserve holds back."""
+    listings = list(
+        Listing.objects.filter(stock_item_id=item_id)
+        .select_related("account")
+        .order_by("account__name", "channel_sku")
+    )
+    shown = shown_fields(listings)
+    for listing in listings:
+        listing.shown = shown[listing.pk]
+    return listings
