@@ -27,15 +27,17 @@ from stockroom.sync.accounts import effective_options
 
 def pace_window() -> timedelta:
     """How far back sales and order delays are measured."""
-    return timedelta(days=float(getattr(settings, "STOCKROOM_RESERVE_WINDOW_DAYS", 7)))
+    return timedelta(days=settings.STOCKROOM_RESERVE_WINDOW_DAYS)
 
 
 def account_rules(options: dict) -> QuantityRules:
     return QuantityRules().overridden_by({key: options.get(key) for key in RULE_FIELDS})
 
 
-def listing_rules(listing: Listing) -> QuantityRules:
-    rules = account_rules(effective_options(listing.account))
+def listing_rules(listing: Listing, options: dict | None = None) -> QuantityRules:
+    """The account's rules (``options``: its effective options, when already read) with the listing's
+    own in their place."""
+    rules = account_rules(options if options is not None else effective_options(listing.account))
     rules = rules.overridden_by({key: getattr(listing, key) for key in RULE_FIELDS})
     return QuantityRules(**{**rules.__dict__, "ignore": listing.ignore_sync})
 
@@ -82,13 +84,16 @@ def listing_quantities(
     items = {listing.stock_item_id for listing in listings}
     available = available_to_sell_many(items)
     paces = item_paces(items, now=now)
+    accounts = {listing.account_id: listing.account for listing in listings}
+    options = {account_id: effective_options(account) for account_id, account in accounts.items()}
     result = {}
     for listing in listings:
         item_available = available[listing.stock_item_id]
         reserve = Reserve()
-        if effective_options(listing.account).get("stock_reserve", True):
+        if options[listing.account_id].get("stock_reserve", True):
             reserve = reserve_for(listing.account_id, item_available, paces.get(listing.stock_item_id, []))
-        result[listing.pk] = listing_quantity(item_available, listing_rules(listing), reserve)
+        rules = listing_rules(listing, options[listing.account_id])
+        result[listing.pk] = listing_quantity(item_available, rules, reserve)
     return result
 
 
