@@ -111,3 +111,28 @@ def test_an_account_with_the_reserve_off_shows_everything(fake_account, channel,
 
     # B sells faster and keeps its unit; A, its reserve off, shows it too
     assert (channel(first).quantities, channel(second).quantities) == ({"A-2": 1}, {"B-2": 1})
+
+
+def test_a_held_listing_comes_back_when_the_reserve_lets_go_without_a_stock_change(
+    fake_account, channel, make_item, link
+):
+    # given A's listing holding the last unit back for B
+    first, second = fake_account("Shop A"), fake_account("Shop B")
+    item = make_item("SCARCE-3", on_hand=5)
+    link(first, "A-3", item)
+    link(second, "B-3", item)
+    _imported_late(first, channel, "A-3", count=1, minutes=10)
+    _imported_late(second, channel, "B-3", count=3, minutes=10)  # 1 left
+    engine.sync_all(trigger="cli")
+    assert (channel(first).quantities, channel(second).quantities) == ({"A-3": 0}, {"B-3": 1})
+
+    # when the seller turns the reserve off for A: no stock changed, the next push shows the unit
+    ChannelAccount.objects.filter(pk=first.pk).update(options={"stock_reserve": False})
+    engine.sync_account(ChannelAccount.objects.get(pk=first.pk), trigger="cli")
+    assert channel(first).quantities == {"A-3": 1}
+    assert Listing.objects.get(channel_sku="A-3").reserve_held == 0
+
+    # and when it is on again, the unit is held back again at the next push
+    ChannelAccount.objects.filter(pk=first.pk).update(options={"stock_reserve": True})
+    engine.sync_all(trigger="cli", all_listings=True)
+    assert (channel(first).quantities, channel(second).quantities) == ({"A-3": 0}, {"B-3": 1})
