@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from stockroom.channels.models import ChannelAccount
-from stockroom.inventory.models import Location
+from stockroom.inventory.locks import default_location
 from stockroom.orders.models import Order
 from stockroom.orders.selectors import order_delay_p95, units_sold
 
@@ -16,7 +16,7 @@ def _order(account, n, *, bought, imported, item=None, quantity=1):
         source=account.channel,
         external_order_id=f"ORD-{account.pk}-{n}",
         purchased_at=bought,
-        location=Location.objects.order_by("pk").first(),
+        location=default_location(),
     )
     Order.objects.filter(pk=order.pk).update(created_at=imported)
     if item is not None:

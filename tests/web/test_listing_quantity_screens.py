@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stockroom.channels.models import Listing
+from stockroom.inventory.locks import default_location
 from stockroom.orders.models import Order
 from tests.conftest import channel_order
 
@@ -65,7 +66,7 @@ def test_the_item_screen_shows_each_listings_quantity_and_the_reserve(
                 source=account.channel,
                 external_order_id=order.external_order_id,
                 purchased_at=bought,
-                location_id=_default_location(),
+                location=default_location(),
             )
             row.lines.create(external_line_id="1", channel_sku="X", stock_item=item, quantity=1)
 
@@ -79,9 +80,3 @@ def test_the_item_screen_shows_each_listings_quantity_and_the_reserve(
     assert "Reserve 1" in page
     # warehouse staff do not see channel accounts
     assert "On channels" not in _page(staff_client.get(reverse("item_detail", args=[item.pk])))
-
-
-def _default_location() -> int:
-    from stockroom.inventory.models import Location
-
-    return Location.objects.order_by("pk").values_list("pk", flat=True).first()
