@@ -65,15 +65,24 @@ def _imported_late(account, channel, sku, *, count, minutes):
     assert run.orders_new == count, run.errors
 
 
+def _shared_item(fake_account, channel, make_item, link, sku, *, on_hand, sold_on_b, first_options=None):
+    """An item listed on Shop A (A-<sku>) and Shop B (B-<sku>), whose orders arrive 10 minutes late:
+    A sold one this week, B ``sold_on_b``."""
+    first, second = fake_account("Shop A", **(first_options or {})), fake_account("Shop B")
+    item = make_item(f"SCARCE-{sku}", on_hand=on_hand)
+    link(first, f"A-{sku}", item)
+    link(second, f"B-{sku}", item)
+    _imported_late(first, channel, f"A-{sku}", count=1, minutes=10)
+    _imported_late(second, channel, f"B-{sku}", count=sold_on_b, minutes=10)
+    return first, second, item
+
+
 def test_the_reserve_keeps_the_last_unit_for_the_faster_account_and_gives_it_back(
     fake_account, channel, make_item, link
 ):
     # given one item listed on two accounts whose orders arrive 10 minutes late, B selling it faster
-    first, second = fake_account("Shop A"), fake_account("Shop B")
-    item = make_item("SCARCE-1", on_hand=6)
-    on_first, on_second = link(first, "A-1", item), link(second, "B-1", item)
-    _imported_late(first, channel, "A-1", count=1, minutes=10)
-    _imported_late(second, channel, "B-1", count=3, minutes=10)
+    first, second, item = _shared_item(fake_account, channel, make_item, link, "1", on_hand=6, sold_on_b=3)
+    on_first, on_second = Listing.objects.get(channel_sku="A-1"), Listing.objects.get(channel_sku="B-1")
     assert Order.objects.count() == 4
     # (each may sell 1 unit during its delay: with 2 available, each keeps its own)
     engine.sync_all(trigger="cli")
@@ -100,12 +109,16 @@ def test_the_reserve_keeps_the_last_unit_for_the_faster_account_and_gives_it_bac
 
 
 def test_an_account_with_the_reserve_off_shows_everything(fake_account, channel, make_item, link):
-    first, second = fake_account("Shop A", stock_reserve=False), fake_account("Shop B")
-    item = make_item("SCARCE-2", on_hand=6)
-    link(first, "A-2", item)
-    link(second, "B-2", item)
-    _imported_late(first, channel, "A-2", count=1, minutes=10)
-    _imported_late(second, channel, "B-2", count=4, minutes=10)  # 1 left
+    first, second, _ = _shared_item(
+        fake_account,
+        channel,
+        make_item,
+        link,
+        "2",
+        on_hand=6,
+        sold_on_b=4,
+        first_options={"stock_reserve": False},
+    )  # 1 left
 
     engine.sync_all(trigger="cli")
 
@@ -117,12 +130,9 @@ def test_a_held_listing_comes_back_when_the_reserve_lets_go_without_a_stock_chan
     fake_account, channel, make_item, link
 ):
     # given A's listing holding the last unit back for B
-    first, second = fake_account("Shop A"), fake_account("Shop B")
-    item = make_item("SCARCE-3", on_hand=5)
-    link(first, "A-3", item)
-    link(second, "B-3", item)
-    _imported_late(first, channel, "A-3", count=1, minutes=10)
-    _imported_late(second, channel, "B-3", count=3, minutes=10)  # 1 left
+    first, second, _ = _shared_item(
+        fake_account, channel, make_item, link, "3", on_hand=5, sold_on_b=3
+    )  # 1 left
     engine.sync_all(trigger="cli")
     assert (channel(first).quantities, channel(second).quantities) == ({"A-3": 0}, {"B-3": 1})
 
