@@ -2,9 +2,10 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
-# ports of `make demo` (web server, Amazon simulator): make demo PORT=8001 SIM_PORT=8766 when taken
+# ports of `make demo` (web server, Amazon and eBay simulators): make demo PORT=8001 SIM_PORT=8766 EBAY_SIM_PORT=8768 when taken
 PORT ?= 8000
 SIM_PORT ?= 8765
+EBAY_SIM_PORT ?= 8767
 
 .PHONY: demo test lint bench install clean
 
@@ -18,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
-	$(BIN)/stockroom demo --port $(PORT) --sim-port $(SIM_PORT)
+	$(BIN)/stockroom demo --port $(PORT) --sim-port $(SIM_PORT) --ebay-sim-port $(EBAY_SIM_PORT)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

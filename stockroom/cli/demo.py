@@ -82,10 +82,14 @@ def busy_ports(host: str, ports: dict[str, int]) -> list[str]:
     Each port is bound for a moment the way the servers bind it (SO_REUSEADDR, so a port left in
     TIME_WAIT by a demo that just stopped counts as free, one another program listens on does not)."""
     problems = []
-    if len(set(ports.values())) < len(ports):
-        uses = " and ".join(f"{use}" for use in ports)
-        problems.append(f"{uses} cannot share port {next(iter(ports.values()))}")
-        return problems
+    sharing: dict[int, list[str]] = {}
+    for use, port in ports.items():
+        sharing.setdefault(port, []).append(use)
+    shared = [
+        f"{' and '.join(uses)} cannot share port {port}" for port, uses in sharing.items() if len(uses) > 1
+    ]
+    if shared:
+        return shared
     for use, port in ports.items():
         if not 1 <= port <= 65535:
             problems.append(f"port {port} ({use}) is not between 1 and 65535")

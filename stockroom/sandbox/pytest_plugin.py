@@ -16,6 +16,8 @@ Fixtures:
 * ``amazon_sim`` (function): its :class:`~stockroom.sandbox.amazon.process.SimulatorControl`, reset with the
   options' seed (clock frozen if asked) before the test.
 
+* ``ebay_simulator`` / ``ebay_sim``: the same for the eBay simulator.
+
 A new channel's simulator adds one line to ``CHANNELS`` and its two fixtures here.
 """
 
@@ -28,8 +30,9 @@ import pytest
 from .amazon.process import SimulatorControl
 from .amazon.process import SimulatorProcess as AmazonSimulatorProcess
 from .common.process import SimulatorProcess
+from .ebay.process import EbayControl, EbaySimulatorProcess
 
-CHANNELS: dict[str, type[SimulatorProcess]] = {"amazon": AmazonSimulatorProcess}
+CHANNELS: dict[str, type[SimulatorProcess]] = {"amazon": AmazonSimulatorProcess, "ebay": EbaySimulatorProcess}
 
 
 @dataclass(frozen=True)
@@ -100,4 +103,15 @@ def amazon_simulator(simulators, simulator_options) -> AmazonSimulatorProcess:
 @pytest.fixture
 def amazon_sim(simulators, amazon_simulator, simulator_options) -> SimulatorControl:
     control = simulators.control("amazon", time_scale=simulator_options.time_scale)
+    return reset_control(control, simulator_options)
+
+
+@pytest.fixture
+def ebay_simulator(simulators, simulator_options) -> EbaySimulatorProcess:
+    return simulators.get("ebay", time_scale=simulator_options.time_scale)
+
+
+@pytest.fixture
+def ebay_sim(simulators, ebay_simulator, simulator_options) -> EbayControl:
+    control = simulators.control("ebay", time_scale=simulator_options.time_scale)
     return reset_control(control, simulator_options)

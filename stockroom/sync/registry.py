@@ -18,6 +18,7 @@ from stockroom.sync.tokens import AccountTokenCache, CredentialsKeeper
 
 CONNECTORS: dict[str, str] = {
     "amazon": "stockroom.connectors.amazon.connector.AmazonConnector",
+    "ebay": "stockroom.connectors.ebay.connector.EbayConnector",
 }
 
 

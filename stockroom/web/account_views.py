@@ -23,7 +23,7 @@ from stockroom.core.errors import NotFound, StockroomError
 from stockroom.core.quantities import parse_id
 from stockroom.orders import selectors as order_selectors
 from stockroom.orders.models import ShippingMethod
-from stockroom.sync import accounts
+from stockroom.sync import accounts, consent
 from stockroom.sync import selectors as sync_selectors
 from stockroom.sync import tasks as sync_tasks
 from stockroom.sync.models import SyncRunStatus
@@ -161,9 +161,12 @@ def account_add(request):
             return render(request, "web/accounts/form.html", context, status=400)
         for warning in saved.warnings:
             messages.warning(request, warning)
-        messages.success(
-            request, f"Account {saved.account.name} added. Next: Check API to test the credentials."
+        next_step = (
+            f"Connect to {spec.display_name} to give Stockroom access"
+            if consent.uses_consent(spec) and not saved.account.credentials.get("refresh_token")
+            else "Check API to test the credentials"
         )
+        messages.success(request, f"Account {saved.account.name} added. Next: {next_step}.")
         return redirect("account_detail", account_id=saved.account.pk)
     return render(request, "web/accounts/form.html", _form_context(values, spec=spec))
 
@@ -242,6 +245,7 @@ def _detail_context(account, **extra) -> dict:
         "service_defaults": selectors.shipping_defaults(account),
         "buyer_services": order_selectors.buyer_services(account.pk),
         "release_warning": accounts.release_warning(account),
+        "uses_consent": consent.uses_consent(spec),
         **extra,
     }
 
@@ -546,7 +550,78 @@ def _import_context(account, run) -> dict:
     }
 
 
+# --- connecting an account through its channel's consent page (any channel whose spec asks for it) ---------
+
+
+def _consent_return_url(request) -> str:
+    return request.build_absolute_uri(reverse("account_consent_return"))
+
+
+@administrator_required
+@require_http_methods(["GET"])
+def account_consent_start(request, account_id: int):
+    """A link, not a form: the page's Content-Security-Policy (form-action 'self') would stop a form's
+    redirect to the channel's site. Nothing changes here; the signed state is made anew each time."""
+    account = _account(account_id)
+    try:
+        started = consent.start_consent(account=account, redirect_uri=_consent_return_url(request))
+    except StockroomError as error:
+        messages.error(request, error.message)
+        return redirect("account_detail", account_id=account.pk)
+    return redirect(started.url)
+
+
+def _finish_consent(request, *, state: str, code: str, error: str, account=None):
+    try:
+        connected = consent.finish_consent(
+            state=state, code=code, error=error, redirect_uri=_consent_return_url(request)
+        )
+    except StockroomError as failure:
+        messages.error(request, failure.message)
+        if account is None:
+            return redirect("accounts")
+        return redirect("account_detail", account_id=account.pk)
+    messages.success(request, f"{connected.name} is connected. Next: Check API.")
+    return redirect("account_detail", account_id=connected.pk)
+
+
+@administrator_required
+@require_http_methods(["GET"])
+def account_consent_return(request):
+    """Where the channel sends the browser back after the consent (``code`` and ``state``, or ``error``)."""
+    account = None
+    try:
+        account = consent.account_of_state(request.GET.get("state", ""))
+    except StockroomError:
+        pass
+    return _finish_consent(
+        request,
+        state=request.GET.get("state", ""),
+        code=request.GET.get("code", ""),
+        error=request.GET.get("error", ""),
+        account=account,
+    )
+
+
+@administrator_required
+@sensitive_post_parameters()
+@require_POST
+def account_consent_code(request, account_id: int):
+    """The code pasted by a seller whose browser could not come back to Stockroom."""
+    account = _account(account_id)
+    return _finish_consent(
+        request,
+        state=consent.consent_state(account),
+        code=request.POST.get("code", ""),
+        error="",
+        account=account,
+    )
+
+
 urlpatterns = [
+    path("consent/return/", account_consent_return, name="account_consent_return"),
+    path("<int:account_id>/consent/", account_consent_start, name="account_consent_start"),
+    path("<int:account_id>/consent/code/", account_consent_code, name="account_consent_code"),
     path("", account_list, name="accounts"),
     path("add/", account_add, name="account_add"),
     path("<int:account_id>/", account_detail, name="account_detail"),

@@ -112,4 +112,4 @@ def test_every_carrier_the_account_screen_offers_is_sent_as_that_code_and_accept
         assert body["packageDetail"]["carrierCode"] == code
         assert "carrierName" not in body["packageDetail"]
         assert code in AMAZON_ACCEPTS
-    assert accounts.carrier_codes("ebay") == ()
+    assert accounts.carrier_codes("nochannel") == ()

@@ -44,7 +44,8 @@ def test_channels_describe_what_an_account_of_each_needs(admin):
     response = admin.get("/api/channels")
 
     assert response.status_code == 200
-    (amazon,) = response.json()
+    amazon, ebay = response.json()
+    assert (ebay["channel"], ebay["authorization"]) == ("ebay", "oauth_consent")
     assert (amazon["channel"], amazon["name"], amazon["authorization"]) == ("amazon", "Amazon", "credentials")
     assert amazon["credentials"][0] == {
         "key": "client_id",
@@ -93,7 +94,7 @@ def test_bad_input_is_refused_with_the_specs_message_and_nothing_is_stored(admin
     missing = admin.post("/api/accounts", amazon_body(credentials={"client_id": "x"}))
 
     assert unknown.status_code == 400
-    assert unknown.json()["message"] == "unknown channel 'fax': channels are amazon"
+    assert unknown.json()["message"] == "unknown channel 'fax': channels are amazon, ebay"
     assert region.json()["message"] == (
         "unknown Amazon region 'moon': use NA (North America), EU (Europe), FE (Far East)"
     )

@@ -546,7 +546,7 @@ def test_log_out_from_the_accounts_screen(page, url, amazon_account):
 
 def test_account_form_keeps_the_marketplace_choices_inside_the_form(page, url):
     page.goto(url("/accounts/add/"))
-    form = page.locator("form.card").bounding_box()
+    form = page.locator("form.card[method=post]").bounding_box()
     choices = page.get_by_role("group", name="Marketplaces").bounding_box()
     japan = page.get_by_role("checkbox", name="JP Japan (FE)").bounding_box()
     assert choices["x"] + choices["width"] <= form["x"] + form["width"]

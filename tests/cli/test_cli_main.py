@@ -190,7 +190,7 @@ def test_sandbox_refuses_an_unknown_simulator_with_a_suggestion(capsys):
     assert cli.main(["sandbox", "amazn", "--port", "0"]) == 2
 
     assert capsys.readouterr().err == (
-        "stockroom sandbox: no simulator named 'amazn'; available: amazon. "
+        "stockroom sandbox: no simulator named 'amazn'; available: amazon, ebay. "
         "Did you mean `stockroom sandbox amazon`?\n"
     )
 

@@ -23,6 +23,7 @@ from stockroom.channels.contracts import RateLimited, Transient
 from stockroom.channels.models import ChannelAccount, ShippingMethodMapping
 from stockroom.connectors.amazon import client as amazon_client
 from stockroom.connectors.amazon import connector as amazon_connector
+from stockroom.connectors.ebay import connector as ebay_connector
 from stockroom.orders.models import ShippingMethod
 from tests import fake_channel
 from tests.conftest import channel_order
@@ -396,5 +397,90 @@ class TestStoreHarness(Harness):
         return stats.get("calls", 0) - stats.get("faults", 0)
 
 
+class EbayHarness(SimulatorHarness):
+    """eBay's Sell Fulfillment and Sell Inventory APIs through the eBay simulator (the plugin's ``ebay_sim``)."""
+
+    channel = "ebay"
+    page_size = 3  # the account's order_page_size option
+    auth_failed_message = "eBay refused the app's client id or client secret (invalid_client)"
+    operations = {
+        "orders": "getOrders",
+        "shipments": "createShippingFulfillment",
+        "stock": "bulkUpdatePriceQuantity",
+    }
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        super().__init__(request)
+        self.simulator = request.getfixturevalue("ebay_simulator")
+        self.control = request.getfixturevalue("ebay_sim")
+        self.sellers: dict[int, dict] = {}
+        self.clock = SimulatedTime(self.control)  # the connector's "now" is the simulator's
+        request.getfixturevalue("monkeypatch").setattr(ebay_connector, "_now", self.clock.moment)
+
+    def _credentials(self, seller: dict) -> dict:
+        return {key: seller[key] for key in ("client_id", "client_secret", "ru_name", "refresh_token")}
+
+    def _create_account(self, name: str, credentials_ok: bool) -> ChannelAccount:
+        seller = self.control.create_seller(f"contract_{next(_accounts)}")
+        credentials = self._credentials(seller)
+        if not credentials_ok:
+            credentials["client_secret"] = "not-the-secret"
+        since = self.clock.moment() - timedelta(hours=1)
+        account = ChannelAccount.objects.create(
+            channel=self.channel,
+            name=name,
+            external_account_id=seller["user_id"],
+            marketplaces=["EBAY_GB"],
+            options={
+                "inventory_update": True,
+                "order_page_size": self.page_size,
+                "download_orders_since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            credentials=credentials,
+            endpoint=self.simulator.base_url,
+        )
+        self.sellers[account.pk] = seller
+        return account
+
+    def fix_credentials(self, account: ChannelAccount) -> None:
+        account.credentials = self._credentials(self.sellers[account.pk])
+        account.save()
+
+    def user(self, account: ChannelAccount) -> str:
+        return account.external_account_id
+
+    def create_listing(self, account: ChannelAccount, sku: str, quantity: int) -> None:
+        self.control.create_listing(self.user(account), sku, quantity=quantity)
+
+    def place_orders(self, account: ChannelAccount, orders: list[list[tuple[str, int]]]) -> list[str]:
+        placed = []
+        for lines in orders:
+            placed.append(self.control.place_order(self.user(account), lines)["order_id"])
+            self.clock.advance(1)  # each order a second apart: a stable newest-first order
+        return placed
+
+    def cancel_order(self, account: ChannelAccount, order_id: str) -> None:
+        self.control.cancel_order(self.user(account), order_id)
+        self.clock.advance(1)
+
+    def later(self) -> None:
+        super().later()
+        self.clock.advance(5)
+
+    def shown_quantity(self, account: ChannelAccount, sku: str) -> int:
+        return self.control.listing(self.user(account), sku)["quantity"]
+
+    def confirmations_received(self, account: ChannelAccount) -> list[str]:
+        return [
+            order["order_id"]
+            for order in self.control.orders(self.user(account))
+            for _ in order["fulfillments"]
+        ]
+
+    def stock_writes(self, account: ChannelAccount) -> int:
+        stats = self.control.stats().get(self.user(account), {}).get("bulkUpdatePriceQuantity", {})
+        return stats.get("calls", 0) - stats.get("faults", 0)
+
+
 # Every channel the contract suite runs against: a new channel is one harness class and one line here.
-HARNESSES: list[type[Harness]] = [FakeHarness, AmazonHarness, TestStoreHarness]
+HARNESSES: list[type[Harness]] = [FakeHarness, AmazonHarness, TestStoreHarness, EbayHarness]

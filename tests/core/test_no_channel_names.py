@@ -27,6 +27,8 @@ ALLOWED_ASSIGNMENTS = {
     ROOT / "cli" / "sandbox.py": "SIMULATORS",
     # ``stockroom demo`` runs the Amazon simulator with simulated Amazon sellers
     ROOT / "cli" / "demo.py": "DEMO_CHANNEL",
+    # ``stockroom demo`` also runs the eBay simulator with a simulated eBay seller
+    ROOT / "cli" / "demo_ebay.py": "DEMO_CHANNEL",
 }
 
 

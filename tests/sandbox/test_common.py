@@ -93,3 +93,23 @@ def test_faults_are_drawn_by_count_and_special_kinds_only_where_asked():
         store.add_fault({"operation": "placeOrder", "kind": "http_500"})
     with pytest.raises(ControlError, match="kind must be one of"):
         store.add_fault({"operation": "sendParcel", "kind": "fatal"})
+
+
+def test_a_reset_clock_is_the_wall_clock_again_however_long_it_stood_frozen(monkeypatch):
+    from stockroom.sandbox.common import clock as clock_module
+
+    wall = {"time": 1_800_000_000.0, "monotonic": 50.0}
+    monkeypatch.setattr(clock_module.time, "time", lambda: wall["time"])
+    monkeypatch.setattr(clock_module.time, "monotonic", lambda: wall["monotonic"])
+    clock = SimClock(1.0)
+    clock.freeze()
+    clock.advance(30)
+    wall["time"] += 13.0
+    wall["monotonic"] += 13.0
+    assert clock.now() == 1_800_000_030.0  # frozen: only advance() moved it
+
+    clock.reset_offset()
+
+    assert clock.now() == 1_800_000_013.0  # the wall clock, not 13 s behind it
+    wall["monotonic"] += 2.0
+    assert clock.now() == 1_800_000_015.0

@@ -34,9 +34,9 @@ def run(*args):
 
 
 def test_the_registry_line_brings_the_spec_and_the_channel_choice():
-    assert registry.channel_keys() == ["amazon", "teststore"]
+    assert registry.channel_keys() == ["amazon", "ebay", "teststore"]
     assert registry.channel_spec("teststore").display_name == "Test Store"
-    assert accounts.channel_choices() == [("amazon", "Amazon"), ("teststore", "Test Store")]
+    assert accounts.channel_choices() == [("amazon", "Amazon"), ("ebay", "eBay"), ("teststore", "Test Store")]
     assert accounts.option_defaults("teststore") == {
         "inventory_update": True,
         "hold_shipping_data": False,
@@ -193,7 +193,7 @@ def test_account_add_help_lists_the_channels_and_their_credentials(capsys):
     with pytest.raises(SystemExit):
         call_command("account", "add", "--help")
     text = capsys.readouterr().out
-    assert "{amazon,teststore}" in text
+    assert "{amazon,ebay,teststore}" in text
     assert "teststore: --api-key, --staff-email" in text
     assert "amazon: --client-id, --client-secret, --refresh-token" in text
 
@@ -241,8 +241,8 @@ def test_the_api_describes_and_adds_test_store_accounts(client, db):
         headers=headers,
     )
 
-    assert [c["channel"] for c in channels] == ["amazon", "teststore"]
-    assert channels[1]["addressing"] == {
+    assert [c["channel"] for c in channels] == ["amazon", "ebay", "teststore"]
+    assert channels[2]["addressing"] == {
         "kind": "shop_address",
         "account_id": {"label": "Shop address", "help": ""},
         "regions": [],

@@ -182,8 +182,19 @@ _ADDRESS_TEXT = tuple(f.name for f in dataclasses.fields(Address))
 _ORDER_AMOUNTS = {"subtotal": "subtotal", "shipping_total": "shipping", "tax_total": "tax", "total": "total"}
 
 
-def _identifier(value: str, *, what: str, longest: int) -> None:
+def order_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an Amazon order id; None when it can. Amazon's order ids are ASCII
+    (digits, letters and dashes, "026-1234567-1234567"): a letter from beyond ASCII there is a byte
+    changed in transit, never another order."""
     problem = identifier_problem(value)
+    if problem is None and not value.isascii():
+        odd = next(ch for ch in value if not ch.isascii())
+        problem = f"holds {odd!r} (U+{ord(odd):04X}): Amazon order ids are ASCII letters, digits and dashes"
+    return problem
+
+
+def _identifier(value: str, *, what: str, longest: int, check=identifier_problem) -> None:
+    problem = check(value)
     if problem is None and len(value) > longest:
         problem = f"is {len(value)} characters long (at most {longest})"
     if problem:
@@ -196,7 +207,7 @@ def checked_order(order: ChannelOrder) -> ChannelOrder:
     characters removed (``core.text.clean_text``), amounts and quantities within what the order book's
     columns hold. Raises ``MappingError`` naming the first field that cannot be kept."""
     order_id = order.external_order_id
-    _identifier(order_id, what="order id", longest=ORDER_ID_MAX_LENGTH)
+    _identifier(order_id, what="order id", longest=ORDER_ID_MAX_LENGTH, check=order_id_problem)
     lines = []
     for line in order.lines:
         _identifier(line.channel_sku, what=f"order {order_id}: SKU", longest=CHANNEL_SKU_MAX_LENGTH)
@@ -1280,7 +1291,8 @@ def flat_report_pages(
     there) is not a row Stockroom can trust, nor is a row whose order id holds a control or invisible
     character; it fails the order it belongs to, with every row of that order: never a fake order
     from half a row, never an order without some of its lines. It belongs to the order whose id it
-    holds (the one before it, else the one after it), else it is a failed record of its own."""
+    holds (the one before it, else the one after it), else it is a failed record of its own; the
+    report ending inside a row cut before its id cell is whole fails the order read before it."""
     encoding = check_flat_report(handle, content_type=content_type, japanese=japanese)
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
     try:
@@ -1335,7 +1347,7 @@ def flat_report_pages(
                     order_id = row[order_id_at].strip() or row[amazon_order_id_at].strip()
                     if not order_id and not text_line.strip():  # a blank line (tabs are blank too)
                         continue
-                    problem = identifier_problem(order_id)
+                    problem = order_id_problem(order_id)
                     if problem:
                         untrusted([text_line], f"line {line_number}: the order id {order_id!r} {problem}")
                         continue
@@ -1384,10 +1396,15 @@ def flat_report_pages(
             group.rows.append(row)
             group.raw.append(text_line)
         if parts:
-            untrusted(
-                parts,
-                f"line {first_line} has {cells} cells where the header has {width}: the report ends inside it",
+            reason = (
+                f"line {first_line} has {cells} cells where the header has {width}: the report ends inside it"
             )
+            if group is not None and not pending.raw and cells <= max(order_id_at, amazon_order_id_at) + 1:
+                # the row is cut before its order id is whole: what it holds is no order's id, and
+                # the row before it may be the one the line break cut (its last value)
+                group.fail(reason, parts)
+            else:
+                untrusted(parts, reason)
         if pending.raw:
             if group is not None and group.mentioned_in(pending.raw):
                 group.take(pending)

@@ -14,6 +14,7 @@ class SimClock:
         self.time_scale = float(time_scale)
         self._start = time.time() if start is None else start
         self._mono0 = time.monotonic()
+        self._origin = (self._start, self._mono0)  # the base as if never frozen
         self.offset = 0.0
         self._frozen: float | None = None  # simulated time (without offset) while frozen
         self._lock = threading.Lock()
@@ -52,11 +53,11 @@ class SimClock:
         return self.now()
 
     def reset_offset(self) -> None:
-        """Back to real time x time scale: no offset, not frozen (the base keeps running)."""
+        """Back to real time x time scale, as if the clock had never been frozen or advanced: no
+        offset, not frozen (at time scale 1, the wall clock again, however long it stood still)."""
         with self._lock:
-            if self._frozen is not None:
-                self._start, self._mono0 = self._frozen, time.monotonic()
-                self._frozen = None
+            self._start, self._mono0 = self._origin
+            self._frozen = None
             self.offset = 0.0
 
     def real_seconds(self, sim_seconds: float) -> float:

@@ -19,7 +19,7 @@ from stockroom.cli.management.commands._output import (
     warn,
 )
 from stockroom.core.errors import InvalidInput
-from stockroom.sync import accounts
+from stockroom.sync import accounts, consent
 
 
 def _credential_fields() -> dict[str, list]:
@@ -166,6 +166,14 @@ class Command(StockroomCommand):
         for key in channels:
             for option in accounts.spec_of(key).all_options:
                 option_help.setdefault(option.key, option.help)
+        connect = sub.add_parser(
+            "connect",
+            help="connect an account through its channel's consent page (eBay): prints the page's address; "
+            "then run again with --code and the code the channel showed",
+        )
+        connect.add_argument("name")
+        connect.add_argument("--code", default=None, help="the code the channel gave after the consent")
+        add_json_flag(connect)
         setter = sub.add_parser(
             "set",
             help="set an option: " + ", ".join(option_help),
@@ -313,6 +321,26 @@ class Command(StockroomCommand):
         if options.get("json"):
             emit(self, options, data, "")
         raise CommandError(f"{account.name}: check failed: {result.message}")
+
+    def do_connect(self, options):
+        account = selectors.account_by_name(options["name"])
+        if options.get("code"):
+            connected = consent.finish_consent(state=consent.consent_state(account), code=options["code"])
+            emit(
+                self,
+                options,
+                {"account": connected.name, "connected": True},
+                f"{connected.name} is connected. Next: stockroom account check {connected.name!r}",
+            )
+            return
+        started = consent.start_consent(account=account, redirect_uri="")
+        emit(
+            self,
+            options,
+            {"account": account.name, "consent_url": started.url},
+            f"Open this address, sign in and agree:\n  {started.url}\nThen run: stockroom account connect "
+            f"{account.name!r} --code CODE (the code the channel shows or puts in the address)",
+        )
 
     def _enable(self, options, enabled: bool):
         account = services.set_account_enabled(

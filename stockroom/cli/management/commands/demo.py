@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from stockroom.cli import demo
+from stockroom.cli.demo_ebay import EbayDemo
 from stockroom.cli.management.commands._output import StockroomCommand
 
 
@@ -19,6 +20,7 @@ class Command(StockroomCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--sim-port", type=int, default=8765, help="port of the Amazon simulator")
+        parser.add_argument("--ebay-sim-port", type=int, default=8767, help="port of the eBay simulator")
         parser.add_argument(
             "--orders-every",
             type=float,
@@ -35,7 +37,12 @@ class Command(StockroomCommand):
 
         # before anything is printed or started: a busy port would otherwise fail only at the end
         busy = demo.busy_ports(
-            options["host"], {"the web server": options["port"], "the Amazon simulator": options["sim_port"]}
+            options["host"],
+            {
+                "the web server": options["port"],
+                "the Amazon simulator": options["sim_port"],
+                "the eBay simulator": options["ebay_sim_port"],
+            },
         )
         if busy:
             web = demo.free_port_after(options["host"], options["port"]) or 8001
@@ -55,22 +62,31 @@ class Command(StockroomCommand):
                 "Is another demo running? Stop it or pass --sim-port."
             ) from None
         generator = None
+        url = f"http://{options['host']}:{options['port']}/"
+        ebay = EbayDemo(
+            host=options["host"],
+            port=options["ebay_sim_port"],
+            web_url=url,
+            orders_every=options["orders_every"],
+        )
         try:
             control = simulator.control()
             demo.seed_simulator(control)
             if not any(control.orders(s.seller_id) for s in demo.SELLERS):
                 demo.place_first_orders(control)
             demo.seed_stockroom(simulator.base_url)
-            self.stdout.write("Synchronising the demo accounts with the simulated Amazon...")
+            ebay.start()
+            ebay.seed_stockroom()
+            self.stdout.write("Synchronising the demo accounts with the simulated Amazon and eBay...")
             # the first pass downloads the orders; the second pushes the quantities they changed
             for _ in range(2):
                 for run in sync_all(trigger=SyncTrigger.CLI, all_listings=True):
                     self.stdout.write(f"  {run_line(run)}")
-            url = f"http://{options['host']}:{options['port']}/"
             self.stdout.write(
                 self.style.SUCCESS(
                     f"\nStockroom demo ready.\n  Open {url}\n  Log in as: {username} / {password}\n"
                     f"  Simulated Amazon (SP-API + /_sim/ control API): {simulator.base_url}\n"
+                    + ebay.banner()
                 )
             )
             if options["setup_only"]:
@@ -78,6 +94,7 @@ class Command(StockroomCommand):
             if options["orders_every"] > 0:
                 generator = demo.OrderGenerator(control, options["orders_every"])
                 generator.start()
+                ebay.start_buyers()
                 self.stdout.write(
                     f"  A simulated buyer places an Amazon order every {options['orders_every']:g} s.\n"
                 )
@@ -86,4 +103,5 @@ class Command(StockroomCommand):
         finally:
             if generator:
                 generator.stopped.set()
+            ebay.stop()
             simulator.stop()
