@@ -22,6 +22,7 @@ from stockroom.channels.models import (
     ShippingMethodMapping,
     ShippingServiceDefault,
 )
+from stockroom.channels.quantity_rules import RULE_FIELDS
 from stockroom.channels.spec import InvalidOption, parse_quantity_rule
 from stockroom.core.errors import Conflict, InvalidInput, NotFound
 from stockroom.core.limits import identifier_value, max_length
@@ -149,12 +150,25 @@ def set_account_enabled(*, account: ChannelAccount, enabled: bool) -> ChannelAcc
     return account
 
 
+# options that change what the account's listings show (ADR 0015): changing one sends them again
+QUANTITY_OPTIONS = (*RULE_FIELDS, "stock_reserve")
+
+
 def set_account_options(*, account: ChannelAccount, options: dict) -> ChannelAccount:
-    """Store already-validated options (the sync layer validates them per channel)."""
+    """Store already-validated options (the sync layer validates them per channel). When a quantity
+    rule or the reserve changes, the items of the account's linked listings are marked changed, so
+    the next stock push sends what the listings show now."""
     with transaction.atomic():
         locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+        before = {key: locked.options.get(key) for key in QUANTITY_OPTIONS}
         locked.options = {**locked.options, **options}
         locked.save(update_fields=["options", "updated_at"])
+        if any(locked.options.get(key) != value for key, value in before.items()):
+            mark_items_changed(
+                Listing.objects.filter(account=locked, stock_item__isnull=False)
+                .values_list("stock_item_id", flat=True)
+                .distinct()
+            )
     account.options = locked.options
     return account
 

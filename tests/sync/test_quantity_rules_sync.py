@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from stockroom.channels.models import ChannelAccount, Listing
+from stockroom.inventory.models import PendingStockPush
 from stockroom.inventory.services import adjust_stock, receive_stock
 from stockroom.orders.models import Order
 from stockroom.sync import engine
@@ -146,3 +147,20 @@ def test_a_held_listing_comes_back_when_the_reserve_lets_go_without_a_stock_chan
     ChannelAccount.objects.filter(pk=first.pk).update(options={"stock_reserve": True})
     engine.sync_all(trigger="cli", all_listings=True)
     assert (channel(first).quantities, channel(second).quantities) == ({"A-3": 0}, {"B-3": 1})
+
+
+def test_changing_an_accounts_rule_sends_its_listings_again(fake_account, channel, make_item, link):
+    from stockroom.sync import accounts
+
+    account = fake_account(stock_reserve=False)
+    link(account, "CH-R", make_item("RULE-3", on_hand=12))
+    engine.sync_account(account, trigger="cli")
+    assert channel(account).quantities == {"CH-R": 12}
+
+    accounts.set_account_options(account=account, values={"max_quantity": "5"})
+    engine.sync_account(account, trigger="cli")
+    assert channel(account).quantities == {"CH-R": 5}
+
+    # an option that does not change what listings show marks nothing to send
+    accounts.set_account_options(account=account, values={"hold_shipping_data": "on"})
+    assert not PendingStockPush.objects.exists()
