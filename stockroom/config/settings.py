@@ -229,3 +229,5 @@ STOCKROOM_CHANNEL_CAPABILITIES = "stockroom.sync.registry.channel_capabilities"
 STOCKROOM_CONNECTORS: dict[str, str] = {}
 # A stock change is pushed this many seconds later, so a burst of changes makes one update per listing.
 STOCKROOM_STOCK_PUSH_DELAY_SECONDS = float(os.environ.get("STOCKROOM_STOCK_PUSH_DELAY_SECONDS", "1.5"))
+# the reserve (ADR 0015): how far back order delays and each item's pace per account are measured
+STOCKROOM_RESERVE_WINDOW_DAYS = float(os.environ.get("STOCKROOM_RESERVE_WINDOW_DAYS", "7"))

@@ -197,6 +197,11 @@ def test_options_form_saves_and_reports_errors(administrator_client, make_accoun
         "patch_threshold": 0,
         "order_notifications": False,
         "notification_queue_url": "",
+        "max_quantity": None,
+        "min_level": None,
+        "percentage": None,
+        "fixed_quantity": None,
+        "stock_reserve": False,
     }
     page = administrator_client.get(reverse("account_detail", args=[account.pk])).content.decode()
     assert 'name="patch_threshold" type="text" inputmode="numeric" value="0"' in page

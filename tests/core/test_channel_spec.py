@@ -44,6 +44,11 @@ def test_common_options_live_once_and_every_spec_has_them_first_in_its_own_words
         "inventory_update",
         "hold_shipping_data",
         "download_orders_since",
+        "max_quantity",
+        "min_level",
+        "percentage",
+        "fixed_quantity",
+        "stock_reserve",
     ]
     spec = marketplace_spec(
         options=(Option("listing_format", "Format", "FixedPrice or Auction.", "FixedPrice"),)
@@ -52,6 +57,11 @@ def test_common_options_live_once_and_every_spec_has_them_first_in_its_own_words
         "inventory_update",
         "hold_shipping_data",
         "download_orders_since",
+        "max_quantity",
+        "min_level",
+        "percentage",
+        "fixed_quantity",
+        "stock_reserve",
         "listing_format",
     ]
     assert spec.option("inventory_update").help == "Send stock levels of linked listings to Auction (on/off)."
@@ -59,9 +69,14 @@ def test_common_options_live_once_and_every_spec_has_them_first_in_its_own_words
         "inventory_update": True,
         "hold_shipping_data": False,
         "download_orders_since": "",
+        "max_quantity": None,
+        "min_level": None,
+        "percentage": None,
+        "fixed_quantity": None,
+        "stock_reserve": True,
         "listing_format": "FixedPrice",
     }
-    assert [o.key for o in amazon.SPEC.all_options][:3] == [o.key for o in COMMON_OPTIONS]
+    assert [o.key for o in amazon.SPEC.all_options][: len(COMMON_OPTIONS)] == [o.key for o in COMMON_OPTIONS]
 
 
 def test_a_bool_option_reads_on_and_off_and_refuses_anything_else():

@@ -45,6 +45,11 @@ def test_the_registry_line_brings_the_spec_and_the_channel_choice():
         "inventory_update": True,
         "hold_shipping_data": False,
         "download_orders_since": "",
+        "max_quantity": None,
+        "min_level": None,
+        "percentage": None,
+        "fixed_quantity": None,
+        "stock_reserve": True,
         "order_page_size": 50,
     }
 
@@ -137,6 +142,12 @@ def test_the_options_form_saves_the_channels_own_and_the_common_options(admin):
         "inventory_update": False,
         "hold_shipping_data": True,
         "download_orders_since": "2026-11-01T00:00:00Z",
+        # a checkbox left unticked is off: the reserve too
+        "max_quantity": None,
+        "min_level": None,
+        "percentage": None,
+        "fixed_quantity": None,
+        "stock_reserve": False,
         "order_page_size": 20,
     }
 
