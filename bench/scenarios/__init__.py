@@ -4,5 +4,11 @@
 from bench.scenarios import delta, ingest, orderbook, parse, propagation
 
 SCENARIOS = {module.NAME: module for module in (ingest, parse, delta, propagation, orderbook)}
-SCENARIOS["reportmode"] = __import__("bench.scenarios.reportmode", fromlist=["NAME"])  # one line: merges beside others
+SCENARIOS["reportmode"] = __import__(
+    "bench.scenarios.reportmode", fromlist=["NAME"]
+)  # one line: merges beside others
 SCENARIOS["ebay"] = __import__("bench.scenarios.ebay", fromlist=["NAME"])  # one line: merges beside others
+SCENARIOS["shopify-webhooks"] = __import__("bench.scenarios.shopify_webhooks", fromlist=["NAME"])  # one line
+SCENARIOS["pushes"] = __import__(
+    "bench.scenarios.pushes", fromlist=["NAME"]
+)  # one line: merges beside others

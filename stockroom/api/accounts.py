@@ -2,12 +2,13 @@
 accounts added, listed and configured through the same account services as the screens and the CLI
 (administrators only; credentials are write-only: shown back masked)."""
 
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from stockroom.api.auth import administrator_auth
 from stockroom.api.schemas import ErrorOut
-from stockroom.channels import selectors
+from stockroom.channels import selectors, services
 from stockroom.sync import accounts
+from stockroom.sync.quantities import shown_fields
 
 router = Router(tags=["accounts"], auth=administrator_auth)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -27,6 +28,33 @@ class AccountIn(Schema):
 
 class OptionsIn(Schema):
     options: dict
+
+
+class ListingFilters(Schema):
+    search: str = ""
+    after: str = ""  # the last channel SKU of the previous page
+    limit: int = 100
+
+
+class ListingRulesIn(Schema):
+    channel_sku: str
+    rules: dict  # max_quantity, min_level, percentage, fixed_quantity: a whole number, or null to clear
+
+
+def _listing_rows(listings) -> list[dict]:
+    fields = shown_fields(listings)
+    return [
+        {
+            "channel_sku": listing.channel_sku,
+            "sku": listing.stock_item.sku if listing.stock_item_id else None,
+            "status": listing.status,
+            "last_confirmed_quantity": listing.last_confirmed_quantity,
+            "fulfilled_by_channel": listing.fulfilled_by_channel,
+            "ignore_sync": listing.ignore_sync,
+            **fields[listing.pk],
+        }
+        for listing in listings
+    ]
 
 
 def _summary(account) -> dict:
@@ -58,3 +86,36 @@ def add_account(request, body: AccountIn):
 def set_options(request, account_id: int, body: OptionsIn):
     account = accounts.set_account_options(account=selectors.account_by_id(account_id), values=body.options)
     return _summary(account)
+
+
+@router.get(
+    "/accounts/{account_id}/listings",
+    response={200: dict, **ERRORS},
+    summary="An account's listings: what each shows and why (quantity rules, reserve)",
+)
+def list_listings(request, account_id: int, filters: Query[ListingFilters]):
+    account = selectors.account_by_id(account_id)
+    limit = min(max(filters.limit, 1), 500)
+    listings = selectors.listing_list(account=account, search=filters.search)
+    if filters.after:
+        listings = listings.filter(channel_sku__gt=filters.after)
+    page = list(listings[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return {
+        "listings": _listing_rows(page),
+        "next_after": page[-1].channel_sku if more else None,
+    }
+
+
+@router.post(
+    "/accounts/{account_id}/listings/rules",
+    response={200: dict, **ERRORS},
+    summary="Set a listing's own quantity rules (null: the account's rule applies)",
+)
+def set_listing_rules(request, account_id: int, body: ListingRulesIn):
+    account = selectors.account_by_id(account_id)
+    listing = selectors.listing_by_sku(account, body.channel_sku)
+    listing = services.set_listing_quantity_rules(listing=listing, values=body.rules)
+    listing.account = account
+    return _listing_rows([listing])[0]

@@ -7,7 +7,7 @@ channel's payloads into these at the edge; the domain's services accept them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -149,6 +149,9 @@ class ChannelCapabilities:
 
     # the channel refuses a shipping confirmation without a tracking number (e.g. Amazon's confirmShipment)
     requires_tracking_number: bool = False
+    # the channel can tell of a new or changed order at once (a queue or webhook): the connector offers
+    # ``OrderPushes`` (ADR 0016); polling stays on as the reconciler
+    order_pushes: bool = False
 
 
 # --- what the sync engine gives a connector, and what it gets back -----------------------------------
@@ -327,6 +330,23 @@ class AuthFailed(Permanent):
     """Credentials refused (wrong client id, secret, refresh token, or app not authorised)."""
 
 
+class WebhookRefused(Permanent):
+    """A webhook the connector would not take: its signature does not match, or it is not readable."""
+
+
+@dataclass(frozen=True)
+class WebhookNotice:
+    """What a channel's webhook says once its connector verified it: an order changed. The receiver
+    imports the order as the channel has it now (so a late or out-of-order delivery does no harm)."""
+
+    delivery_id: str  # the channel's id of this delivery; a duplicate carries the same one
+    topic: str
+    external_order_id: str
+
+    def __post_init__(self) -> None:
+        _require_strings(self, "delivery_id", "topic", "external_order_id")
+
+
 class ConnectorLifecycle:
     """A connector is a context manager: the engine opens one per run (or per push) with ``with`` and
     it is closed at the end, so its HTTP clients are closed. Subclasses release what they hold in
@@ -372,3 +392,50 @@ class ChannelConnector(Protocol):
     def collect_stock_results(self, submission_refs: Sequence[str]) -> list[WriteOutcome]: ...
 
     def list_listings(self) -> Iterator[ChannelListing]: ...
+
+
+# --- orders pushed by the channel (ADR 0016) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushedOrder:
+    """One message of a channel saying that an order is new or changed, read from where the channel
+    delivers them (e.g. an SQS queue). The order itself is fetched with ``fetch_order``.
+
+    ``message_id`` is the channel's id of the message (the same message delivered twice has the same
+    id); ``receipt`` acknowledges it (``acknowledge_order_push``). A message the connector could not
+    read has ``problem`` set and no order id; ``raw`` is the message as received."""
+
+    account_ref: str  # the channel's identity of the account it concerns (Amazon's seller id)
+    external_order_id: str
+    message_id: str
+    receipt: str
+    raw: str = ""
+    problem: str = ""
+
+    def __post_init__(self) -> None:
+        _require_strings(self, "account_ref", "external_order_id", "message_id", "receipt", "raw", "problem")
+
+
+class OrderPushes(Protocol):
+    """What a connector whose channel pushes orders offers (``capabilities.order_pushes``).
+
+    Pushes of several accounts may share one address (one queue); the engine reads each address once
+    with any of its accounts' connectors and hands every message to the account it names."""
+
+    # where this account's pushes arrive (a queue URL), or None when the account does not use them
+    def order_push_address(self) -> str | None: ...
+
+    # creates what the channel needs to push this account's orders to the address; returns the refs
+    # to keep (and give back to ``unsubscribe_order_pushes``)
+    def subscribe_order_pushes(self) -> dict[str, str]: ...
+
+    def unsubscribe_order_pushes(self, refs: Mapping[str, str]) -> None: ...
+
+    # waits up to ``wait_seconds`` for messages at the address (long polling)
+    def receive_order_pushes(self, *, wait_seconds: int) -> list[PushedOrder]: ...
+
+    # removes the message from the address for good (only after its order is stored)
+    def acknowledge_order_push(self, push: PushedOrder) -> None: ...
+
+    def fetch_order(self, external_order_id: str) -> ChannelOrder: ...

@@ -75,6 +75,14 @@ class Listing(TimeStampedModel):
     offer_ref = models.CharField(max_length=200, blank=True)  # the offer / listing id (eBay offerId)
     inventory_item_ref = models.CharField(max_length=200, blank=True)
     location_ref = models.CharField(max_length=200, blank=True)
+    # quantity rules set on this listing, in place of the account's (None: the account's rule applies)
+    max_quantity = models.PositiveIntegerField(null=True, blank=True)
+    min_level = models.PositiveIntegerField(null=True, blank=True)
+    percentage = models.PositiveSmallIntegerField(null=True, blank=True)
+    fixed_quantity = models.PositiveIntegerField(null=True, blank=True)
+    # units the reserve held back when the quantity was last sent (ADR 0015): while above 0, every
+    # stock push looks at the listing again, so it shows the units as soon as the reserve lets them go
+    reserve_held = models.PositiveIntegerField(default=0)
     # writes of this listing the channel still takes until writes_reset_at, as the channel's connector
     # last reported them (eBay: revisions left today); empty for a channel without such a limit
     writes_left = models.IntegerField(null=True, blank=True)
@@ -85,6 +93,10 @@ class Listing(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "channel_sku"], name="channels_listing_account_sku_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(percentage__isnull=True) | Q(percentage__lte=100),
+                name="channels_listing_percentage_at_most_100",
             ),
         ]
         indexes = [

@@ -22,9 +22,12 @@ from stockroom.channels.models import (
     ShippingMethodMapping,
     ShippingServiceDefault,
 )
+from stockroom.channels.quantity_rules import RULE_FIELDS
+from stockroom.channels.spec import InvalidOption, parse_quantity_rule
 from stockroom.core.errors import Conflict, InvalidInput, NotFound
 from stockroom.core.limits import identifier_value, max_length
 from stockroom.core.text import clean_identifier, identity_key
+from stockroom.inventory.outbox import mark_items_changed
 from stockroom.orders.models import ShippingMethod
 from stockroom.orders.services import relink_order_lines
 
@@ -147,12 +150,25 @@ def set_account_enabled(*, account: ChannelAccount, enabled: bool) -> ChannelAcc
     return account
 
 
+# options that change what the account's listings show (ADR 0015): changing one sends them again
+QUANTITY_OPTIONS = (*RULE_FIELDS, "stock_reserve")
+
+
 def set_account_options(*, account: ChannelAccount, options: dict) -> ChannelAccount:
-    """Store already-validated options (the sync layer validates them per channel)."""
+    """Store already-validated options (the sync layer validates them per channel). When a quantity
+    rule or the reserve changes, the items of the account's linked listings are marked changed, so
+    the next stock push sends what the listings show now."""
     with transaction.atomic():
         locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+        before = {key: locked.options.get(key) for key in QUANTITY_OPTIONS}
         locked.options = {**locked.options, **options}
         locked.save(update_fields=["options", "updated_at"])
+        if any(locked.options.get(key) != value for key, value in before.items()):
+            mark_items_changed(
+                Listing.objects.filter(account=locked, stock_item__isnull=False)
+                .values_list("stock_item_id", flat=True)
+                .distinct()
+            )
     account.options = locked.options
     return account
 
@@ -203,6 +219,40 @@ def link_listing(*, account: ChannelAccount, channel_sku: str, stock_item: Stock
 def set_listing_ignore_sync(*, listing: Listing, ignore: bool) -> Listing:
     Listing.objects.filter(pk=listing.pk).update(ignore_sync=ignore, updated_at=timezone.now())
     listing.ignore_sync = ignore
+    return listing
+
+
+LISTING_RULES = {
+    "max_quantity": None,
+    "min_level": None,
+    "percentage": 100,
+    "fixed_quantity": None,
+}  # the listing's quantity rules (ADR 0015) and the most each may be (None: no bound)
+
+
+def set_listing_quantity_rules(*, listing: Listing, values: dict) -> Listing:
+    """Set some of a listing's own quantity rules (``max_quantity``, ``min_level``, ``percentage``,
+    ``fixed_quantity``); an empty value clears one, so the account's rule applies again. Every problem
+    is reported at once and nothing is stored then. The listing's quantity is sent again."""
+    errors, cleaned = [], {}
+    for key, value in values.items():
+        if key not in LISTING_RULES:
+            errors.append(f"unknown quantity rule {str(key)[:40]!r}; rules: {', '.join(LISTING_RULES)}")
+            continue
+        try:
+            cleaned[key] = parse_quantity_rule(key, value, most=LISTING_RULES[key])
+        except InvalidOption as error:
+            errors.append(error.message)
+    if errors:
+        raise InvalidInput("; ".join(errors), errors=errors)
+    if not cleaned:
+        return listing
+    with transaction.atomic():
+        Listing.objects.filter(pk=listing.pk).update(**cleaned, updated_at=timezone.now())
+        if listing.stock_item_id:
+            mark_items_changed([listing.stock_item_id])
+    for key, value in cleaned.items():
+        setattr(listing, key, value)
     return listing
 
 

@@ -353,4 +353,76 @@ DOWNLOAD_ORDERS_SINCE = Option(
     parse=parse_orders_since,
     placeholder="yyyy-mm-dd hh:mm:ss",
 )
-COMMON_OPTIONS: tuple[Option, ...] = (INVENTORY_UPDATE, HOLD_SHIPPING_DATA, DOWNLOAD_ORDERS_SINCE)
+
+
+def parse_quantity_rule(option: str, value, *, most: int | None = None) -> int | None:
+    """A listing quantity rule as typed: a whole number (0 or more, at most ``most``), or empty = not set."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return None
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or len(text) > 9:
+        bound = f"0 to {most}" if most is not None else "0 or more"
+        raise InvalidOption(f"{option} must be a whole number ({bound}) or empty, got {text[:40]!r}")
+    number = int(text)
+    if most is not None and number > most:
+        raise InvalidOption(f"{option} must be a whole number from 0 to {most}, got {number}")
+    return number
+
+
+def _rule_option(key: str, label: str, help: str, *, most: int | None = None) -> Option:
+    return Option(
+        key=key,
+        label=label,
+        help=help,
+        default=None,
+        parse=lambda value: parse_quantity_rule(key, value, most=most),
+        placeholder="not set",
+        inputmode="numeric",
+    )
+
+
+MAX_QUANTITY = _rule_option(
+    "max_quantity",
+    "Show at most",
+    "The most units a listing on {channel} shows, however many you have (e.g. 10). Empty = no limit. "
+    "A listing can set its own.",
+)
+MIN_LEVEL = _rule_option(
+    "min_level",
+    "Show 0 at or below",
+    "When your available stock is at or below this level, listings on {channel} show 0 (e.g. 2 keeps "
+    "the last two for other channels or for breakages). Empty = off. A listing can set its own.",
+)
+PERCENTAGE = _rule_option(
+    "percentage",
+    "Show this percentage of available",
+    "Listings on {channel} show this percentage of your available stock, rounded down (e.g. 50 shows "
+    "5 of 11). Empty = all of it. A listing can set its own.",
+    most=100,
+)
+FIXED_QUANTITY = _rule_option(
+    "fixed_quantity",
+    "Always show this quantity",
+    "Listings on {channel} always show this many, whatever you have (made to order, or sent by your supplier). "
+    "Empty = follow your stock. A listing can set its own.",
+)
+STOCK_RESERVE = Option(
+    key="stock_reserve",
+    label="Hold back low stock for slower channels",
+    help=(
+        "When an item is nearly sold out, listings on {channel} show less, down to 0, so that a sale on "
+        "another channel that Stockroom has not heard of yet cannot sell the same unit twice. Stockroom "
+        "measures how late each account's orders arrive and how fast each item sells there; the reserve "
+        "and its reason are shown on the item and listing screens (on/off)."
+    ),
+    default=True,
+    kind=OptionKind.BOOL,
+)
+QUANTITY_RULE_OPTIONS: tuple[Option, ...] = (MAX_QUANTITY, MIN_LEVEL, PERCENTAGE, FIXED_QUANTITY)
+COMMON_OPTIONS: tuple[Option, ...] = (
+    INVENTORY_UPDATE,
+    HOLD_SHIPPING_DATA,
+    DOWNLOAD_ORDERS_SINCE,
+    *QUANTITY_RULE_OPTIONS,
+    STOCK_RESERVE,
+)

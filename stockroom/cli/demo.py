@@ -254,6 +254,35 @@ def seed_stockroom(base_url: str) -> None:
         )
 
 
+DEMO_QUEUE = "stockroom-demo-orders"  # the SQS queue (on moto's server) the simulated Amazon pushes to
+
+
+def enable_order_notifications(queue_url: str) -> None:
+    """Turn order notifications on for the demo accounts, with the queue on moto's server (ADR 0016);
+    the worker then subscribes them and imports each order as soon as the simulator pushes it."""
+    from stockroom.channels.models import ChannelAccount
+    from stockroom.sync import accounts
+
+    for seller in SELLERS:
+        account = ChannelAccount.objects.filter(external_account_id=seller.seller_id).first()
+        if account is None:
+            continue
+        if not account.credentials.get("aws_access_key_id"):
+            accounts.edit_account(
+                account=account,
+                external_account_id=account.external_account_id,
+                region=account.region,
+                marketplaces=list(account.marketplaces),
+                credentials={"aws_access_key_id": "local", "aws_secret_access_key": "local"},
+                endpoint=account.endpoint,
+                token_url=account.token_url,
+            )
+            account.refresh_from_db()
+        accounts.set_account_options(
+            account=account, values={"order_notifications": True, "notification_queue_url": queue_url}
+        )
+
+
 class OrderGenerator(threading.Thread):
     """Buyers placing orders on the simulated accounts every few seconds, while the demo runs."""
 

@@ -24,6 +24,9 @@ class Simulator(NamedTuple):
 SIMULATORS: dict[str, Simulator] = {
     "amazon": Simulator("stockroom.sandbox.amazon.cli", "Amazon Selling Partner API and Login with Amazon"),
     "ebay": Simulator("stockroom.sandbox.ebay.cli", "eBay OAuth, Sell Fulfillment and Sell Inventory APIs"),
+    "shopify": Simulator(
+        "stockroom.sandbox.shopify.cli", "Shopify Admin GraphQL API, client-credentials grant and webhooks"
+    ),
 }
 
 

@@ -207,6 +207,8 @@ LOGGING = {
 
 # How often the worker synchronises every enabled channel account on its own (seconds).
 STOCKROOM_SYNC_INTERVAL_SECONDS = int(os.environ.get("STOCKROOM_SYNC_INTERVAL_SECONDS", "60"))
+# this server's public address (https://...): channels deliver webhooks to <it>/hooks/<account id>/
+STOCKROOM_PUBLIC_URL = os.environ.get("STOCKROOM_PUBLIC_URL", "")
 
 # Functions run after a domain transaction commits (see stockroom.core.hooks), in the order listed:
 # stock freed is first offered to orders waiting for it (the order domain), then pushed to channels.
@@ -227,3 +229,5 @@ STOCKROOM_CHANNEL_CAPABILITIES = "stockroom.sync.registry.channel_capabilities"
 STOCKROOM_CONNECTORS: dict[str, str] = {}
 # A stock change is pushed this many seconds later, so a burst of changes makes one update per listing.
 STOCKROOM_STOCK_PUSH_DELAY_SECONDS = float(os.environ.get("STOCKROOM_STOCK_PUSH_DELAY_SECONDS", "1.5"))
+# the reserve (ADR 0015): how far back order delays and each item's pace per account are measured
+STOCKROOM_RESERVE_WINDOW_DAYS = float(os.environ.get("STOCKROOM_RESERVE_WINDOW_DAYS", "7"))

@@ -1,10 +1,11 @@
 """Order book reads: one filtered queryset for the web, API and CLI alike."""
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate, Upper
 from django.utils import timezone
@@ -235,3 +236,46 @@ def order_summary(order: Order) -> dict:
         "shipping_method": order.shipping_method,
         "tracking_number": order.tracking_number,
     }
+
+
+# --- how late orders arrive and how fast items sell (the reserve, ADR 0015) -----------------------------
+
+DELAY_SAMPLE = 500  # the most recent orders of an account that measure its delay
+
+
+def order_delay_p95(account_ids: Sequence[int], *, since: datetime) -> dict[int, tuple[float, int]]:
+    """account id -> (p95 of seconds from purchase on the channel to imported here, orders measured),
+    over the account's most recent orders bought since ``since``. Orders bought before the account was
+    added (its first download reads back days) measure the backlog, not the delay: they are left out.
+    An account with no such order is absent."""
+    result: dict[int, tuple[float, int]] = {}
+    accounts = ChannelAccount.objects.filter(pk__in=list(account_ids)).values_list("pk", "created_at")
+    for account_id, added_at in accounts:
+        rows = (
+            Order.objects.filter(account_id=account_id, purchased_at__gte=max(since, added_at))
+            .order_by("-purchased_at", "-id")
+            .values_list("purchased_at", "created_at")[:DELAY_SAMPLE]
+        )
+        delays = sorted(max((imported - bought).total_seconds(), 0.0) for bought, imported in rows)
+        if delays:
+            # nearest rank: the smallest delay at least 95% of the orders did not exceed
+            result[account_id] = (delays[max(math.ceil(0.95 * len(delays)) - 1, 0)], len(delays))
+    return result
+
+
+def units_sold(
+    item_ids: Sequence[int], account_ids: Sequence[int], *, since: datetime
+) -> dict[tuple[int, int], int]:
+    """(item id, account id) -> units of the item on the account's orders bought since ``since``
+    (cancelled ones too: they were bought)."""
+    rows = (
+        OrderLine.objects.filter(
+            stock_item_id__in=list(item_ids),
+            order__account_id__in=list(account_ids),
+            order__purchased_at__gte=since,
+        )
+        .values("stock_item_id", "order__account_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+    return {(row["stock_item_id"], row["order__account_id"]): row["units"] for row in rows}

@@ -21,6 +21,9 @@ Fixtures:
   record its exchanges (``records_exchanges``, e.g. eBay's ``--record``) appends every request and answer
   it serves to a JSON-lines file there (``simulators.recordings()``), to be checked against the channel's
   official contract at the end of the session.
+* ``sqs_server`` (session): moto's standalone SQS server (:class:`~stockroom.sandbox.common.sqs.SqsServer`),
+  a real local process on a free port, for channels that push through a queue; ``sqs`` (function): the
+  same, emptied before the test.
 
 A new channel's simulator adds one line to ``CHANNELS`` and its two fixtures here.
 """
@@ -35,9 +38,15 @@ import pytest
 from .amazon.process import SimulatorControl
 from .amazon.process import SimulatorProcess as AmazonSimulatorProcess
 from .common.process import SimulatorProcess
+from .common.sqs import SqsServer
 from .ebay.process import EbayControl, EbaySimulatorProcess
+from .shopify.process import ShopifyControl, ShopifySimulatorProcess
 
-CHANNELS: dict[str, type[SimulatorProcess]] = {"amazon": AmazonSimulatorProcess, "ebay": EbaySimulatorProcess}
+CHANNELS: dict[str, type[SimulatorProcess]] = {
+    "amazon": AmazonSimulatorProcess,
+    "ebay": EbaySimulatorProcess,
+    "shopify": ShopifySimulatorProcess,
+}
 
 
 @dataclass(frozen=True)
@@ -139,3 +148,27 @@ def ebay_simulator(simulators, simulator_options) -> EbaySimulatorProcess:
 def ebay_sim(simulators, ebay_simulator, simulator_options) -> EbayControl:
     control = simulators.control("ebay", time_scale=simulator_options.time_scale)
     return reset_control(control, simulator_options)
+
+
+@pytest.fixture
+def shopify_simulator(simulators, simulator_options) -> ShopifySimulatorProcess:
+    return simulators.get("shopify", time_scale=simulator_options.time_scale)
+
+
+@pytest.fixture
+def shopify_sim(simulators, shopify_simulator, simulator_options) -> ShopifyControl:
+    control = simulators.control("shopify", time_scale=simulator_options.time_scale)
+    return reset_control(control, simulator_options)
+
+
+@pytest.fixture(scope="session")
+def sqs_server():
+    server = SqsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sqs(sqs_server) -> SqsServer:
+    sqs_server.reset()
+    return sqs_server

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -354,9 +355,30 @@ def check_account(account: ChannelAccount) -> CheckResult:
         result = CheckResult(ok=False, message=f"{error}: this Stockroom cannot talk to that channel")
     except ValueError as error:  # credentials not decryptable with this server's key
         result = CheckResult(ok=False, message=str(error))
+    if result.ok:
+        result = _with_webhooks(account, result)
     channel_services.record_account_check(account=account, ok=result.ok, message=result.message)
     logger.info("check of account %s: %s", account.name, "ok" if result.ok else "failed")
     return result
+
+
+def _with_webhooks(account: ChannelAccount, result: CheckResult) -> CheckResult:
+    """A working account whose channel sends webhooks is subscribed to this server's address (when
+    ``STOCKROOM_PUBLIC_URL`` is set), so its orders arrive as they happen; polling stays on."""
+    from stockroom.sync import webhooks
+
+    if not getattr(settings, "STOCKROOM_PUBLIC_URL", ""):
+        return result
+    try:
+        added = webhooks.register_webhooks(account)
+    except webhooks.WebhooksNotPossible as error:
+        if "sends no webhooks" in error.message:
+            return result
+        return replace(result, warnings=(*result.warnings, f"Orders as they happen are off: {error.message}"))
+    except ChannelError as error:
+        return replace(result, warnings=(*result.warnings, f"Orders as they happen are off: {error.message}"))
+    note = f" Webhooks registered ({', '.join(added).lower()})." if added else " Webhooks are registered."
+    return replace(result, message=result.message + note)
 
 
 # --- listings -----------------------------------------------------------------------------------------

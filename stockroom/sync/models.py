@@ -18,6 +18,7 @@ class SyncTrigger(models.TextChoices):
     STOCK_CHANGE = "stock-change", "Stock change"
     DISPATCH = "dispatch", "Order dispatched"
     RETRY = "retry", "Retry of a sync issue"
+    WEBHOOK = "webhook", "Channel webhook"
 
 
 class SyncRunStatus(models.TextChoices):
@@ -239,3 +240,51 @@ class AccountLease(models.Model):
     )
     owner = models.CharField(max_length=100, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+
+class WebhookReceipt(models.Model):
+    """A webhook a channel delivered and its connector verified: one row per delivery id, so a channel's
+    duplicate (the same delivery sent again) is dropped by the constraint, not by a look-up."""
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="webhook_receipts")
+    delivery_id = models.CharField(max_length=100)  # the channel's id of the delivery (X-Shopify-Webhook-Id)
+    topic = models.CharField(max_length=60, blank=True)
+    external_order_id = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "delivery_id"], name="sync_webhook_receipt_unique")
+        ]
+        indexes = [models.Index(fields=["account", "received_at"])]
+
+
+class OrderPushSubscription(models.Model):
+    """What the channel was asked to push for an account (ADR 0016): where the pushes arrive and the
+    channel's refs of the subscription, kept to remove it again when the account stops using it."""
+
+    account = models.OneToOneField(
+        ChannelAccount, primary_key=True, on_delete=models.CASCADE, related_name="order_push_subscription"
+    )
+    address = models.TextField()  # where the pushes arrive (an SQS queue URL)
+    refs = models.JSONField(default=dict)  # the channel's ids (destination, subscription)
+    subscribed_at = models.DateTimeField()
+
+
+# a pushed message is remembered this long (SQS keeps a message at most 14 days)
+PUSHED_MESSAGE_KEPT = timedelta(days=14)
+
+
+class PushedOrderMessage(models.Model):
+    """A pushed message whose order is stored (written in the same transaction): the same message
+    delivered again is acknowledged and does nothing else."""
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="pushed_messages")
+    message_id = models.CharField(max_length=200)
+    external_order_id = models.CharField(max_length=100)
+    stored_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "message_id"], name="sync_pushed_message_unique")
+        ]

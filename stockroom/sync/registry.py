@@ -19,6 +19,7 @@ from stockroom.sync.tokens import AccountTokenCache, CredentialsKeeper
 CONNECTORS: dict[str, str] = {
     "amazon": "stockroom.connectors.amazon.connector.AmazonConnector",
     "ebay": "stockroom.connectors.ebay.connector.EbayConnector",
+    "shopify": "stockroom.connectors.shopify.connector.ShopifyConnector",
 }
 
 

@@ -23,7 +23,8 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 from stockroom.channels.models import ChannelAccount
 from stockroom.sync import accounts, engine
 from stockroom.sync.deferral import defer_stock_push
-from stockroom.sync.models import SyncRun, SyncTrigger
+from stockroom.sync.engine import pushed_orders
+from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,22 @@ def sync_account_task(account_id: int, trigger: str = SyncTrigger.MANUAL) -> int
     return run.pk if run else None
 
 
+class AccountBusy(Exception):
+    """Another worker holds the account: the task is tried again shortly."""
+
+
+@db_task(retries=5, retry_delay=2)
+def import_webhook_orders_task(account_id: int) -> int | None:
+    """A channel's webhook said an order changed: import the account's orders now (webhooks.py)."""
+    account = ChannelAccount.objects.filter(pk=account_id, enabled=True).first()
+    if account is None:
+        return None
+    run = engine.sync_account(account, trigger=SyncTrigger.WEBHOOK, steps=("orders",), lease_wait=5.0)
+    if run is None or run.status == SyncRunStatus.SKIPPED:
+        raise AccountBusy(f"account {account_id} is busy")
+    return run.pk
+
+
 @db_task()
 def send_shipments_task(account_id: int) -> int | None:
     account = ChannelAccount.objects.filter(pk=account_id, enabled=True).first()
@@ -144,3 +161,14 @@ def sync_all_accounts_task() -> int:
     if not due_for_full_sync():
         return 0
     return len(engine.sync_all(trigger=SyncTrigger.SCHEDULE))
+
+
+ORDER_PUSHES_SECONDS = 55  # each minute's listener reads the queues this long (long polls of up to 20 s)
+
+
+@db_periodic_task(crontab(minute="*"))
+@HUEY.lock_task("stockroom:sync:order-pushes")
+def receive_pushed_orders_task() -> int:
+    """Orders pushed by channels (ADR 0016): keep the subscriptions, then read the queues for most of
+    the minute; returns at once when no account uses pushes. One listener at a time (a lock)."""
+    return pushed_orders.listen(seconds=ORDER_PUSHES_SECONDS)

@@ -27,6 +27,7 @@ from stockroom.sync import accounts, consent
 from stockroom.sync import selectors as sync_selectors
 from stockroom.sync import tasks as sync_tasks
 from stockroom.sync.models import SyncRunStatus
+from stockroom.sync.quantities import shown_fields
 from stockroom.web.pagination import SortOption, paginate
 from stockroom.web.permissions import administrator_required
 
@@ -381,6 +382,9 @@ def _listings_page(request, account):
         linked=linked,
     )
     page = paginate(listings, params=request.GET, options=LISTING_SORTS, default_sort="channel_sku")
+    shown = shown_fields(page.rows)
+    for listing in page.rows:
+        listing.shown = shown[listing.pk]
     run = None
     if not overview:
         run = sync_selectors.listings_import_run(
@@ -453,6 +457,23 @@ def listing_ignore(request, account_id: int, listing_id: int):
     listing = services.set_listing_ignore_sync(listing=listing, ignore=request.POST.get("ignore") == "on")
     if request.htmx:
         return render(request, "web/accounts/_ignore.html", {"account": account, "listing": listing})
+    return _back_to_listings(request, account)
+
+
+@administrator_required
+@require_POST
+def listing_rules(request, account_id: int, listing_id: int):
+    account = _account(account_id)
+    listing = _listing(account, listing_id)
+    values = {key: request.POST.get(key, "") for key in services.LISTING_RULES}
+    try:
+        listing = services.set_listing_quantity_rules(listing=listing, values=values)
+    except StockroomError as error:
+        messages.error(request, f"{listing.channel_sku}: rules not changed: {error.message}.")
+    else:
+        listing.account = account
+        why = shown_fields([listing])[listing.pk]["why"]
+        messages.success(request, f"{listing.channel_sku}: rules saved. {why}." if why else "Rules saved.")
     return _back_to_listings(request, account)
 
 
@@ -621,5 +642,6 @@ urlpatterns = [
         name="listings_import_status",
     ),
     path("<int:account_id>/listings/<int:listing_id>/ignore/", listing_ignore, name="listing_ignore"),
+    path("<int:account_id>/listings/<int:listing_id>/rules/", listing_rules, name="listing_rules"),
     path("<int:account_id>/listings/<int:listing_id>/log/", listing_log, name="listing_log"),
 ]

@@ -53,10 +53,17 @@ def test_add_stores_marketplace_ids_encrypted_credentials_and_default_options(db
         "inventory_update": True,
         "hold_shipping_data": False,
         "download_orders_since": "",
+        "max_quantity": None,
+        "min_level": None,
+        "percentage": None,
+        "fixed_quantity": None,
+        "stock_reserve": True,
         "order_source": "orders_api",
         "report_period": "PT1H",
         "secondary_integrated": False,
         "patch_threshold": "",
+        "order_notifications": False,
+        "notification_queue_url": "",
     }
 
 

@@ -66,7 +66,7 @@ def test_listing_log_shows_and_hides(page, live_server, make_account, make_item,
 
     row.get_by_role("button", name="Show log").click()
     panel.get_by_text("SUB-BROWSER").wait_for()
-    assert panel.get_attribute("colspan") == "7"
+    assert panel.get_attribute("colspan") == "8"
     assert panel.locator("h3").inner_text() == "Stock updates sent for AMZ-LOG"
     row.get_by_role("button", name="Hide log").click()
     row.get_by_role("button", name="Show log").wait_for()

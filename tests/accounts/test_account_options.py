@@ -134,7 +134,8 @@ def test_all_problems_are_reported_at_once_and_nothing_is_stored(make_account):
         "inventory_update must be on or off, got 'maybe'",
         "order_source must be one of orders_api, report_flat, report_xml, got 'fax'",
         "unknown option 'colour' for Amazon accounts; options: inventory_update, hold_shipping_data, "
-        "download_orders_since, order_source, report_period, secondary_integrated, patch_threshold",
+        "download_orders_since, max_quantity, min_level, percentage, fixed_quantity, stock_reserve, order_source, "
+        "report_period, secondary_integrated, patch_threshold, order_notifications, notification_queue_url",
     ]
     account.refresh_from_db()
     assert account.options == {"inventory_update": True}

@@ -96,7 +96,7 @@ def test_the_listing_log_opens_as_a_row_of_its_own_one_line_per_quantity_sent(
     ListingStatusLog.objects.filter(pk=log.pk).update(answered_at=timezone.now())
 
     page = administrator_client.get(reverse("listings", args=[account.pk])).content.decode()
-    assert f'<tr class="log-row"><td colspan="7" id="log-{listing.pk}"></td></tr>' in page
+    assert f'<tr class="log-row"><td colspan="8" id="log-{listing.pk}"></td></tr>' in page
     assert f'hx-target="#log-{listing.pk}" hx-swap="innerHTML"' in page
 
     shown = administrator_client.get(

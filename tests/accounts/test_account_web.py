@@ -195,6 +195,13 @@ def test_options_form_saves_and_reports_errors(administrator_client, make_accoun
         "hold_shipping_data": True,
         "download_orders_since": "2026-11-01T00:00:00Z",
         "patch_threshold": 0,
+        "order_notifications": False,
+        "notification_queue_url": "",
+        "max_quantity": None,
+        "min_level": None,
+        "percentage": None,
+        "fixed_quantity": None,
+        "stock_reserve": False,
     }
     page = administrator_client.get(reverse("account_detail", args=[account.pk])).content.decode()
     assert 'name="patch_threshold" type="text" inputmode="numeric" value="0"' in page

@@ -4,6 +4,7 @@ import pytest
 
 from stockroom.access.tokens import create_api_token
 from stockroom.channels.models import ChannelAccount
+from stockroom.sync import registry
 
 SECRET = "api-secret-0123456789abcdefJKLM"
 
@@ -44,7 +45,10 @@ def test_channels_describe_what_an_account_of_each_needs(admin):
     response = admin.get("/api/channels")
 
     assert response.status_code == 200
-    amazon, ebay = response.json()
+    channels = {channel["channel"]: channel for channel in response.json()}
+    assert list(channels) == list(registry.CONNECTORS)  # every registered channel, in registry order
+    amazon = channels["amazon"]
+    ebay = channels["ebay"]
     assert (ebay["channel"], ebay["authorization"]) == ("ebay", "oauth_consent")
     assert (amazon["channel"], amazon["name"], amazon["authorization"]) == ("amazon", "Amazon", "credentials")
     assert amazon["credentials"][0] == {
@@ -94,7 +98,9 @@ def test_bad_input_is_refused_with_the_specs_message_and_nothing_is_stored(admin
     missing = admin.post("/api/accounts", amazon_body(credentials={"client_id": "x"}))
 
     assert unknown.status_code == 400
-    assert unknown.json()["message"] == "unknown channel 'fax': channels are amazon, ebay"
+    assert (
+        unknown.json()["message"] == f"unknown channel 'fax': channels are {', '.join(registry.CONNECTORS)}"
+    )
     assert region.json()["message"] == (
         "unknown Amazon region 'moon': use NA (North America), EU (Europe), FE (Far East)"
     )

@@ -171,8 +171,9 @@ def test_sandbox_help_lists_every_registered_simulator(recording_simulator, caps
     assert cli.main(["sandbox", "--help"]) == 0
     text = capsys.readouterr().out
 
-    assert "\n  amazon  Amazon Selling Partner API and Login with Amazon\n" in text
-    assert "\n  ebay    eBay, for the test\n" in text
+    width = max(len(name) for name in sandbox.SIMULATORS) + 2  # names are padded to the longest
+    assert f"\n  {'amazon':<{width}}Amazon Selling Partner API and Login with Amazon\n" in text
+    assert f"\n  {'ebay':<{width}}eBay, for the test\n" in text
     assert cli.main(["help", "sandbox"]) == 0
     assert capsys.readouterr().out == text
     assert recording_simulator == []
@@ -190,7 +191,7 @@ def test_sandbox_refuses_an_unknown_simulator_with_a_suggestion(capsys):
     assert cli.main(["sandbox", "amazn", "--port", "0"]) == 2
 
     assert capsys.readouterr().err == (
-        "stockroom sandbox: no simulator named 'amazn'; available: amazon, ebay. "
+        f"stockroom sandbox: no simulator named 'amazn'; available: {', '.join(sandbox.SIMULATORS)}. "
         "Did you mean `stockroom sandbox amazon`?\n"
     )
 

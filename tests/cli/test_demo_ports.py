@@ -67,3 +67,10 @@ def test_free_ports_are_not_reported(listening):
         f"port {listening} (web) is already in use on 127.0.0.1"
     ]
     assert demo.free_port_after("127.0.0.1", listening - 1, avoid=set()) != listening
+
+
+def test_a_busy_sqs_port_is_named(listening):
+    with pytest.raises(CommandError, match=rf"^port {listening} \(the local SQS server\) is already in use"):
+        call_command(
+            "demo", port=_free_port(), sim_port=_free_port(), sqs_port=listening, stdout=io.StringIO()
+        )

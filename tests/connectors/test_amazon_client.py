@@ -79,6 +79,12 @@ def test_rate_table_matches_the_default_usage_plans_in_amazons_models():
         "patchListingsItem": "listingsItems_2021-08-01.json",
         "searchListingsItems": "listingsItems_2021-08-01.json",
         "createRestrictedDataToken": "tokens_2021-03-01.json",
+        "getDestinations": "notifications.json",
+        "createDestination": "notifications.json",
+        "deleteDestination": "notifications.json",
+        "getSubscription": "notifications.json",
+        "createSubscription": "notifications.json",
+        "deleteSubscriptionById": "notifications.json",
     }
     assert set(models) == set(OPERATIONS)
     for name, model in models.items():

@@ -24,6 +24,7 @@ from stockroom.channels.models import ChannelAccount, ShippingMethodMapping
 from stockroom.connectors.amazon import client as amazon_client
 from stockroom.connectors.amazon import connector as amazon_connector
 from stockroom.connectors.ebay import connector as ebay_connector
+from stockroom.connectors.shopify import connector as shopify_connector
 from stockroom.orders.models import ShippingMethod
 from tests import fake_channel
 from tests.conftest import channel_order
@@ -482,5 +483,79 @@ class EbayHarness(SimulatorHarness):
         return stats.get("calls", 0) - stats.get("faults", 0)
 
 
+class ShopifyHarness(SimulatorHarness):
+    """A seller's own Shopify shop through the Shopify simulator (a real local server, the plugin's
+    ``shopify_sim``): the Admin GraphQL API with an admin token; the buyer orders through /_sim/."""
+
+    channel = "shopify"
+    page_size = 3  # the connector's ORDER_PAGE_SIZE, made small for the test
+    auth_failed_message = "Shopify refused the Admin API access token"
+    # the root field of the document each contract operation sends
+    operations = {"orders": "orders", "shipments": "fulfillmentCreate", "stock": "inventorySetQuantities"}
+    faults = {"5xx": "http_503", "429": "throttled"}
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        super().__init__(request)
+        self.simulator = request.getfixturevalue("shopify_simulator")
+        self.control = request.getfixturevalue("shopify_sim")
+        request.getfixturevalue("monkeypatch").setattr(shopify_connector, "ORDER_PAGE_SIZE", self.page_size)
+        self.shops: dict[int, dict] = {}
+
+    def shop(self, account: ChannelAccount) -> str:
+        return self.shops[account.pk]["shop"]
+
+    def _create_account(self, name: str, credentials_ok: bool) -> ChannelAccount:
+        shop = self.control.create_shop(f"contract{next(_accounts)}")
+        since = datetime.now(UTC) - timedelta(hours=1)
+        account = ChannelAccount.objects.create(
+            channel=self.channel,
+            name=name,
+            external_account_id=shop["shop"],
+            options={"inventory_update": True, "download_orders_since": since.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            credentials={
+                "access_token": shop["access_token"] if credentials_ok else "shpat_not-the-token",
+                "client_secret": shop["client_secret"],
+            },
+            endpoint=self.simulator.shop_endpoint(shop["shop"]),
+        )
+        self.shops[account.pk] = shop
+        return account
+
+    def fix_credentials(self, account: ChannelAccount) -> None:
+        shop = self.shops[account.pk]
+        account.credentials = {"access_token": shop["access_token"], "client_secret": shop["client_secret"]}
+        account.save()
+
+    def create_listing(self, account: ChannelAccount, sku: str, quantity: int) -> None:
+        self.control.create_variant(self.shop(account), sku, quantity=quantity)
+
+    def place_orders(self, account: ChannelAccount, orders: list[list[tuple[str, int]]]) -> list[str]:
+        return [self.control.place_order(self.shop(account), lines)["id"] for lines in orders]
+
+    def cancel_order(self, account: ChannelAccount, order_id: str) -> None:
+        self.control.cancel_order(self.shop(account), order_id)
+
+    def later(self) -> None:
+        super().later()
+        self.control.advance_clock(30)  # the cost bucket refills
+
+    def shown_quantity(self, account: ChannelAccount, sku: str) -> int:
+        return self.control.variant(self.shop(account), sku)["available"]
+
+    def fail_next(self, account: ChannelAccount, operation: str, fault: str) -> None:
+        self.control.set_fault(
+            self.operations[operation], self.faults[fault], count=1, seller_id=self.shop(account)
+        )
+
+    def confirmations_received(self, account: ChannelAccount) -> list[str]:
+        return [
+            order["id"] for order in self.control.orders(self.shop(account)) for _ in order["fulfillments"]
+        ]
+
+    def stock_writes(self, account: ChannelAccount) -> int:
+        stats = self.control.stats().get(self.shop(account), {}).get("inventorySetQuantities", {})
+        return stats.get("calls", 0) - stats.get("faults", 0) - stats.get("throttled", 0)
+
+
 # Every channel the contract suite runs against: a new channel is one harness class and one line here.
-HARNESSES: list[type[Harness]] = [FakeHarness, AmazonHarness, TestStoreHarness, EbayHarness]
+HARNESSES: list[type[Harness]] = [FakeHarness, AmazonHarness, TestStoreHarness, EbayHarness, ShopifyHarness]

@@ -44,6 +44,11 @@ def test_common_options_live_once_and_every_spec_has_them_first_in_its_own_words
         "inventory_update",
         "hold_shipping_data",
         "download_orders_since",
+        "max_quantity",
+        "min_level",
+        "percentage",
+        "fixed_quantity",
+        "stock_reserve",
     ]
     spec = marketplace_spec(
         options=(Option("listing_format", "Format", "FixedPrice or Auction.", "FixedPrice"),)
@@ -52,6 +57,11 @@ def test_common_options_live_once_and_every_spec_has_them_first_in_its_own_words
         "inventory_update",
         "hold_shipping_data",
         "download_orders_since",
+        "max_quantity",
+        "min_level",
+        "percentage",
+        "fixed_quantity",
+        "stock_reserve",
         "listing_format",
     ]
     assert spec.option("inventory_update").help == "Send stock levels of linked listings to Auction (on/off)."
@@ -59,9 +69,14 @@ def test_common_options_live_once_and_every_spec_has_them_first_in_its_own_words
         "inventory_update": True,
         "hold_shipping_data": False,
         "download_orders_since": "",
+        "max_quantity": None,
+        "min_level": None,
+        "percentage": None,
+        "fixed_quantity": None,
+        "stock_reserve": True,
         "listing_format": "FixedPrice",
     }
-    assert [o.key for o in amazon.SPEC.all_options][:3] == [o.key for o in COMMON_OPTIONS]
+    assert [o.key for o in amazon.SPEC.all_options][: len(COMMON_OPTIONS)] == [o.key for o in COMMON_OPTIONS]
 
 
 def test_a_bool_option_reads_on_and_off_and_refuses_anything_else():
@@ -132,8 +147,16 @@ def test_a_marketplace_is_found_by_code_or_stored_id():
 def test_amazons_spec_is_what_its_connector_declares_and_reads():
     assert AmazonConnector.spec is amazon.SPEC
     assert AmazonConnector.capabilities.requires_tracking_number is True
-    assert [c.key for c in amazon.SPEC.credentials] == ["client_id", "client_secret", "refresh_token"]
-    assert all(c.secret and c.required for c in amazon.SPEC.credentials)
+    assert [c.key for c in amazon.SPEC.credentials] == [
+        "client_id",
+        "client_secret",
+        "refresh_token",
+        "aws_access_key_id",  # order notifications (ADR 0016): optional
+        "aws_secret_access_key",
+    ]
+    assert all(c.secret and c.required for c in amazon.SPEC.credentials[:3])
+    assert [(c.secret, c.required) for c in amazon.SPEC.credentials[3:]] == [(False, False), (True, False)]
+    assert AmazonConnector.capabilities.order_pushes is True
     assert [r.code for r in amazon.SPEC.addressing.regions] == ["na", "eu", "fe"]
     assert [c.value for c in amazon.SPEC.order_sources] == ["orders_api", "report_flat", "report_xml"]
     assert amazon.SPEC.option("report_period").choices[0].label == "every 15 minutes"

@@ -29,6 +29,8 @@ ALLOWED_ASSIGNMENTS = {
     ROOT / "cli" / "demo.py": "DEMO_CHANNEL",
     # ``stockroom demo`` also runs the eBay simulator with a simulated eBay seller
     ROOT / "cli" / "demo_ebay.py": "DEMO_CHANNEL",
+    # the demo shop (``stockroom/cli/demo_shopify.py``) runs the Shopify simulator
+    ROOT / "cli" / "demo_shopify.py": "DEMO_CHANNEL",
 }
 
 

@@ -28,6 +28,7 @@ MODEL_FILES = [
     "listingsItems_2021-08-01.json",
     "sellers.json",
     "tokens_2021-03-01.json",
+    "notifications.json",
 ]
 amazon_dir = reference.amazon_dir
 

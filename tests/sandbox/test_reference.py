@@ -38,7 +38,7 @@ def test_without_the_contracts_conformance_tests_are_skipped_with_the_reason(tmp
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert reason in run.stdout
-    assert "4 skipped" in run.stdout and "passed" not in run.stdout
+    assert "5 skipped" in run.stdout and "passed" not in run.stdout
 
 
 def test_under_ci_their_absence_stops_the_run(tmp_path):

@@ -3,6 +3,7 @@
 import json
 import re
 
+import jsonschema
 import pytest
 
 from stockroom.sandbox.amazon.listings_feed_schema import LISTINGS_FEED_SCHEMA
@@ -25,7 +26,7 @@ def test_rate_table_matches_the_models():
         rate, burst = RATE_ROW.search(entry["description"]).groups()
         assert (float(rate), int(burst)) == (op.rate, op.burst), op.name
         checked += 1
-    assert checked == len(OPERATIONS) == 29
+    assert checked == len(OPERATIONS) == 37
 
 
 def _strip(node):
@@ -62,3 +63,9 @@ def test_report_columns_match_report_columns_json():
 def test_our_orders_api_sample_order_is_valid_under_the_model():
     order = json.loads(our_sample("searchOrders.order.json").read_text())
     validate_schema("orders_2026-01-01.json", {"$ref": "#/definitions/Order"}, order)
+
+
+def test_our_order_change_sample_is_valid_under_amazons_schema():
+    notification = json.loads(our_sample("ORDER_CHANGE.notification.json").read_text())
+    schema = json.loads((amazon_dir() / "schemas/notifications/OrderChangeNotification.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(notification)

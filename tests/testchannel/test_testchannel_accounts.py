@@ -34,13 +34,22 @@ def run(*args):
 
 
 def test_the_registry_line_brings_the_spec_and_the_channel_choice():
-    assert registry.channel_keys() == ["amazon", "ebay", "teststore"]
+    built_in = list(registry.CONNECTORS)  # the built-in channels, then the one line merged from settings
+    assert registry.channel_keys() == [*built_in, "teststore"]
     assert registry.channel_spec("teststore").display_name == "Test Store"
-    assert accounts.channel_choices() == [("amazon", "Amazon"), ("ebay", "eBay"), ("teststore", "Test Store")]
+    assert accounts.channel_choices() == [
+        *((key, registry.channel_name(key)) for key in built_in),
+        ("teststore", "Test Store"),
+    ]
     assert accounts.option_defaults("teststore") == {
         "inventory_update": True,
         "hold_shipping_data": False,
         "download_orders_since": "",
+        "max_quantity": None,
+        "min_level": None,
+        "percentage": None,
+        "fixed_quantity": None,
+        "stock_reserve": True,
         "order_page_size": 50,
     }
 
@@ -133,6 +142,12 @@ def test_the_options_form_saves_the_channels_own_and_the_common_options(admin):
         "inventory_update": False,
         "hold_shipping_data": True,
         "download_orders_since": "2026-11-01T00:00:00Z",
+        # a checkbox left unticked is off: the reserve too
+        "max_quantity": None,
+        "min_level": None,
+        "percentage": None,
+        "fixed_quantity": None,
+        "stock_reserve": False,
         "order_page_size": 20,
     }
 
@@ -182,7 +197,7 @@ def test_account_add_help_lists_the_channels_and_their_credentials(capsys):
     with pytest.raises(SystemExit):
         call_command("account", "add", "--help")
     text = capsys.readouterr().out
-    assert "{amazon,ebay,teststore}" in text
+    assert "{" + ",".join([*registry.CONNECTORS, "teststore"]) + "}" in text
     assert "teststore: --api-key, --staff-email" in text
     assert "amazon: --client-id, --client-secret, --refresh-token" in text
 
@@ -230,8 +245,8 @@ def test_the_api_describes_and_adds_test_store_accounts(client, db):
         headers=headers,
     )
 
-    assert [c["channel"] for c in channels] == ["amazon", "ebay", "teststore"]
-    assert channels[2]["addressing"] == {
+    assert [c["channel"] for c in channels] == [*registry.CONNECTORS, "teststore"]
+    assert channels[-1]["addressing"] == {
         "kind": "shop_address",
         "account_id": {"label": "Shop address", "help": ""},
         "regions": [],

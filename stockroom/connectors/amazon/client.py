@@ -73,8 +73,22 @@ OPERATIONS: dict[str, Operation] = {
         Operation("patchListingsItem", "PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}", 5.0, 5),
         Operation("searchListingsItems", "GET", "/listings/2021-08-01/items/{sellerId}", 5.0, 5),
         Operation("createRestrictedDataToken", "POST", "/tokens/2021-03-01/restrictedDataToken", 1.0, 10),
+        # notifications.json; the destination operations and deleteSubscriptionById are grantless
+        Operation("getDestinations", "GET", "/notifications/v1/destinations", 1.0, 5),
+        Operation("createDestination", "POST", "/notifications/v1/destinations", 1.0, 5),
+        Operation("deleteDestination", "DELETE", "/notifications/v1/destinations/{destinationId}", 1.0, 5),
+        Operation("getSubscription", "GET", "/notifications/v1/subscriptions/{notificationType}", 1.0, 5),
+        Operation("createSubscription", "POST", "/notifications/v1/subscriptions/{notificationType}", 1.0, 5),
+        Operation(
+            "deleteSubscriptionById",
+            "DELETE",
+            "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}",
+            1.0,
+            5,
+        ),
     )
 }
+NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"  # the grantless token of the Notifications API
 
 
 class Clock(Protocol):
@@ -243,8 +257,13 @@ class SpApiClient:
         backoff: float = 1.0,
         max_wait: float = 60.0,
         token_cache: TokenCache | None = None,
+        grantless_scope: str | None = None,
     ) -> None:
+        """``grantless_scope``: the client calls grantless operations, with an access token of the
+        client_credentials grant for that scope (no refresh token is used)."""
         self.endpoint = endpoint.rstrip("/")
+        self.grantless_scope = grantless_scope
+        self.token_name = LWA_TOKEN_NAME + (f":{grantless_scope}" if grantless_scope else "")
         self.token_url = token_url
         self.credentials = credentials
         self.seller_key = seller_key
@@ -285,7 +304,7 @@ class SpApiClient:
         self._token_expires = self.clock.monotonic() + good_for
         expires_at = time.time() + good_for
         self.token_cache.set(
-            LWA_TOKEN_NAME,
+            self.token_name,
             json.dumps({"token": token, "expires_at": expires_at}),
             expires_at=datetime.fromtimestamp(expires_at, UTC),
         )
@@ -294,7 +313,7 @@ class SpApiClient:
     def _cached_token(self) -> bool:
         """Take the account's access token from the token cache (an earlier run's) while still good."""
         try:
-            entry = json.loads(self.token_cache.get(LWA_TOKEN_NAME) or "null")
+            entry = json.loads(self.token_cache.get(self.token_name) or "null")
             token, left = entry["token"], float(entry["expires_at"]) - time.time()
         except (ValueError, TypeError, KeyError):
             return False
@@ -307,15 +326,23 @@ class SpApiClient:
     def forget_token(self) -> None:
         self._token = None
         self._token_expires = 0.0
-        self.token_cache.forget(LWA_TOKEN_NAME)
+        self.token_cache.forget(self.token_name)
 
     def _exchange_token(self) -> Any:
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": self.credentials.refresh_token,
-            "client_id": self.credentials.client_id,
-            "client_secret": self.credentials.client_secret,
-        }
+        if self.grantless_scope:
+            form = {
+                "grant_type": "client_credentials",
+                "scope": self.grantless_scope,
+                "client_id": self.credentials.client_id,
+                "client_secret": self.credentials.client_secret,
+            }
+        else:
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": self.credentials.refresh_token,
+                "client_id": self.credentials.client_id,
+                "client_secret": self.credentials.client_secret,
+            }
         try:
             resp = self.http.post(
                 self.token_url,

@@ -50,6 +50,7 @@ from .marketplaces import (
     marketplace_code,
     resolve_marketplaces,
 )
+from .notifications import OrderNotifications
 from .spec import CREDENTIALS, DEFAULT_REPORT_PERIOD, ORDER_SOURCE_KEYS, REPORT_PERIOD_VALUES, SPEC
 
 REPORT_TYPES = {
@@ -79,7 +80,7 @@ PATCH_WINDOW_SECONDS = 60.0
 PAGE_SIZE = 100
 SPOOL_BYTES = 8 * 1024 * 1024  # a report document bigger than this is spooled to disk
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
-CREDENTIAL_NAMES = {field.key: field.label for field in CREDENTIALS}
+CREDENTIAL_NAMES = {field.key: field.label for field in CREDENTIALS if field.required}  # the LWA ones
 ORDER_SOURCES = ORDER_SOURCE_KEYS
 REPORT_PERIODS = REPORT_PERIOD_VALUES
 
@@ -132,7 +133,7 @@ def _records(failed) -> tuple[FailedRecord, ...]:
     return tuple(FailedRecord(str(ref), str(why), str(raw)) for ref, why, raw in failed)
 
 
-class AmazonConnector(ConnectorLifecycle):
+class AmazonConnector(OrderNotifications, ConnectorLifecycle):
     channel = "amazon"
     max_stock_batch = mapping.FEED_MAX_MESSAGES  # one JSON_LISTINGS_FEED per push_stock call
     spec = SPEC  # what an Amazon account is made of (credentials, marketplaces, options, carriers)
@@ -154,6 +155,7 @@ class AmazonConnector(ConnectorLifecycle):
         if self._client is not None:
             self._client.close()
             self._client = None
+        self.close_order_pushes()
 
     # ------------------------------------------------------------------ plumbing
     @property

@@ -35,6 +35,7 @@ from stockroom.channels.contracts import (
     ChannelOrder,
     ChannelOrderLine,
     ChannelOrderStatus,
+    PushedOrder,
     ShipmentConfirmation,
     WriteOutcome,
     WriteStatus,
@@ -1549,3 +1550,47 @@ def xml_report_pages(
         raise DocumentError(f"the XML report is not well-formed (cut short or garbled): {exc}") from None
     if orders or failed:
         yield orders, failed
+
+
+# ---------------------------------------------------------------------------------------------- notifications
+def order_push_from_sqs(message: Mapping) -> PushedOrder:
+    """An SQS message (boto3's ``receive_message`` entry) carrying an ORDER_CHANGE notification ->
+    ``PushedOrder``. A message that is not one (or cannot be read) comes back with ``problem`` set."""
+    body = message.get("Body")
+    body = body if isinstance(body, str) else ""
+    message_id = str(message.get("MessageId") or "")
+    receipt = str(message.get("ReceiptHandle") or "")
+
+    def unreadable(problem: str, seller: str = "") -> PushedOrder:
+        return PushedOrder(
+            account_ref=seller, external_order_id="", message_id=message_id, receipt=receipt, raw=body,
+            problem=problem,
+        )  # fmt: skip
+
+    try:
+        notification = json.loads(body)
+    except ValueError:
+        return unreadable("the message is not JSON")
+    if not isinstance(notification, dict):
+        return unreadable("the message is not a notification (a JSON object)")
+    kind = notification.get("NotificationType")
+    if kind != "ORDER_CHANGE":
+        return unreadable(f"not an ORDER_CHANGE notification (NotificationType {str(kind)[:60]!r})")
+    change = (notification.get("Payload") or {}).get("OrderChangeNotification")
+    if not isinstance(change, dict):
+        return unreadable("ORDER_CHANGE without Payload.OrderChangeNotification")
+    seller = change.get("SellerId")
+    order_id = change.get("AmazonOrderId")
+    if not isinstance(seller, str) or not seller.strip():
+        return unreadable("ORDER_CHANGE without SellerId")
+    if not isinstance(order_id, str) or not order_id.strip() or len(order_id) > ORDER_ID_MAX_LENGTH:
+        return unreadable("ORDER_CHANGE without a readable AmazonOrderId", seller.strip())
+    notification_id = (notification.get("NotificationMetadata") or {}).get("NotificationId")
+    return PushedOrder(
+        account_ref=seller.strip(),
+        external_order_id=order_id.strip(),
+        # Amazon's NotificationId names the notification however often SQS delivers it
+        message_id=str(notification_id or message_id),
+        receipt=receipt,
+        raw=body,
+    )

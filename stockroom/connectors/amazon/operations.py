@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from stockroom.channels.contracts import Transient
+from stockroom.channels.contracts import Permanent, Transient
 
 from . import schemas
 from .client import SpApiClient
@@ -173,3 +173,65 @@ def search_listings_items(
     }
     data = client.call("searchListingsItems", path_params={"sellerId": seller_id}, params=params).data
     return schemas.ListingsSearchResponse.model_validate(data or {})
+
+
+def get_order(client: SpApiClient, order_id: str) -> dict:
+    """Orders API 2026-01-01 ``getOrder`` with the datasets ``searchOrders`` asks for: the raw order."""
+    data = client.call(
+        "getOrder", path_params={"orderId": order_id}, params={"includedData": list(ORDER_INCLUDED_DATA)}
+    ).data
+    order = (data or {}).get("order") if isinstance(data, dict) else None
+    if not isinstance(order, dict):
+        raise Transient(f"getOrder answered without the order {order_id}", body=str(data)[:2000])
+    return order
+
+
+# ---------------------------------------------------------------------------------------------- notifications
+# Destinations and deleteSubscriptionById are grantless: call them with a client made with
+# ``grantless_scope=NOTIFICATIONS_SCOPE``; the subscription operations with the seller's client.
+ORDER_CHANGE = "ORDER_CHANGE"
+
+
+def get_destinations(grantless: SpApiClient) -> list[dict]:
+    data = grantless.call("getDestinations").data or {}
+    return list(data.get("payload") or [])
+
+
+def create_destination(grantless: SpApiClient, *, name: str, arn: str) -> dict:
+    body = {"name": name, "resourceSpecification": {"sqs": {"arn": arn}}}
+    return (grantless.call("createDestination", json_body=body).data or {}).get("payload") or {}
+
+
+def delete_destination(grantless: SpApiClient, destination_id: str) -> None:
+    grantless.call("deleteDestination", path_params={"destinationId": destination_id})
+
+
+def get_subscription(client: SpApiClient, notification_type: str = ORDER_CHANGE) -> dict | None:
+    """The seller's subscription to ``notification_type``, or None (404)."""
+    try:
+        data = client.call("getSubscription", path_params={"notificationType": notification_type}).data
+    except Permanent as error:
+        if error.status == 404:
+            return None
+        raise
+    return (data or {}).get("payload") or None
+
+
+def create_subscription(
+    client: SpApiClient, *, destination_id: str, notification_type: str = ORDER_CHANGE
+) -> dict:
+    data = client.call(
+        "createSubscription",
+        path_params={"notificationType": notification_type},
+        json_body={"payloadVersion": "1.0", "destinationId": destination_id},
+    ).data
+    return (data or {}).get("payload") or {}
+
+
+def delete_subscription_by_id(
+    grantless: SpApiClient, subscription_id: str, notification_type: str = ORDER_CHANGE
+) -> None:
+    grantless.call(
+        "deleteSubscriptionById",
+        path_params={"notificationType": notification_type, "subscriptionId": subscription_id},
+    )

@@ -55,6 +55,23 @@ CREDENTIALS = (
         help="Given when you authorise your app for this seller account.",
         env="STOCKROOM_LWA_REFRESH_TOKEN",
     ),
+    # order notifications (ADR 0016): the AWS key Stockroom reads the seller's SQS queue with
+    CredentialField(
+        "aws_access_key_id",
+        "AWS access key id (order notifications)",
+        secret=False,
+        required=False,
+        help=(
+            "Only for order notifications: an IAM user's key allowed sqs:ReceiveMessage, sqs:DeleteMessage "
+            "and sqs:GetQueueAttributes on the queue."
+        ),
+    ),
+    CredentialField(
+        "aws_secret_access_key",
+        "AWS secret access key (order notifications)",
+        required=False,
+        help="Shown once when the IAM access key is created.",
+    ),
 )
 
 REGIONS = (
@@ -161,7 +178,22 @@ def _in_words(period: timedelta) -> str:
     return f"every {seconds} seconds"
 
 
+def parse_queue_url(value) -> str:
+    text = str(value if value is not None else "").strip()
+    if text and not re.match(r"^https?://[^/\s]+/\d+/[\w-]{1,80}$", text):
+        raise InvalidOption(
+            f"notification_queue_url {text[:80]!r} is not an SQS queue URL: copy it from the queue's page "
+            "in the AWS console (https://sqs.<region>.amazonaws.com/<account>/<queue name>)"
+        )
+    return text
+
+
 def check_options(merged) -> list[str]:
+    if merged.get("order_notifications") and not merged.get("notification_queue_url"):
+        return [
+            "order_notifications needs notification_queue_url: the SQS queue Amazon sends order "
+            "notifications to (see docs/amazon-accounts.md, Order notifications)"
+        ]
     if merged.get("secondary_integrated") and merged.get("order_source") == "orders_api":
         return [
             "secondary_integrated applies only when orders come from reports: set order_source to "
@@ -213,6 +245,28 @@ OPTIONS = (
         placeholder="automatic",
         inputmode="numeric",
     ),
+    Option(
+        key="order_notifications",
+        label="Receive order notifications",
+        help=(
+            "Amazon tells Stockroom of each new or changed order at once through your SQS queue (its "
+            "Notifications API), so orders arrive in seconds; polling goes on as the safety net. "
+            "Stockroom creates and removes the subscription itself."
+        ),
+        default=False,
+        kind=OptionKind.BOOL,
+    ),
+    Option(
+        key="notification_queue_url",
+        label="SQS queue URL (order notifications)",
+        help=(
+            "The queue Amazon sends order notifications to; its policy must let Amazon's account "
+            "437568002678 send messages (docs/amazon-accounts.md, Order notifications)."
+        ),
+        default="",
+        parse=parse_queue_url,
+        placeholder="https://sqs.eu-west-1.amazonaws.com/123456789012/stockroom-orders",
+    ),
 )
 
 
@@ -260,7 +314,8 @@ SPEC = ChannelSpec(
         ship_method_help="e.g. Tracked 48, Standard, Express",
     ),
     order_sources=ORDER_SOURCES,
-    capabilities=ChannelCapabilities(requires_tracking_number=True),  # confirmShipment needs one
+    # confirmShipment needs a tracking number; ORDER_CHANGE notifications push orders (ADR 0016)
+    capabilities=ChannelCapabilities(requires_tracking_number=True, order_pushes=True),
     check_options=check_options,
     simulator="stockroom.sandbox.amazon.process.SimulatorProcess",
     release_warning=(

@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def make_app(store, state_file):
         from .app import create_app
+        from .notifications import Publisher
 
+        Publisher(store).start()  # ORDER_CHANGE messages to SQS, once due (a daemon thread)
         return create_app(store, state_file=state_file)
 
     return server.serve(

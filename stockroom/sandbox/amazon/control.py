@@ -99,6 +99,14 @@ def feed_control_view(store: Store, feed: dict) -> dict:
 def check_settings(body: dict) -> None:
     if "report_compression" in body and body["report_compression"] not in (None, "GZIP"):
         raise ControlError(400, "report_compression must be null or GZIP")
+    endpoint = body.get("sqs_endpoint_url")
+    if endpoint is not None and (
+        not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://"))
+    ):
+        raise ControlError(400, "sqs_endpoint_url must be null or an http(s) URL (e.g. moto's server)")
+    delay = body.get("notification_delay_seconds", 0)
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+        raise ControlError(400, "notification_delay_seconds must be a number of seconds >= 0")
 
 
 def control_routes(store: Store) -> list[Route]:
@@ -208,6 +216,24 @@ def control_routes(store: Store) -> list[Route]:
         )
         return {"reports": [reports_mod.report_view(r) for r in reports]}
 
+    def list_notifications(request):
+        """ORDER_CHANGE messages published (the last ones) and those waiting in the outbox."""
+        return {
+            "published": store.s.get("notification_log") or [],
+            "waiting": [
+                {
+                    "id": e["id"],
+                    "arn": e["arn"],
+                    "due": iso(e["due"]),
+                    "attempts": e["attempts"],
+                    "error": e["error"],
+                }
+                for e in store.s.get("notification_outbox") or []
+            ],
+            "destinations": list((store.s.get("destinations") or {}).values()),
+            "subscriptions": list((store.s.get("subscriptions") or {}).values()),
+        }
+
     p = PREFIX
     s = p + "/sellers/{seller_id}"
     return [
@@ -225,5 +251,6 @@ def control_routes(store: Store) -> list[Route]:
         Route(s + "/orders/{order_id}/cancel", wrap(cancel_order, json_body=True), methods=["POST"]),
         Route(s + "/feeds", wrap(list_feeds), methods=["GET"]),
         Route(s + "/reports", wrap(list_reports), methods=["GET"]),
+        Route(p + "/notifications", wrap(list_notifications), methods=["GET"]),
         *base_routes(store, accounts="sellers", check_settings=check_settings),
     ]

@@ -98,6 +98,10 @@ class SimulatorControl(ControlClient):
     def orders(self, seller_id: str) -> list[dict]:
         return self._call("GET", f"/sellers/{seller_id}/orders")["orders"]
 
+    # notifications (ORDER_CHANGE messages published to SQS, and those waiting)
+    def notifications(self) -> dict:
+        return self._call("GET", "/notifications")
+
     # feeds / reports
     def feeds(self, seller_id: str) -> list[dict]:
         return self._call("GET", f"/sellers/{seller_id}/feeds")["feeds"]

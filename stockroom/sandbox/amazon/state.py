@@ -13,6 +13,7 @@ from typing import Any
 
 from ..common.errors import ControlError, StateFileError
 from ..common.store import BaseStore
+from .notifications import queue_order_change
 from .tables import (
     DEFAULT_ORDER_ID_PREFIXES,
     FBA_CHANNELS,
@@ -42,6 +43,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "pagination_token_ttl_seconds": 600,
     "report_compression": None,  # None or "GZIP"
     "rate_limits_enabled": True,
+    # ORDER_CHANGE notifications (ADR 0016): sent this long after the change, to SQS at this endpoint
+    # (e.g. moto's server, http://127.0.0.1:8769); none: they wait in the outbox
+    "notification_delay_seconds": 5,
+    "sqs_endpoint_url": None,
 }
 
 
@@ -98,6 +103,10 @@ class Store(BaseStore):
             "schedules": {},  # schedule_id -> schedule
             "page_tokens": {},  # token -> {kind, seller_id, ids, offset, expires, extra}
             "submissions": 0,
+            "destinations": {},  # destination id -> Notifications API destination (the application's)
+            "subscriptions": {},  # subscription id -> subscription (a seller's)
+            "notification_outbox": [],  # ORDER_CHANGE messages waiting to be published to SQS
+            "notification_log": [],  # the last messages published
         }
 
     def check_state(self, path: str, state: dict) -> None:
@@ -463,6 +472,8 @@ class Store(BaseStore):
         elif channel == "AFN":
             order["afn_ship_at"] = created + self.settings["afn_ship_seconds"]
             self._schedule(order["afn_ship_at"], "order", order_id)
+        if final in ("Pending", "Unshipped"):  # a seeded Shipped or Canceled order told of it already
+            queue_order_change(self, order, reason="NewOrder", at=now)
         return order
 
     def _late_order_fault(self, seller_id: str) -> float:
@@ -506,6 +517,7 @@ class Store(BaseStore):
         order["status"] = status
         order["last_updated"] = max(at, order["last_updated"])
         order["history"].append({"at": at, "status": status, "source": source})
+        queue_order_change(self, order, reason=f"OrderStatusChange: {status}", at=at)
 
     def cancel_order(self, order: dict, data: dict) -> dict:
         if order["status"] == "Canceled":

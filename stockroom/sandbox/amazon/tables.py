@@ -192,8 +192,45 @@ OPERATIONS: list[Operation] = [
         10,
         "tokens_2021-03-01.json",
     ),
+    # Notifications API v1 (ADR 0016): destinations are the application's (grantless), a subscription is
+    # a seller's (getSubscriptionById and deleteSubscriptionById are grantless too)
+    *(
+        Operation(name, method, path, 1, 5, "notifications.json")
+        for name, method, path in (
+            ("getDestinations", "GET", "/notifications/v1/destinations"),
+            ("createDestination", "POST", "/notifications/v1/destinations"),
+            ("getDestination", "GET", "/notifications/v1/destinations/{destinationId}"),
+            ("deleteDestination", "DELETE", "/notifications/v1/destinations/{destinationId}"),
+            ("getSubscription", "GET", "/notifications/v1/subscriptions/{notificationType}"),
+            ("createSubscription", "POST", "/notifications/v1/subscriptions/{notificationType}"),
+            (
+                "getSubscriptionById",
+                "GET",
+                "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}",
+            ),
+            (
+                "deleteSubscriptionById",
+                "DELETE",
+                "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}",
+            ),
+        )
+    ),
 ]
 OPERATIONS_BY_NAME = {op.name: op for op in OPERATIONS}
+
+# Grantless operations: called with an LWA token of the client_credentials grant (scope
+# sellingpartnerapi::notifications), not a seller's token.
+GRANTLESS_OPERATIONS = {
+    "getDestinations",
+    "createDestination",
+    "getDestination",
+    "deleteDestination",
+    "getSubscriptionById",
+    "deleteSubscriptionById",
+}
+NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
+# Notification types the simulator publishes (it accepts a subscription to these only).
+NOTIFICATION_TYPES = {"ORDER_CHANGE"}
 
 # Paths (templates) that are restricted operations (PII): a Restricted Data Token may be requested for them.
 RESTRICTED_PATHS = {

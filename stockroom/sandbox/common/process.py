@@ -108,6 +108,7 @@ class SimulatorProcess:
 
     module: ClassVar[str] = ""
     control_class: ClassVar[type[ControlClient]] = ControlClient
+    health_path: ClassVar[str] = "/_sim/health"  # answers 200 once the server takes requests
 
     def __init__(
         self, *, port: int = 0, seed: int = 1, time_scale: float = 1.0, state_file: str | None = None
@@ -158,7 +159,7 @@ class SimulatorProcess:
                 err = self._log.read().decode(errors="replace")
                 raise RuntimeError(f"simulator exited with {self.proc.returncode}: {err}")
             try:
-                if probe.get(self.base_url + "/_sim/health").status_code == 200:
+                if probe.get(self.base_url + self.health_path).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

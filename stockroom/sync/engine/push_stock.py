@@ -14,8 +14,8 @@ from django.utils import timezone
 from stockroom.channels.contracts import ChannelError, ListingRefs, StockUpdate, WriteOutcome
 from stockroom.channels.contracts import WriteStatus as OutcomeStatus
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
+from stockroom.channels.quantity_rules import ListingQuantity
 from stockroom.inventory.models import PendingStockPush
-from stockroom.inventory.selectors import available_to_sell_many
 from stockroom.sync.engine.issues import resolve_issues
 from stockroom.sync.engine.runs import _Pass
 from stockroom.sync.models import (
@@ -29,6 +29,7 @@ from stockroom.sync.models import (
     WriteKind,
     WriteStatus,
 )
+from stockroom.sync.quantities import listing_quantities
 
 BULK_CHUNK = 1000  # rows per bulk statement
 FAN_OUT_BATCH = 5000
@@ -93,17 +94,28 @@ def _push_stock(current: _Pass, *, all_listings: bool = False, **_) -> None:
         ListingPushMarker.objects.filter(pk__in=[pk for pk, _ in markers]).delete()
         return
     marked = {listing_id for _, listing_id in markers}
-    wanted = Q(pk__in=marked) | Q(status=ListingStatus.NOT_SENT)
+    # a listing the reserve held back is looked at again on every push: it shows the units as soon
+    # as the reserve lets them go (ADR 0015)
+    wanted = Q(pk__in=marked) | Q(status=ListingStatus.NOT_SENT) | Q(reserve_held__gt=0)
     if all_listings:
         wanted = Q()
     listings = list(
         Listing.objects.filter(wanted)
         .filter(account=account, stock_item__isnull=False, ignore_sync=False, fulfilled_by_channel=False)
+        .select_related("account")
         .order_by("pk")
     )
-    available = available_to_sell_many({listing.stock_item_id for listing in listings})
-    changes = [(listing, available[listing.stock_item_id]) for listing in listings]
-    changes = [(listing, quantity) for listing, quantity in changes if _wants_quantity(listing, quantity)]
+    shown = listing_quantities(listings)
+    changes = [
+        (listing, shown[listing.pk])
+        for listing in listings
+        if shown[listing.pk].quantity is not None and _wants_quantity(listing, shown[listing.pk].quantity)
+    ]
+    # a listing whose quantity is unchanged still records what the reserve holds back now
+    changing = {listing.pk for listing, _ in changes}
+    _record_unchanged_reserves(
+        [(listing, shown[listing.pk]) for listing in listings if listing.pk not in changing]
+    )
     done = marked - {listing.pk for listing, _ in changes}
     batch_size = max(1, int(current.connector.max_stock_batch))
     try:
@@ -143,7 +155,18 @@ class _StockResult:
     submission_key: str = ""
 
 
-def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[int]:
+def _record_unchanged_reserves(unchanged: Sequence[tuple[Listing, ListingQuantity]]) -> None:
+    _update_grouped(
+        Listing,
+        [
+            (listing.pk, {"reserve_held": shown.reserve.held})
+            for listing, shown in unchanged
+            if listing.reserve_held != shown.reserve.held
+        ],
+    )
+
+
+def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, ListingQuantity]]) -> set[int]:
     """Journal, send, record. Returns the listings settled (retryable failures are not)."""
     sending = _journal_stock_batch(current, batch)
     try:
@@ -151,11 +174,11 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[i
             [
                 StockUpdate(
                     listing.channel_sku,
-                    quantity,
+                    shown.quantity,
                     refs=ListingRefs(listing.offer_ref, listing.inventory_item_ref, listing.location_ref),
                     last_quantity=listing.last_confirmed_quantity,
                 )
-                for listing, quantity in batch
+                for listing, shown in batch
             ]
         )
     except ChannelError as error:
@@ -191,43 +214,49 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> set[i
     return _record_stock_outcomes(current, sending)
 
 
-def _journal_stock_batch(current: _Pass, batch: list[tuple[Listing, int]]) -> list[_StockResult]:
-    """Before anything is sent: a journal row per write, and each listing Pending with a log row."""
+def _journal_stock_batch(current: _Pass, batch: list[tuple[Listing, ListingQuantity]]) -> list[_StockResult]:
+    """Before anything is sent: a journal row per write (with the sentence saying why the quantity),
+    and each listing Pending with a log row."""
     now = timezone.now()
     sending = [
         _StockResult(
             listing,
-            quantity,
+            shown.quantity,
             write=ChannelWrite(
                 account=current.account,
                 run=current.run,
                 kind=WriteKind.STOCK,
                 key=listing.channel_sku,
                 listing=listing,
-                payload={"channel_sku": listing.channel_sku, "quantity": quantity},
+                payload={"channel_sku": listing.channel_sku, "quantity": shown.quantity, "why": shown.reason},
                 idempotency_key=f"stock:{listing.pk}:{uuid.uuid4().hex}",
                 attempts=1,
                 last_attempt_at=now,
             ),
-            log=ListingStatusLog(listing=listing, quantity=quantity, outcome=ListingStatus.PENDING),
+            log=ListingStatusLog(listing=listing, quantity=shown.quantity, outcome=ListingStatus.PENDING),
         )
-        for listing, quantity in batch
+        for listing, shown in batch
     ]
-    by_quantity: dict[int, list[int]] = {}
-    for listing, quantity in batch:
-        by_quantity.setdefault(quantity, []).append(listing.pk)
     with transaction.atomic():
         ChannelWrite.objects.bulk_create([result.write for result in sending], batch_size=BULK_CHUNK)
         ListingStatusLog.objects.bulk_create([result.log for result in sending], batch_size=BULK_CHUNK)
-        for quantity, pks in by_quantity.items():
-            for chunk in _chunks(pks):
-                Listing.objects.filter(pk__in=chunk).update(
-                    status=ListingStatus.PENDING,
-                    last_sent_quantity=quantity,
-                    last_sent_at=now,
-                    pending_submission="",
-                    updated_at=now,
+        _update_grouped(
+            Listing,
+            [
+                (
+                    listing.pk,
+                    {
+                        "status": ListingStatus.PENDING,
+                        "last_sent_quantity": shown.quantity,
+                        "reserve_held": shown.reserve.held,
+                    },
                 )
+                for listing, shown in batch
+            ],
+            last_sent_at=now,
+            pending_submission="",
+            updated_at=now,
+        )
     return sending
 
 

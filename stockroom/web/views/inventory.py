@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from stockroom.access.roles import is_administrator
 from stockroom.catalog import imports
 from stockroom.catalog.models import StockItem
 from stockroom.catalog.services import create_stock_item, update_stock_item
@@ -20,6 +21,7 @@ from stockroom.inventory import selectors
 from stockroom.inventory.models import Location
 from stockroom.inventory.services import adjust_stock, receive_stock
 from stockroom.orders.selectors import held_quantity_by_day
+from stockroom.sync.quantities import item_listings
 from stockroom.web.pagination import SortOption, paginate
 
 SORTS = {
@@ -125,6 +127,7 @@ def item_detail(request, item_id: int):
             "sort": movements.sort,
             "locations": list(Location.objects.all()),
             "chart": stock_chart_data(item.pk, created_at=item.created_at),
+            "listings": item_listings(item.pk) if is_administrator(request.user) else [],
         },
     )
 

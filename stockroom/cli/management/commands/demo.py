@@ -5,7 +5,7 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from stockroom.cli import demo
+from stockroom.cli import demo, demo_shopify
 from stockroom.cli.demo_ebay import EbayDemo
 from stockroom.cli.management.commands._output import StockroomCommand
 
@@ -22,6 +22,9 @@ class Command(StockroomCommand):
         parser.add_argument("--sim-port", type=int, default=8765, help="port of the Amazon simulator")
         parser.add_argument("--ebay-sim-port", type=int, default=8767, help="port of the eBay simulator")
         parser.add_argument(
+            "--sqs-port", type=int, default=8769, help="port of the local SQS (moto) for order notifications"
+        )
+        parser.add_argument(
             "--orders-every",
             type=float,
             default=30.0,
@@ -32,6 +35,7 @@ class Command(StockroomCommand):
     def handle(self, *args, **options):
         from stockroom.cli.management.commands.sync import run_line
         from stockroom.sandbox.amazon.process import SimulatorProcess
+        from stockroom.sandbox.common.sqs import SqsServer
         from stockroom.sync.engine import sync_all
         from stockroom.sync.models import SyncTrigger
 
@@ -42,6 +46,7 @@ class Command(StockroomCommand):
                 "the web server": options["port"],
                 "the Amazon simulator": options["sim_port"],
                 "the eBay simulator": options["ebay_sim_port"],
+                "the local SQS server": options["sqs_port"],
             },
         )
         if busy:
@@ -54,9 +59,18 @@ class Command(StockroomCommand):
         call_command("migrate", verbosity=0)
         username, password = demo.demo_login()
         simulator = SimulatorProcess(port=options["sim_port"], seed=7, state_file=demo.state_file())
+        sqs = SqsServer(port=options["sqs_port"])
+        try:
+            sqs.start()
+        except RuntimeError as error:
+            raise CommandError(
+                f"the local SQS server (moto) could not start on port {options['sqs_port']}: {error}. "
+                "Is another demo running? Stop it or pass --sqs-port."
+            ) from None
         try:
             simulator.start()
         except RuntimeError as error:
+            sqs.stop()
             raise CommandError(
                 f"the Amazon simulator could not start on port {options['sim_port']}: {error}. "
                 "Is another demo running? Stop it or pass --sim-port."
@@ -75,9 +89,15 @@ class Command(StockroomCommand):
             if not any(control.orders(s.seller_id) for s in demo.SELLERS):
                 demo.place_first_orders(control)
             demo.seed_stockroom(simulator.base_url)
+            # Amazon's order notifications through a queue on the local SQS: orders arrive in seconds
+            control.configure(sqs_endpoint_url=sqs.endpoint_url)
+            demo.enable_order_notifications(sqs.create_queue(demo.DEMO_QUEUE))
             ebay.start()
             ebay.seed_stockroom()
-            self.stdout.write("Synchronising the demo accounts with the simulated Amazon and eBay...")
+            demo_shopify.add_to_demo(options, self.stdout)  # the demo shop on the Shopify simulator
+            self.stdout.write(
+                "Synchronising the demo accounts with the simulated Amazon, eBay and Shopify..."
+            )
             # the first pass downloads the orders; the second pushes the quantities they changed
             for _ in range(2):
                 for run in sync_all(trigger=SyncTrigger.CLI, all_listings=True):
@@ -86,6 +106,7 @@ class Command(StockroomCommand):
                 self.style.SUCCESS(
                     f"\nStockroom demo ready.\n  Open {url}\n  Log in as: {username} / {password}\n"
                     f"  Simulated Amazon (SP-API + /_sim/ control API): {simulator.base_url}\n"
+                    f"  Order notifications through the local SQS (moto): {sqs.endpoint_url}\n"
                     + ebay.banner()
                 )
             )
@@ -105,3 +126,4 @@ class Command(StockroomCommand):
                 generator.stopped.set()
             ebay.stop()
             simulator.stop()
+            sqs.stop()

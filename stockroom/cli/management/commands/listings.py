@@ -8,6 +8,7 @@ from stockroom.catalog.selectors import stock_item_by_sku
 from stockroom.channels import selectors, services
 from stockroom.cli.management.commands._output import StockroomCommand, add_json_flag, emit, stockroom_errors
 from stockroom.sync import accounts
+from stockroom.sync.quantities import shown_fields
 
 
 def _match_dict(match) -> dict:
@@ -41,6 +42,22 @@ class Command(StockroomCommand):
         show.add_argument("account")
         show.add_argument("--search", default="")
         add_json_flag(show)
+        rules = sub.add_parser(
+            "rules",
+            help="set a listing's own quantity rules (empty: the account's rule applies) and show what it sends",
+        )
+        rules.add_argument("account")
+        rules.add_argument("channel_sku")
+        for rule, text in (
+            ("max_quantity", "show at most this many"),
+            ("min_level", "show 0 when available is at or below this level"),
+            ("percentage", "show this percentage of available, rounded down (0-100)"),
+            ("fixed_quantity", "always show this many, whatever is available"),
+        ):
+            rules.add_argument(
+                "--" + rule.replace("_", "-"), dest=rule, metavar="N", help=text + " ('' clears)"
+            )
+        add_json_flag(rules)
         ignore = sub.add_parser("ignore", help="stop (on) or resume (off) stock updates for one listing")
         ignore.add_argument("account")
         ignore.add_argument("channel_sku")
@@ -150,6 +167,7 @@ class Command(StockroomCommand):
 
     def do_show(self, account, options):
         listings = list(selectors.listing_list(account=account, search=options["search"]))
+        shown = shown_fields(listings)
         rows = [
             {
                 "channel_sku": listing.channel_sku,
@@ -167,6 +185,7 @@ class Command(StockroomCommand):
                 "updates_left_until": listing.writes_reset_at
                 if listing.writes_left_now is not None
                 else None,
+                **shown[listing.pk],
             }
             for listing in listings
         ]
@@ -177,10 +196,31 @@ class Command(StockroomCommand):
             + (" ignored" if r["ignore_sync"] else "")
             + ("" if r["updates_left_today"] is None else f" ({r['updates_left_today']} updates left today)")
             + (f"  {r['last_error']}" if r["status"] == "error" else "")
+            + (f"\n{'':<30} {r['why']}" if r["why"] else "")
             for r in rows
         )
         emit(
             self, options, rows, text or f"{account.name} has no listings yet: stockroom listings import ..."
+        )
+
+    def do_rules(self, account, options):
+        listing = selectors.listing_by_sku(account, options["channel_sku"])
+        values = {key: options[key] for key in services.LISTING_RULES if options.get(key) is not None}
+        listing = services.set_listing_quantity_rules(listing=listing, values=values)
+        listing.account = account
+        row = {
+            "account": account.name,
+            "channel_sku": listing.channel_sku,
+            **shown_fields([listing])[listing.pk],
+        }
+        own = ", ".join(f"{key} {value}" for key, value in row["rules"].items() if value is not None)
+        emit(
+            self,
+            options,
+            row,
+            f"{account.name}: {listing.channel_sku}: "
+            + (own or "no rules of its own (the account's apply)")
+            + (f"\n{row['why']}" if row["why"] else ""),
         )
 
     def do_ignore(self, account, options):

@@ -1,4 +1,5 @@
 """``stockroom sync [--account NAME] [--json]``: synchronise channel accounts now, in this process.
+``stockroom sync --pushes``: read the orders channels push (ADR 0016) until stopped.
 
 Runs the same engine as the worker and the Synchronise button. Prints a line per account (orders
 downloaded/new, confirmations sent, stock updates sent, errors), then a line per account whose
@@ -8,6 +9,7 @@ listing is current when it returns; exits 1 if any account failed.
 
 import json
 import sys
+import time
 
 from django.core.management.base import CommandError
 
@@ -15,6 +17,7 @@ from stockroom.channels.models import ChannelAccount
 from stockroom.cli.management.commands._output import StockroomCommand
 from stockroom.core.text import identity_key
 from stockroom.sync import engine
+from stockroom.sync.engine import pushed_orders
 from stockroom.sync.models import SyncRun, SyncRunStatus, SyncTrigger
 
 
@@ -70,9 +73,26 @@ class Command(StockroomCommand):
             action="store_true",
             help="compare every linked listing's quantity, not only those whose stock changed",
         )
+        parser.add_argument(
+            "--pushes",
+            action="store_true",
+            help=(
+                "instead: read the orders channels push (e.g. Amazon order notifications) until stopped, "
+                "keeping the subscriptions; the worker does this too, a minute at a time"
+            ),
+        )
 
     def handle(self, *args, **options):
         as_json = options["json"]
+        if options["pushes"]:
+            self.stdout.write("reading pushed orders (Ctrl-C to stop) ...")
+            self.stdout.flush()
+            try:
+                while True:
+                    if not pushed_orders.listen():
+                        time.sleep(pushed_orders.LONG_POLL_SECONDS)  # no account uses pushes yet
+            except KeyboardInterrupt:
+                return
 
         def announce(account):
             if not as_json:

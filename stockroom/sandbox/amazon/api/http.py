@@ -16,10 +16,12 @@ from starlette.responses import Response
 from ...common.faults import gateway_error
 from ..state import ApiError, Store
 from ..tables import (
+    GRANTLESS_OPERATIONS,
+    NOTIFICATIONS_SCOPE,
     OPERATIONS_BY_NAME,
     RDT_ONLY_OPERATIONS,
 )
-from . import feeds, listings, orders, reports, sellers, tokens
+from . import feeds, listings, notifications, orders, reports, sellers, tokens
 from .base import (
     Ctx,
     bad,
@@ -35,6 +37,7 @@ HANDLERS: dict[str, Callable[[Ctx], tuple]] = (
     | feeds.HANDLERS
     | listings.HANDLERS
     | tokens.HANDLERS
+    | notifications.HANDLERS
 )
 
 
@@ -82,6 +85,16 @@ def _authenticate(store: Store, request: Request, op: str) -> dict:
             "Access to requested resource is denied.",
             "The access token you provided has expired.",
         )
+    if op in GRANTLESS_OPERATIONS:
+        if info["seller_id"] is not None or NOTIFICATIONS_SCOPE not in (info.get("scope") or "").split():
+            raise ApiError(
+                403,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                f"{op} is a grantless operation: call it with an access token of the client_credentials "
+                f"grant with scope {NOTIFICATIONS_SCOPE}.",
+            )
+        return info
     if info["seller_id"] is None:
         raise ApiError(
             403,
@@ -126,7 +139,8 @@ def make_endpoint(store: Store, op: str) -> Callable[[Request], Awaitable[Respon
             except ApiError as err:
                 store.stat(None, op, "calls")
                 return _json(err.status, err.body(), headers)
-            seller_id = info["seller_id"]
+            # a grantless call is the application's: counted and rate-limited per client id
+            seller_id = info["seller_id"] or f"app:{info['client_id']}"
             store.stat(seller_id, op, "calls")
             if not store.take_token(seller_id, op):
                 store.stat(seller_id, op, "throttled")

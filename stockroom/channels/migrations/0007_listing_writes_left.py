@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels", "0005_listing_channel_refs"),
+        ("channels", "0006_listing_quantity_rules"),
     ]
 
     operations = [

@@ -1,0 +1,5 @@
+"""``python -m stockroom.sandbox.shopify``"""
+
+from .cli import main
+
+raise SystemExit(main())
