@@ -57,7 +57,7 @@ def test_the_revisions_left_reach_the_listing_its_screen_and_the_cli(
     assert row["updates_left_today"] == 248
     out = StringIO()
     call_command("listings", "show", "eBay left", stdout=out)
-    assert out.getvalue().rstrip().endswith("(248 updates left today)")
+    assert out.getvalue().splitlines()[0].endswith("Confirmed       7 (248 updates left today)")
 
 
 def test_a_count_of_an_ended_day_and_a_channel_without_a_limit_show_nothing(
