@@ -6,8 +6,10 @@ also under the short names ``sim`` and ``control``.
 Users: ``make_user`` (tests/factories.py). The official channel contracts: tests/reference.py.
 """
 
+import importlib
 import itertools
 import os
+import warnings
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -50,6 +52,41 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+@pytest.fixture(scope="session")
+def simulator_record_dir(tmp_path_factory):
+    """Every simulator that can record its exchanges does, for ``simulators`` to check at the end."""
+    return tmp_path_factory.mktemp("simulator-records")
+
+
+# the conformance check of each channel whose simulator records its exchanges: module, function
+RECORD_CHECKS = {"ebay": ("tests.sandbox.ebay_conformance", "missing_oas", "check_recordings")}
+
+
+@pytest.fixture(scope="session")
+def simulators(simulators):
+    """The plugin's simulators; at the end of the session every exchange they served in the tests (every
+    request Stockroom sent, every answer) is checked against the channel's official contract. Without the
+    contract the check is skipped with a warning; under CI=true that fails the run."""
+    yield simulators
+    failures = []
+    for channel, paths in simulators.recordings().items():
+        module_name, missing_name, check_name = RECORD_CHECKS[channel]
+        module = importlib.import_module(module_name)
+        reason = getattr(module, missing_name)()
+        if reason:
+            if reference.under_ci():
+                failures.append(f"CI=true and {channel}'s recorded exchanges cannot be checked: {reason}")
+            else:
+                warnings.warn(f"{channel}'s recorded exchanges are not checked: {reason}", stacklevel=1)
+            continue
+        checked, violations = getattr(module, check_name)(paths)
+        if violations:
+            shown = "\n  ".join(violations[:30])
+            failures.append(f"{len(violations)} of {checked} {channel} exchanges do not conform:\n  {shown}")
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -122,6 +122,9 @@ class StockUpdate:
     # owns the quantity and a connector must not send one.
     fulfilled_by_channel: bool = False
     refs: ListingRefs = field(default_factory=ListingRefs)  # the channel's references of the listing
+    # the quantity the channel last confirmed for the listing (None: never): a connector that must choose
+    # which changes to send first (a daily call quota) ranks a drop to 0 and a big drop above a rise
+    last_quantity: int | None = None
 
     def __post_init__(self) -> None:
         _require_strings(self, "channel_sku")
@@ -274,6 +277,10 @@ class WriteOutcome:
     submission_ref: str = ""  # request id / feed id, for the log
     retryable: bool = False  # an error worth retrying unchanged (throttling, 5xx, network)
     quantity: int | None = None
+    # how many more writes the channel takes for this record until ``writes_reset_at`` (e.g. eBay's 250
+    # revisions of a listing a day); None: the channel sets no such limit, or did not say
+    writes_left: int | None = None
+    writes_reset_at: datetime | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", WriteStatus(self.status))  # ValueError for anything else

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from stockroom.catalog.models import StockItem
 from stockroom.core.crypto import EncryptedJSONField
@@ -82,6 +83,10 @@ class Listing(TimeStampedModel):
     # units the reserve held back when the quantity was last sent (ADR 0015): while above 0, every
     # stock push looks at the listing again, so it shows the units as soon as the reserve lets them go
     reserve_held = models.PositiveIntegerField(default=0)
+    # writes of this listing the channel still takes until writes_reset_at, as the channel's connector
+    # last reported them (eBay: revisions left today); empty for a channel without such a limit
+    writes_left = models.IntegerField(null=True, blank=True)
+    writes_reset_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["account_id", "channel_sku"]
@@ -101,6 +106,13 @@ class Listing(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.account.name}:{self.channel_sku}"
+
+    @property
+    def writes_left_now(self) -> int | None:
+        """The writes the channel still takes (None: no limit reported, or its period has ended)."""
+        if self.writes_left is None or self.writes_reset_at is None or self.writes_reset_at <= timezone.now():
+            return None
+        return self.writes_left
 
 
 class ListingStatusLog(models.Model):

@@ -17,6 +17,10 @@ Fixtures:
   options' seed (clock frozen if asked) before the test.
 
 * ``ebay_simulator`` / ``ebay_sim``: the same for the eBay simulator.
+* ``simulator_record_dir`` (session): ``None``; override it with a directory and each simulator that can
+  record its exchanges (``records_exchanges``, e.g. eBay's ``--record``) appends every request and answer
+  it serves to a JSON-lines file there (``simulators.recordings()``), to be checked against the channel's
+  official contract at the end of the session.
 * ``sqs_server`` (session): moto's standalone SQS server (:class:`~stockroom.sandbox.common.sqs.SqsServer`),
   a real local process on a free port, for channels that push through a queue; ``sqs`` (function): the
   same, emptied before the test.
@@ -27,6 +31,7 @@ A new channel's simulator adds one line to ``CHANNELS`` and its two fixtures her
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -55,8 +60,21 @@ class Simulators:
     """Simulator processes of a test session, started on first use and kept for the session, each with one
     control client (creating HTTP clients is slow)."""
 
-    def __init__(self) -> None:
+    def __init__(self, record_dir: Path | None = None) -> None:
         self._running: dict[tuple[str, float], tuple[SimulatorProcess, object]] = {}
+        self.record_dir = record_dir
+        self._recordings: dict[str, list[Path]] = {}
+
+    def _options(self, channel: str, time_scale: float, process_class: type[SimulatorProcess]) -> dict:
+        if self.record_dir is None or not getattr(process_class, "records_exchanges", False):
+            return {"time_scale": time_scale}
+        files = self._recordings.setdefault(channel, [])
+        files.append(self.record_dir / f"{channel}-{time_scale:g}-{len(files) + 1}.jsonl")
+        return {"time_scale": time_scale, "record_file": str(files[-1])}
+
+    def recordings(self) -> dict[str, list[Path]]:
+        """{channel: the files its simulators recorded their exchanges to}"""
+        return {channel: list(files) for channel, files in self._recordings.items()}
 
     def _entry(
         self, channel: str, time_scale: float, process_class: type[SimulatorProcess] | None = None
@@ -64,7 +82,8 @@ class Simulators:
         key = (channel, float(time_scale))
         entry = self._running.get(key)
         if entry is None or not entry[0].running:
-            process = (process_class or CHANNELS[channel])(time_scale=time_scale).start()
+            process_class = process_class or CHANNELS[channel]
+            process = process_class(**self._options(channel, time_scale, process_class)).start()
             entry = self._running[key] = (process, process.control())
         return entry
 
@@ -98,8 +117,13 @@ def simulator_options() -> SimulatorOptions:
 
 
 @pytest.fixture(scope="session")
-def simulators():
-    running = Simulators()
+def simulator_record_dir() -> Path | None:
+    return None
+
+
+@pytest.fixture(scope="session")
+def simulators(simulator_record_dir):
+    running = Simulators(simulator_record_dir)
     yield running
     running.stop_all()
 

@@ -220,8 +220,10 @@ def test_few_revisions_left_send_only_a_drop_to_zero(ebay_sim, account, monkeypa
     ) and "15 of eBay's 250 revisions" in held.message
     assert (warned.status, warned.message) == (
         WriteStatus.CONFIRMED,
-        "35 of eBay's 250 revisions of this listing left today; with 20 or fewer left only a drop to 0 is sent",
+        "35 of eBay's 250 revisions of this listing left today; with 40 or fewer left only drops are sent, "
+        "with 20 or fewer only a drop to 0",
     )
+    assert (warned.writes_left, held.writes_left) == (35, 15)
     assert drop.status == WriteStatus.CONFIRMED
     assert ebay_sim.listing("conn_seller", "MUG")["quantity"] == 0
 

@@ -15,6 +15,8 @@ from functools import cache
 import httpx
 import jsonschema
 
+from stockroom.connectors.ebay.client import USER_AGENT
+from stockroom.sandbox.common.record import read_records
 from stockroom.sandbox.ebay import tables
 from tests import reference
 from tests.sandbox.conformance import FORMATS
@@ -44,8 +46,7 @@ def _components(api: str) -> dict:
 
 
 def validate(api: str, schema: dict, instance) -> None:
-    root = {"components": _components(api), **_strict(copy.deepcopy(schema))}
-    jsonschema.Draft7Validator(root, format_checker=FORMATS).validate(instance)
+    _validator(api, schema).validate(instance)
 
 
 def find_operation(method: str, path: str) -> tuple[str, str, dict]:
@@ -62,6 +63,17 @@ def find_operation(method: str, path: str) -> tuple[str, str, dict]:
     raise AssertionError(f"{method} {path} is no operation of eBay's OAS")
 
 
+def _validator(api: str, schema: dict) -> jsonschema.Draft7Validator:
+    key = (api, json.dumps(schema, sort_keys=True))
+    if key not in _VALIDATORS:
+        root = {"components": _components(api), **_strict(copy.deepcopy(schema))}
+        _VALIDATORS[key] = jsonschema.Draft7Validator(root, format_checker=FORMATS)
+    return _VALIDATORS[key]
+
+
+_VALIDATORS: dict[tuple[str, str], jsonschema.Draft7Validator] = {}
+
+
 def check_request(request: httpx.Request) -> str:
     api, operation_id, operation = find_operation(request.method, request.url.path)
     known = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
@@ -74,8 +86,14 @@ def check_request(request: httpx.Request) -> str:
     return operation_id
 
 
-def check_response(response: httpx.Response) -> str:
-    operation_id = check_request(response.request)
+def check_response(response: httpx.Response, *, request: bool = True) -> str:
+    """The operation of the exchange, after checking the answer (and the request, unless ``request`` is
+    False) against the OAS; an AssertionError or a ValidationError names what does not conform."""
+    operation_id = (
+        check_request(response.request)
+        if request
+        else find_operation(response.request.method, response.request.url.path)[1]
+    )
     api, _, operation = find_operation(response.request.method, response.request.url.path)
     status = str(response.status_code)
     answers = operation["responses"]
@@ -99,3 +117,60 @@ def check_response(response: httpx.Response) -> str:
     for header in spec.get("headers", {}):
         assert header.lower() in response.headers, f"{operation_id} {status} lacks {header}"
     return operation_id
+
+
+# ------------------------------------------------------------------ the simulator's record of a test session
+GATEWAY_PAGES = (502, 503, 504)  # an injected gateway fault: an HTML page, not an answer of eBay's API
+
+
+def missing_oas() -> str:
+    """Why the OAS cannot be read ("" when it can)."""
+    absent = [name for name in OAS_FILES.values() if not (reference.reference_dir() / "ebay" / name).exists()]
+    if absent:
+        return f"eBay's OpenAPI documents {absent} are not at {reference.reference_dir() / 'ebay'}"
+    return ""
+
+
+def exchange(entry: dict) -> httpx.Response:
+    """An exchange the simulator recorded (``--record``), as the httpx response of its request."""
+    url = "http://simulator" + entry["path"] + (f"?{entry['query']}" if entry["query"] else "")
+    request = httpx.Request(
+        entry["method"], url, headers=entry["request_headers"], content=entry["request_body"].encode()
+    )
+    return httpx.Response(
+        entry["status"],
+        headers=entry["response_headers"],
+        content=entry["response_body"].encode(),
+        request=request,
+    )
+
+
+def from_stockroom(entry: dict) -> bool:
+    return entry["request_headers"].get("user-agent", "").startswith(USER_AGENT)
+
+
+def check_recorded(entry: dict) -> str:
+    """One recorded exchange: the answer always; the request when Stockroom sent it, or when the simulator
+    accepted it (a test's deliberately bad request, refused, is checked by the answer alone)."""
+    if entry["status"] in GATEWAY_PAGES and not entry["response_body"].lstrip().startswith("{"):
+        return entry["operation"]
+    response = exchange(entry)
+    return check_response(response, request=from_stockroom(entry) or entry["status"] < 400)
+
+
+def check_recordings(paths) -> tuple[int, list[str]]:
+    """(exchanges checked, violations: "operation METHOD path -> status: what does not conform")."""
+    checked, violations = 0, []
+    for path in paths:
+        for entry in read_records(str(path)):
+            checked += 1
+            try:
+                check_recorded(entry)
+            except (AssertionError, jsonschema.ValidationError) as error:
+                what = error.message if isinstance(error, jsonschema.ValidationError) else str(error)
+                where = f"{entry['method']} {entry['path']}" + (
+                    f"?{entry['query']}" if entry["query"] else ""
+                )
+                sender = "Stockroom" if from_stockroom(entry) else "a test"
+                violations.append(f"{entry['operation']} {where} ({sender}) -> {entry['status']}: {what}")
+    return checked, violations

@@ -6,23 +6,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0002_channelaccount_name_key'),
+        ("channels", "0002_channelaccount_name_key"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ShippingServiceDefault',
+            name="ShippingServiceDefault",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel_service', models.CharField(max_length=100)),
-                ('shipping_method', models.CharField(max_length=100)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shipping_defaults', to='channels.channelaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel_service", models.CharField(max_length=100)),
+                ("shipping_method", models.CharField(max_length=100)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shipping_defaults",
+                        to="channels.channelaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account_id', 'channel_service'],
-                'constraints': [models.UniqueConstraint(models.F('account'), django.db.models.functions.text.Lower('channel_service'), name='channels_service_default_unique')],
+                "ordering": ["account_id", "channel_service"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("account"),
+                        django.db.models.functions.text.Lower("channel_service"),
+                        name="channels_service_default_unique",
+                    )
+                ],
             },
         ),
     ]

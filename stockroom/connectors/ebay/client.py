@@ -27,6 +27,7 @@ TOKEN_NAME = "ebay_user_token"
 REFRESH_ENDS = "refresh_token_expires_at"  # kept beside the refresh token: when the consent ends (UTC)
 EARLY_REFRESH_SECONDS = 300  # a token is renewed five minutes before eBay's 7,200 s end
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+USER_AGENT = "Stockroom (eBay connector)"  # how the simulator's record tells Stockroom's calls apart
 
 
 class EbayError(Permanent):
@@ -131,7 +132,7 @@ class EbayClient:
         self.token_url = token_url or base + TOKEN_PATH
         self.token_cache = token_cache or NoTokenCache()
         self.language = language
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if marketplace:
             headers["X-EBAY-C-MARKETPLACE-ID"] = marketplace
         self.http = httpx.Client(base_url=base, timeout=TIMEOUT, headers=headers)

@@ -16,6 +16,7 @@ from stockroom.channels.contracts import (
     FailedRecord,
     ListingRefs,
     OrderPage,
+    RateLimited,
     ShipmentConfirmation,
     StockUpdate,
     WriteOutcome,
@@ -24,7 +25,7 @@ from stockroom.channels.contracts import (
 
 from . import mapping
 from .client import REFRESH_ENDS, EbayClient, EbayError
-from .spec import CHANNEL, LANGUAGES, SPEC
+from .spec import CHANNEL, DAILY_CALL_QUOTA, LANGUAGES, SPEC
 
 FULFILLMENT = "/sell/fulfillment/v1"
 INVENTORY = "/sell/inventory/v1"
@@ -32,12 +33,29 @@ OVERLAP = timedelta(minutes=2)  # each run reads again the last two minutes befo
 LOOKBACK = timedelta(days=7)  # the first run without a cut-off
 BATCH = 25  # bulkUpdatePriceQuantity takes at most 25 entries
 REVISIONS_PER_DAY = 250
+INVENTORY_CALLS = "inventory_calls"  # the day's bulkUpdatePriceQuantity calls, in the token cache
 CONSENT_WARNING = timedelta(days=30)
 NOT_AN_INVENTORY_ITEM = 25702  # "SKU ... is not available in the system": not an Inventory API listing
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _midnight() -> datetime:
+    """The next midnight UTC, when eBay's daily counts start again."""
+    return (_now() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _is_drop(update: StockUpdate) -> bool:
+    """A change that lowers what buyers can buy (or whose previous level is unknown): never oversells."""
+    return update.quantity == 0 or update.last_quantity is None or update.quantity < update.last_quantity
+
+
+def _importance(update: StockUpdate) -> tuple[int, int]:
+    """Sort key: a drop to 0 first, then the biggest drops, then rises (smallest first)."""
+    drop = (update.last_quantity - update.quantity) if update.last_quantity is not None else 0
+    return (0 if update.quantity == 0 else 1, -drop)
 
 
 class EbayConnector(ConnectorLifecycle):
@@ -48,6 +66,7 @@ class EbayConnector(ConnectorLifecycle):
 
     def __init__(self, config: AccountConfig) -> None:
         self.config = config
+        self._limit_reached = False  # eBay answered 429 during the current stock push
         self.marketplace = config.marketplaces[0] if config.marketplaces else "EBAY_GB"
         self.client = EbayClient(
             credentials=config.credentials,
@@ -202,47 +221,108 @@ class EbayConnector(ConnectorLifecycle):
         return outcomes
 
     # ------------------------------------------------------------------ stock
-    def _revisions_key(self, update: StockUpdate) -> str:
-        return f"revisions:{update.refs.offer_ref or update.channel_sku}:{_now().strftime('%Y-%m-%d')}"
+    def _day_key(self, name: str) -> str:
+        return f"{name}:{_now().strftime('%Y-%m-%d')}"
 
-    def revisions_used(self, update: StockUpdate) -> int:
+    def _count(self, key: str) -> int:
         try:
-            return int(self.config.token_cache.get(self._revisions_key(update)) or 0)
+            return int(self.config.token_cache.get(self._day_key(key)) or 0)
         except ValueError:
             return 0
 
+    def _set_count(self, key: str, value: int) -> None:
+        """A count of today (UTC) in the account's token cache; it expires at midnight UTC."""
+        self.config.token_cache.set(self._day_key(key), str(value), expires_at=_midnight())
+
+    def _revisions_key(self, update: StockUpdate) -> str:
+        return f"revisions:{update.refs.offer_ref or update.channel_sku}"
+
+    def revisions_used(self, update: StockUpdate) -> int:
+        return self._count(self._revisions_key(update))
+
     def _count_revision(self, update: StockUpdate) -> None:
-        tomorrow = (_now() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        used = self.revisions_used(update) + 1
-        self.config.token_cache.set(self._revisions_key(update), str(used), expires_at=tomorrow)
+        self._set_count(self._revisions_key(update), self.revisions_used(update) + 1)
+
+    def calls_used(self) -> int:
+        """bulkUpdatePriceQuantity calls made today (UTC) for this account."""
+        return self._count(INVENTORY_CALLS)
+
+    def _held(self, update: StockUpdate, message: str, left: int) -> WriteOutcome:
+        return WriteOutcome(
+            update.channel_sku,
+            WriteStatus.ERROR,
+            f"held back: {message}",
+            retryable=True,
+            writes_left=max(left, 0),
+            writes_reset_at=_midnight(),
+        )
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[WriteOutcome]:
-        """bulkUpdatePriceQuantity in groups of 25, one status per entry. A listing with few revisions left
-        today (the option ``revision_reserve``) gets only a drop to 0; other changes wait for the next day."""
-        reserve = int(self.config.options.get("revision_reserve", 20) or 0)
+        """bulkUpdatePriceQuantity in groups of 25, one status per entry, planned within two limits.
+
+        A listing's 250 revisions a day: with ``2 x revision_reserve`` or fewer left only drops are sent,
+        with ``revision_reserve`` or fewer only a drop to 0, none when none is left; every outcome reports
+        the revisions left (``writes_left``). The app's daily Inventory API calls (``daily_call_quota``,
+        counted per UTC day in the token cache): the changes are ranked (a drop to 0, then the biggest
+        drops, then the rest) and what the calls left cannot carry waits; with ``call_reserve`` or fewer
+        calls left only drops are sent. A change held back is a retryable error naming why: the engine
+        sends the latest quantity later."""
+        options = self.config.options
+        reserve = int(options.get("revision_reserve", 20) or 0)
+        quota = int(options.get("daily_call_quota") or DAILY_CALL_QUOTA)
+        call_reserve = int(options.get("call_reserve", 100) or 0)
         outcomes: list[WriteOutcome] = []
         sendable: list[StockUpdate] = []
+        self._limit_reached = False
         for update in updates:
-            left = REVISIONS_PER_DAY - self.revisions_used(update)
             if update.fulfilled_by_channel:
                 continue
-            if left <= 0 or (left <= reserve and update.quantity != 0):
-                outcomes.append(
-                    WriteOutcome(
-                        update.channel_sku,
-                        WriteStatus.ERROR,
-                        f"held back: {max(left, 0)} of eBay's {REVISIONS_PER_DAY} revisions of this listing left "
-                        "today, kept for a drop to 0; sent tomorrow (UTC)",
-                        retryable=True,
-                    )
-                )
+            left = REVISIONS_PER_DAY - self.revisions_used(update)
+            if left <= 0:
+                why = f"none of eBay's {REVISIONS_PER_DAY} revisions of this listing is left today"
+            elif left <= reserve and update.quantity != 0:
+                why = f"{left} of eBay's {REVISIONS_PER_DAY} revisions of this listing left today, kept for a drop to 0"
+            elif left <= 2 * reserve and not _is_drop(update):
+                why = f"{left} of eBay's {REVISIONS_PER_DAY} revisions of this listing left today, kept for drops"
             else:
                 sendable.append(update)
-        for start in range(0, len(sendable), BATCH):
-            outcomes += self._send_batch(sendable[start : start + BATCH], reserve)
+                continue
+            outcomes.append(self._held(update, why + "; sent tomorrow (UTC)", left))
+        calls_left = quota - self.calls_used()
+        planned = sorted(sendable, key=_importance)
+        if calls_left <= call_reserve:
+            planned = [u for u in planned if _is_drop(u)]
+        planned = planned[: max(calls_left, 0) * BATCH]
+        chosen = {id(u) for u in planned}
+        for update in sendable:
+            if id(update) in chosen:
+                continue
+            if calls_left <= 0:
+                why = f"eBay's daily Inventory API call limit ({quota:,}) is spent"
+            elif calls_left <= call_reserve and not _is_drop(update):
+                why = f"{calls_left:,} of the day's {quota:,} Inventory API calls left, kept for drops"
+            else:
+                why = f"{calls_left:,} of the day's {quota:,} Inventory API calls left, used for bigger drops"
+            left = REVISIONS_PER_DAY - self.revisions_used(update)
+            outcomes.append(self._held(update, why + "; sent when calls are left (after midnight UTC)", left))
+        for start in range(0, len(planned), BATCH):
+            outcomes += self._send_batch(planned[start : start + BATCH], reserve)
+            # spent (eBay said so, or our count): the rest waits, no more calls in this push
+            if self._limit_reached or self.calls_used() >= quota:
+                why = (
+                    "eBay's daily Inventory API call limit is reached (eBay answered 429); a later run tries again"
+                    if self._limit_reached
+                    else f"eBay's daily Inventory API call limit ({quota:,}) is spent; sent after midnight UTC"
+                )
+                outcomes += [
+                    self._held(u, why, REVISIONS_PER_DAY - self.revisions_used(u))
+                    for u in planned[start + BATCH :]
+                ]
+                break
         return outcomes
 
     def _send_batch(self, batch: Sequence[StockUpdate], reserve: int) -> list[WriteOutcome]:
+        self._set_count(INVENTORY_CALLS, self.calls_used() + 1)  # eBay counts every call, refused or not
         try:
             answer = self.client.json(
                 "POST",
@@ -250,6 +330,11 @@ class EbayConnector(ConnectorLifecycle):
                 operation="bulkUpdatePriceQuantity",
                 json=mapping.bulk_request(batch),
             )
+        except RateLimited as error:  # eBay's daily limit is reached: no more calls in this push
+            self._limit_reached = True
+            return [
+                WriteOutcome(u.channel_sku, WriteStatus.ERROR, error.message, retryable=True) for u in batch
+            ]
         except EbayError as error:
             return [WriteOutcome(u.channel_sku, WriteStatus.ERROR, error.message) for u in batch]
         except AuthFailed as error:
@@ -258,6 +343,14 @@ class EbayConnector(ConnectorLifecycle):
             return [
                 WriteOutcome(u.channel_sku, WriteStatus.ERROR, error.message, retryable=True) for u in batch
             ]
+        quota = int(self.config.options.get("daily_call_quota") or DAILY_CALL_QUOTA)
+        calls_left = quota - self.calls_used()
+        calls_note = ""
+        if calls_left <= int(self.config.options.get("call_reserve", 100) or 0):
+            calls_note = (
+                f"{max(calls_left, 0):,} of the day's {quota:,} eBay Inventory API calls left: "
+                "only drops are sent until midnight UTC"
+            )
         by_sku: dict[str, list[dict]] = {}
         for response in answer.get("responses") or []:
             by_sku.setdefault(str(response.get("sku")), []).append(response)
@@ -272,10 +365,20 @@ class EbayConnector(ConnectorLifecycle):
                 if left <= 2 * reserve:  # warned before eBay refuses
                     note = (
                         f"{left} of eBay's {REVISIONS_PER_DAY} revisions of this listing left today; "
-                        f"with {reserve} or fewer left only a drop to 0 is sent"
+                        f"with {2 * reserve} or fewer left only drops are sent, with {reserve} or fewer only "
+                        "a drop to 0"
                     )
+                if calls_note:
+                    note = f"{note}; {calls_note}" if note else calls_note
                 outcomes.append(
-                    WriteOutcome(update.channel_sku, WriteStatus.CONFIRMED, note, quantity=update.quantity)
+                    WriteOutcome(
+                        update.channel_sku,
+                        WriteStatus.CONFIRMED,
+                        note,
+                        quantity=update.quantity,
+                        writes_left=max(left, 0),
+                        writes_reset_at=_midnight(),
+                    )
                 )
                 continue
             errors = [e for r in failed for e in r.get("errors") or []]

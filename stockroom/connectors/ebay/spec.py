@@ -109,6 +109,20 @@ def parse_revision_reserve(value) -> int:
     return int(text)
 
 
+def _whole_number(key: str, low: int, high: int):
+    def parse(value) -> int:
+        text = str(value if value is not None else "").strip().replace(",", "")
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise InvalidOption(
+                f"{key} must be a whole number from {low:,} to {high:,}, got {str(value)[:40]!r}"
+            )
+        return int(text)
+
+    return parse
+
+
+DAILY_CALL_QUOTA = 2_000_000  # eBay's default daily call limit of the Sell Inventory API
+
 OPTIONS = (
     Option(
         key="order_page_size",
@@ -128,6 +142,28 @@ OPTIONS = (
         ),
         default=20,
         parse=parse_revision_reserve,
+        inputmode="numeric",
+    ),
+    Option(
+        key="daily_call_quota",
+        label="Inventory API calls a day",
+        help=(
+            "The daily call limit of your eBay app's Sell Inventory API (eBay's default 2,000,000; see "
+            "your application's limits on eBay's developer site). Stock pushes are planned within it."
+        ),
+        default=DAILY_CALL_QUOTA,
+        parse=_whole_number("daily_call_quota", 1, 1_000_000_000),
+        inputmode="numeric",
+    ),
+    Option(
+        key="call_reserve",
+        label="Calls kept for drops",
+        help=(
+            "When this many or fewer of the day's Inventory API calls are left, only drops of stock are "
+            "sent, the most important first (to 0, then the biggest); rises wait until the next day (UTC)."
+        ),
+        default=100,
+        parse=_whole_number("call_reserve", 0, 1_000_000),
         inputmode="numeric",
     ),
 )

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0004_channelshipment_released_at'),
+        ("orders", "0004_channelshipment_released_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channelshipment',
-            name='carrier_code',
+            model_name="channelshipment",
+            name="carrier_code",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='channelshipment',
-            name='carrier_name',
+            model_name="channelshipment",
+            name="carrier_name",
             field=models.CharField(blank=True, max_length=100),
         ),
     ]

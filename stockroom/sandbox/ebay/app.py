@@ -22,6 +22,7 @@ from starlette.routing import Route
 from ..common.control import PREFIX, base_routes, control_endpoint
 from ..common.errors import ControlError
 from ..common.faults import gateway_error
+from ..common.record import ExchangeRecorder
 from . import render, tables
 from .state import ApiError, Store, iso_ms
 
@@ -148,7 +149,10 @@ def _page_href(base: str, path: str, params: dict) -> str:
 
 
 # --------------------------------------------------------------------------------------- the application
-def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
+def create_app(store: Store, *, state_file: str | None = None, record: str | None = None) -> Starlette:
+    """``record``: a file each Sell call and its answer is appended to (one JSON line, ``--record``)."""
+    recorder = ExchangeRecorder(record) if record else None
+
     def sell_call(operation: str, handler):
         op = tables.OPERATIONS[operation]
 
@@ -645,7 +649,13 @@ def create_app(store: Store, *, state_file: str | None = None) -> Starlette:
         "bulkUpdatePriceQuantity": bulk_update,
     }
     routes = [
-        Route(tables.BASES[op.api] + op.path, sell_call(name, handlers[name]), methods=[op.method])
+        Route(
+            tables.BASES[op.api] + op.path,
+            recorder.wrap(name, sell_call(name, handlers[name]))
+            if recorder
+            else sell_call(name, handlers[name]),
+            methods=[op.method],
+        )
         for name, op in tables.OPERATIONS.items()
     ]
     seller_path = "/sellers/{user}"

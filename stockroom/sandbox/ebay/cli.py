@@ -11,12 +11,19 @@ DEFAULT_PORT = 8767
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return server.build_parser(
+    parser = server.build_parser(
         "stockroom sandbox ebay",
         "Run the eBay simulator (OAuth consent and tokens, Sell Fulfillment v1, Sell Inventory v1, "
         "/_sim/ control API).",
         default_port=DEFAULT_PORT,
     )
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="append each Sell call and its answer to FILE, one JSON line each (to check them afterwards "
+        "against eBay's OpenAPI documents)",
+    )
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     def make_app(store, state_file):
         from .app import create_app
 
-        return create_app(store, state_file=state_file)
+        return create_app(store, state_file=state_file, record=args.record)
 
     return server.serve(
         args,

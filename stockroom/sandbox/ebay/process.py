@@ -64,6 +64,14 @@ class EbayControl(ControlClient):
 class EbaySimulatorProcess(SimulatorProcess):
     module: ClassVar[str] = "stockroom.sandbox.ebay"
     control_class: ClassVar[type[ControlClient]] = EbayControl
+    records_exchanges: ClassVar[bool] = True  # takes ``record_file`` (``--record``)
+
+    def __init__(self, *, record_file: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.record_file = record_file
+
+    def command(self, port: int) -> list[str]:
+        return super().command(port) + (["--record", self.record_file] if self.record_file else [])
 
     @property
     def token_url(self) -> str:

@@ -176,6 +176,7 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, ListingQuantity
                     listing.channel_sku,
                     shown.quantity,
                     refs=ListingRefs(listing.offer_ref, listing.inventory_item_ref, listing.location_ref),
+                    last_quantity=listing.last_confirmed_quantity,
                 )
                 for listing, shown in batch
             ]
@@ -341,6 +342,8 @@ def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> s
             values = {"pending_submission": kept_ref[:100], "last_error": ""}
         else:
             values = {"last_error": message or "refused by the channel", "pending_submission": ""}
+        if outcome.writes_left is not None:  # the channel's count of writes left (eBay: revisions today)
+            values.update(writes_left=outcome.writes_left, writes_reset_at=outcome.writes_reset_at)
         listings.append((listing.pk, {"status": status, **values}))
         # one log row per quantity sent: the Pending row written before the send takes the answer
         log_id = result.log.pk if result.log is not None else result.pending_log_id

@@ -181,6 +181,10 @@ class Command(StockroomCommand):
                 "last_error": listing.last_error,
                 "last_confirmed_quantity": listing.last_confirmed_quantity,
                 "last_confirmed_at": listing.last_confirmed_at,
+                "updates_left_today": listing.writes_left_now,  # None: the channel reports no such limit
+                "updates_left_until": listing.writes_reset_at
+                if listing.writes_left_now is not None
+                else None,
                 **shown[listing.pk],
             }
             for listing in listings
@@ -190,6 +194,7 @@ class Command(StockroomCommand):
             f"{'-' if r['last_confirmed_quantity'] is None else r['last_confirmed_quantity']:>6}"
             + (" FBA" if r["fulfilled_by_channel"] else "")
             + (" ignored" if r["ignore_sync"] else "")
+            + ("" if r["updates_left_today"] is None else f" ({r['updates_left_today']} updates left today)")
             + (f"  {r['last_error']}" if r["status"] == "error" else "")
             + (f"\n{'':<30} {r['why']}" if r["why"] else "")
             for r in rows
