@@ -128,7 +128,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:
     metrics, notes = [], []
     size = {**size, "lines": int(os.environ.get("STOCKROOM_BENCH_REPORT_LINES") or size["lines"])}
     for kind, source in SOURCES:
-        rates, peaks, above, seconds, growth = [], [], [], [], []
+        rates, peaks, above, seconds, growth, stored_lines = [], [], [], [], [], []
         for attempt in range(repeat):
             seller = f"BENCHREPORT{kind.upper()}{attempt}"
             control.create_seller(seller)
@@ -157,6 +157,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:
                     f"{kind} report: stored {stored} orders ({lines} lines) of {len(specs)} "
                     f"({size['lines']} lines); run {result['status']} {result['errors']}"
                 )
+            stored_lines.append(lines)
             rates.append(size["lines"] / result["seconds"])
             seconds.append(result["seconds"])
             peaks.append(result["peak_mb"])
@@ -164,6 +165,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:
             growth.append(growth_over_second_half(result["samples"], result["seconds"]))
         peak = sorted(peaks)[len(peaks) // 2]
         metrics += [
+            metric(f"{kind}: order lines stored", stored_lines, "lines"),
             metric(f"{kind}: lines per second (download + parse + import)", rates, "lines/s"),
             metric(f"{kind}: run time", seconds, "s"),
             metric(f"{kind}: sync process peak above start", above, "MB"),
