@@ -1,7 +1,7 @@
 """Databases for a benchmark run: a temporary SQLite STOCKROOM_HOME, or a dedicated PostgreSQL database.
 
 Each scenario runs in its own child process (``bench.child``) so Django is configured once for one
-database and peak memory (``ru_maxrss``) belongs to that scenario alone. The parent creates and drops
+database and peak memory (``VmHWM``) belongs to that scenario alone. The parent creates and drops
 the database around the child.
 """
 

@@ -21,7 +21,19 @@ def percentile(values, pct: float) -> float | None:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process so far: ``VmHWM`` of /proc/self/status (Linux, KiB).
+
+    Not ``getrusage().ru_maxrss``: Linux carries it over ``exec`` from the process that started this
+    one (the high-water mark of the parent's memory at the fork), so a child started by a bench
+    process holding a big data set reported that set as its own peak. ``VmHWM`` belongs to this
+    process's own address space, made new by ``exec``."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 

@@ -3,7 +3,7 @@ report, read with the connector's own mapping functions the way ``AmazonConnecto
 report document (bytes -> decode -> orders).
 
 No database: the parse runs once per suite (shown as db "-"). Each measurement runs in a fresh child
-process so peak memory (``ru_maxrss``) is the parse's own; the file is generated first by the parent.
+process so peak memory (``VmHWM``) is the parse's own; the file is generated first by the parent.
 """
 
 from __future__ import annotations

@@ -103,36 +103,56 @@ def _download_orders(current: _Pass, **_) -> None:
     # the next page is fetched while this one is stored
     with stock_pushes_deferred(), closing(read_ahead(pages)) as pages:
         for page in pages:
-            orders = within_cut_off(current, page.orders)
-            created = import_new_orders(current, orders)
-            for data in orders:
-                if data.external_order_id not in created:
-                    import_order(current, data)
-                if data.external_order_id in in_doubt and data.status in (
-                    ChannelOrderStatus.SHIPPED,
-                    ChannelOrderStatus.PARTIALLY_SHIPPED,
-                ):
-                    _settle_in_doubt_shipments(data, in_doubt.pop(data.external_order_id))
-            for record in page.failed:
-                current.count(orders_in=1, order_errors=1)
-                current.issue(
-                    kind=IssueKind.ORDER,
-                    external_ref=record.external_id,
-                    message=f"the order could not be read: {record.message}",
-                    raw_data=record.raw,
-                    retry_action=RetryAction.RESYNC_ACCOUNT,
-                )
-            _record_documents(current, page)
-            if page.next_cursor is not None:
-                # the page is stored: a run stopped after it (rate-limited, crashed) resumes from here
-                SyncCursor.objects.update_or_create(
-                    account=account, stream=ORDERS_STREAM, defaults={"value": page.next_cursor}
-                )
+            # the page's orders, its issues, the run's counts and the position after it: one commit, so
+            # a run stopped anywhere (rate-limited, crashed) resumes from its last stored page. Not
+            # waiting for the disk: a crash may lose the last pages with their positions, never a page
+            # without its position; the run's final (ordinary) commit flushes them all.
+            with transaction.atomic():
+                commit_without_waiting_for_disk()
+                _store_page(current, page, in_doubt)
+                if page.next_cursor is not None:
+                    stored = _save_position(account, stored, page.next_cursor)
             current.progress(done=current.run.orders_in)
             if page.done:
                 finished = True
                 break
     current.orders_downloaded = finished
+
+
+def _store_page(current: _Pass, page, in_doubt: dict) -> None:
+    orders = within_cut_off(current, page.orders)
+    created = import_new_orders(current, orders)
+    for data in orders:
+        if data.external_order_id not in created:
+            import_order(current, data)
+        if data.external_order_id in in_doubt and data.status in (
+            ChannelOrderStatus.SHIPPED,
+            ChannelOrderStatus.PARTIALLY_SHIPPED,
+        ):
+            _settle_in_doubt_shipments(data, in_doubt.pop(data.external_order_id))
+    for record in page.failed:
+        current.count(orders_in=1, order_errors=1)
+        current.issue(
+            kind=IssueKind.ORDER,
+            external_ref=record.external_id,
+            message=f"the order could not be read: {record.message}",
+            raw_data=record.raw,
+            retry_action=RetryAction.RESYNC_ACCOUNT,
+        )
+    _record_documents(current, page)
+
+
+def _save_position(account: ChannelAccount, stored: SyncCursor | None, value: str) -> SyncCursor:
+    """The orders cursor set to ``value``: one UPDATE of the row read at the start of the run (no
+    read, no transaction of its own), created when the account has none yet."""
+    if stored is not None and SyncCursor.objects.filter(pk=stored.pk).update(
+        value=value, updated_at=timezone.now()
+    ):
+        return stored
+    cursor, _ = SyncCursor.objects.update_or_create(
+        account=account, stream=ORDERS_STREAM, defaults={"value": value}
+    )
+    return cursor
 
 
 def _record_documents(current: _Pass, page) -> None:
@@ -159,10 +179,7 @@ def import_new_orders(current: _Pass, orders: Sequence[ChannelOrder]) -> set[str
     if not orders:
         return set()
     try:
-        with transaction.atomic():  # the orders, their issues resolved and the run's counts: one commit
-            # a page lost in a crash is read again: the cursor moves (an ordinary, flushed commit,
-            # which makes every page before it durable) only after the page it follows is stored
-            commit_without_waiting_for_disk()
+        with transaction.atomic():  # the orders, their issues resolved and the run's counts, or nothing
             created = import_new_channel_orders(account=current.account, orders=orders)
             if created:
                 current.resolve_order_issues(created)
