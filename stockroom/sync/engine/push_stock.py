@@ -192,8 +192,11 @@ def channel_sold_since(account: ChannelAccount, listings: Sequence[Listing]) -> 
     """Per listing: the net units the account's own orders took since the listing's quantity was last
     confirmed, as imported (lines of orders imported since, less lines of orders imported before and
     cancelled since: the channel gives those back). What ``StockUpdate.channel_sold_since`` carries."""
+    # a quantity recorded without its time (set by hand): counted from when the listing was made
     confirmed = {
-        listing.channel_sku: listing.last_confirmed_at for listing in listings if listing.last_confirmed_at
+        listing.channel_sku: listing.last_confirmed_at or listing.created_at
+        for listing in listings
+        if listing.last_confirmed_quantity is not None
     }
     if not confirmed:
         return {}
