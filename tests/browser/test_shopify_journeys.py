@@ -8,10 +8,9 @@ from playwright.sync_api import expect
 
 from stockroom.channels.models import ChannelAccount, Listing
 from stockroom.orders.models import ShippingMethod
+from tests.browser import steps
 
 pytestmark = pytest.mark.browser
-
-CHANNEL = 60_000  # expectations after a request that talks to the simulated Shopify
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +54,7 @@ def test_add_a_shopify_shop_by_address_and_token_and_check_it(
     assert shop["access_token"] not in page.content()
     page.get_by_role("button", name="Check API").click()
     result = page.locator("#check-result")
-    expect(result).to_contain_text("Check API: OK.", timeout=CHANNEL)
+    expect(result).to_contain_text("Check API: OK.", timeout=steps.CHANNEL)
     expect(result).to_contain_text(
         "Connected to Shopify shop Journeyshop (journeyshop.myshopify.com); Stockroom manages the stock of "
         "location Shop location; 1 order to download."
@@ -71,7 +70,7 @@ def test_a_refused_token_is_named_by_check_api(page, url, shopify_simulator, sho
     page.get_by_role("button", name="Check API").click()
 
     result = page.locator("#check-result")
-    expect(result).to_contain_text("Shopify refused the Admin API access token", timeout=CHANNEL)
+    expect(result).to_contain_text("Shopify refused the Admin API access token", timeout=steps.CHANNEL)
 
 
 def test_link_shopify_variants_with_the_preview_and_dispatch_a_shop_order(
@@ -84,19 +83,13 @@ def test_link_shopify_variants_with_the_preview_and_dispatch_a_shop_order(
     ShippingMethod.objects.create(name="Royal Mail 48")
     account = add_shop(page, url, shopify_simulator, shop)
 
-    # the listings come from the shop's variants (by SKU, with their inventory items); the preview
-    # shows the identical SKU and links it
-    page.goto(url(f"/accounts/{account.pk}/listings/"))
-    page.get_by_role("button", name="Import listings from the channel").click()
-    status = page.locator("#listings-import")
-    expect(status).to_contain_text("Imported listings: 2 new", timeout=CHANNEL)
-    status.get_by_role("link", name="Review 1 link(s) by identical SKU").click()
-    expect(page.locator("main")).to_contain_text("MUG-BLUE")
-    screen(page, "shopify-link-preview")
-    page.get_by_role("button", name="Link these 1").click()
-    expect(page.locator(".messages")).to_contain_text(
-        "Linked 1 listing(s) by identical SKU.", timeout=CHANNEL
-    )
+    # the listings come from the shop's variants (by SKU, with their inventory items); the preview of
+    # links by identical SKU links the one Stockroom stocks
+    def preview(shown):
+        expect(shown.locator("main")).to_contain_text("MUG-BLUE")
+        screen(shown, "shopify-link-preview")
+
+    steps.link_identical_skus(page, url, account.pk, "Imported listings: 2 new", 1, preview=preview)
     linked = dict(Listing.objects.filter(account=account).values_list("channel_sku", "stock_item__sku"))
     assert linked == {"MUG-BLUE": "MUG-BLUE", "POSTER-9": None}
     mug = Listing.objects.get(account=account, channel_sku="MUG-BLUE")
@@ -104,26 +97,13 @@ def test_link_shopify_variants_with_the_preview_and_dispatch_a_shop_order(
     assert mug.location_ref == f"gid://shopify/Location/{shop['location_id']}"
 
     # the shipping method is sent as one of Shopify's tracking companies
-    page.goto(url(f"/accounts/{account.pk}/"))
-    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
-    page.get_by_label("Carrier code").select_option("Royal Mail")
-    page.get_by_role("button", name="Save mapping").click()
-    expect(page.locator(".messages")).to_contain_text("Royal Mail 48 is sent as Royal Mail")
+    steps.map_shipping_method(page, url, account.pk, "Royal Mail 48", "Royal Mail")
 
     # a buyer orders in the shop; a sync brings the order; the seller processes it with a tracking number
     order_id = shopify_sim.place_order(shop["shop"], [("MUG-BLUE", 2)])["id"]
-    page.goto(url("/sync/"))
-    page.get_by_role("button", name="Synchronise now").click()
-    expect(page.locator("#sync-progress")).to_contain_text("Finished.", timeout=CHANNEL)
-    page.goto(url("/orders/"))
-    page.get_by_label(f"Select order {order_id}").check()
-    page.get_by_label(f"Tracking number for {order_id}").fill("RM123456789GB")
-    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
-    page.get_by_role("button", name="Process selected").click()
-    expect(page.locator("[data-batch-progress-text]")).to_have_text("Done: 1 processed.", timeout=CHANNEL)
-    page.goto(url("/sync/"))
-    page.get_by_role("button", name="Synchronise now").click()
-    expect(page.locator("#sync-progress")).to_contain_text("Finished.", timeout=CHANNEL)
+    steps.synchronise(page, url)
+    steps.process_with_tracking(page, url, order_id, "RM123456789GB", "Royal Mail 48")
+    steps.synchronise(page, url)
     screen(page, "shopify-dispatched")
 
     # the shop received exactly one fulfilment with the tracking company and number; the units left
