@@ -12,7 +12,7 @@ from stockroom.connectors.shopify.connector import ShopifyConnector
 from stockroom.inventory.selectors import available_to_sell
 from stockroom.inventory.services import adjust_stock
 from stockroom.sync import accounts, engine
-from stockroom.sync.models import ChannelWrite, SyncIssue
+from stockroom.sync.models import ChannelWrite, ListingPushMarker, SyncIssue
 from stockroom.sync.services import retry_issue
 from tests.contract.harness import ShopifyHarness
 
@@ -136,6 +136,39 @@ def test_a_shop_sale_racing_a_push_is_imported_and_the_right_quantity_sent_in_th
     ]
     listing.refresh_from_db()
     assert (listing.status, listing.last_confirmed_quantity) == ("confirmed", 7)
+
+
+def test_a_racing_sale_whose_orders_cannot_be_fetched_is_left_for_the_next_run_never_overwritten(
+    shopify, make_item, link, monkeypatch
+):
+    account = shopify.account()
+    shop = shopify.shop(account)
+    item = make_item("MUG", on_hand=10)
+    shopify.create_listing(account, "MUG", 10)
+    listing = link(account, "MUG", item, last_confirmed_quantity=10, last_confirmed_at=timezone.now())
+    adjust_stock(item=item, set_to=8, reason="a sale elsewhere")
+    send = ShopifyConnector._set
+
+    def buyer_first(self, quantities, by_item):  # a shop sale, then Shopify fails the order download
+        monkeypatch.setattr(ShopifyConnector, "_set", send)
+        shopify.control.place_order(shop, [("MUG", 1)])
+        shopify.control.set_fault("orders", "http_503", count=1, seller_id=shop)
+        return send(self, quantities, by_item)
+
+    monkeypatch.setattr(ShopifyConnector, "_set", buyer_first)
+
+    raced = engine.sync_account(account, trigger="cli", steps=("stock",))
+    shown_after_race = shopify.shown_quantity(account, "MUG")
+    marked = ListingPushMarker.objects.filter(listing=listing).exists()
+    next_run = engine.sync_account(account, trigger="cli")
+
+    assert raced.status == "failed"
+    assert raced.orders_new == 0
+    assert (shown_after_race, marked) == (9, True)  # the shop's sale stands; the listing waits for its turn
+    assert (next_run.status, next_run.orders_new) == ("ok", 1)
+    assert shopify.shown_quantity(account, "MUG") == 7
+    levels = shopify.control.variant(shop, "MUG")["levels"][shopify.shops[account.pk]["location_id"]]
+    assert levels == {"available": 7, "committed": 1, "on_hand": 8}
 
 
 def test_a_shop_sale_imported_before_the_push_is_expected_and_not_written_again(shopify, make_item, link):
