@@ -125,6 +125,11 @@ class StockUpdate:
     # the quantity the channel last confirmed for the listing (None: never): a connector that must choose
     # which changes to send first (a daily call quota) ranks a drop to 0 and a big drop above a rise
     last_quantity: int | None = None
+    # net units the account's own orders took from the listing since ``last_quantity`` was confirmed, as
+    # Stockroom has imported them (orders imported since, less those cancelled since): a channel that
+    # lowers its own quantity on every sale shows ``last_quantity - channel_sold_since`` now. A
+    # compare-and-swap connector expects exactly that (ADR 0014).
+    channel_sold_since: int = 0
 
     def __post_init__(self) -> None:
         _require_strings(self, "channel_sku")
@@ -265,6 +270,11 @@ class WriteStatus(enum.StrEnum):
     CONFIRMED = "confirmed"  # done
     PENDING = "pending"  # accepted; the result comes later (collect_stock_results)
     ERROR = "error"  # refused, or failed: see ``retryable``
+    # not written: the channel's quantity is not the one expected (a compare-and-swap refused). The
+    # channel sold or changed something Stockroom has not imported: the engine imports the account's
+    # orders, recomputes and sends again; a second STALE is a conflict shown to the seller. The
+    # outcome's ``quantity`` is what the channel shows, when known.
+    STALE = "stale"
 
 
 @dataclass(frozen=True)

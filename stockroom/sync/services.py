@@ -127,6 +127,9 @@ def retry_issue(*, issue_id: int, user=None) -> str:
         if listing is None:
             raise NotFound(f"listing {issue.external_ref} no longer exists on {account.name}")
         Listing.objects.filter(pk=listing.pk, status="confirmed").update(status="not_sent")
+        # the seller's Retry of a refused listing (a conflict: the channel changed by hand) is consent to
+        # write over what the channel shows: the compare-and-swap baseline becomes what it shows now
+        Listing.objects.filter(pk=listing.pk, status="error").update(last_confirmed_quantity=None)
         ListingPushMarker.objects.create(listing=listing, account=account, changed_at=timezone.now())
         _check_run(engine.sync_account(account, trigger=SyncTrigger.RETRY, steps=("stock",)), "the listing")
         listing.refresh_from_db()

@@ -7,10 +7,15 @@ from playwright.sync_api import expect
 
 from stockroom.channels.models import ChannelAccount, Listing
 from stockroom.orders.models import ShippingMethod
+from tests.browser.steps import (
+    CHANNEL,
+    link_identical_skus,
+    map_shipping_method,
+    process_with_tracking,
+    synchronise,
+)
 
 pytestmark = pytest.mark.browser
-
-CHANNEL = 60_000  # expectations after a request that talks to the simulated eBay
 
 
 @pytest.fixture(autouse=True)
@@ -78,40 +83,19 @@ def test_link_ebay_listings_and_dispatch_an_ebay_order(
     account = add_and_connect(page, url, ebay_simulator, seller)
 
     # the listings come from eBay's inventory items and offers; link-all links the identical SKU
-    page.goto(url(f"/accounts/{account.pk}/listings/"))
-    page.get_by_role("button", name="Import listings from the channel").click()
-    status = page.locator("#listings-import")
-    expect(status).to_contain_text("Imported listings: 2 new", timeout=CHANNEL)
-    status.get_by_role("link", name="Review 1 link(s) by identical SKU").click()
-    page.get_by_role("button", name="Link these 1").click()
-    expect(page.locator(".messages")).to_contain_text(
-        "Linked 1 listing(s) by identical SKU.", timeout=CHANNEL
-    )
+    link_identical_skus(page, url, account.pk, "Imported listings: 2 new", 1)
     linked = dict(Listing.objects.filter(account=account).values_list("channel_sku", "stock_item__sku"))
     assert linked == {"MUG-BLUE": "MUG-BLUE", "POSTER-9": None}
     assert Listing.objects.get(account=account, channel_sku="MUG-BLUE").offer_ref
 
     # the shipping method is mapped to eBay's carrier code
-    page.goto(url(f"/accounts/{account.pk}/"))
-    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
-    page.get_by_label("Carrier code").select_option("Royal Mail")
-    page.get_by_role("button", name="Save mapping").click()
-    expect(page.locator(".messages")).to_contain_text("Royal Mail 48 is sent as Royal Mail")
+    map_shipping_method(page, url, account.pk, "Royal Mail 48", "Royal Mail")
 
     # a buyer orders on eBay; a sync brings the order; the seller processes it with a tracking number
     order_id = ebay_sim.place_order("dispatch_seller", [("MUG-BLUE", 2)])["order_id"]
-    page.goto(url("/sync/"))
-    page.get_by_role("button", name="Synchronise now").click()
-    expect(page.locator("#sync-progress")).to_contain_text("Finished.", timeout=CHANNEL)
-    page.goto(url("/orders/"))
-    page.get_by_label(f"Select order {order_id}").check()
-    page.get_by_label(f"Tracking number for {order_id}").fill("RM 1000 0001 GB")
-    page.get_by_label("Shipping method", exact=True).select_option("Royal Mail 48")
-    page.get_by_role("button", name="Process selected").click()
-    expect(page.locator("[data-batch-progress-text]")).to_have_text("Done: 1 processed.", timeout=CHANNEL)
-    page.goto(url("/sync/"))
-    page.get_by_role("button", name="Synchronise now").click()
-    expect(page.locator("#sync-progress")).to_contain_text("Finished.", timeout=CHANNEL)
+    synchronise(page, url)
+    process_with_tracking(page, url, order_id, "RM 1000 0001 GB", "Royal Mail 48")
+    synchronise(page, url)
     screen(page, "ebay-dispatched")
 
     # eBay received exactly one fulfillment with the mapped carrier and the tracking number

@@ -1,16 +1,19 @@
 """The Shopify connector against the simulator (a real local server): the account check names the cause,
 tokens from the client-credentials grant are kept across runs, and a sale on the shop racing a Stockroom
-push is never overwritten."""
+push is imported and never overwritten, and a quantity changed by hand is a conflict for the seller."""
 
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from stockroom.channels.models import ChannelAccount
 from stockroom.connectors.shopify.connector import ShopifyConnector
 from stockroom.inventory.selectors import available_to_sell
 from stockroom.inventory.services import adjust_stock
 from stockroom.sync import accounts, engine
+from stockroom.sync.models import ChannelWrite, ListingPushMarker, SyncIssue
+from stockroom.sync.services import retry_issue
 from tests.contract.harness import ShopifyHarness
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,37 +93,136 @@ def test_a_client_id_and_secret_get_one_token_kept_across_runs(shopify):
     assert shopify.control.stats()[shop["shop"]]["access_token"]["calls"] == 1
 
 
-def test_a_shop_sale_racing_a_push_is_never_overwritten_and_the_next_run_sends_the_right_quantity(
+def test_a_shop_sale_racing_a_push_is_imported_and_the_right_quantity_sent_in_the_same_push(
     shopify, make_item, link, monkeypatch
 ):
     account = shopify.account()
     shop = shopify.shop(account)
     item = make_item("MUG", on_hand=10)
     shopify.create_listing(account, "MUG", 10)
-    link(account, "MUG", item, last_confirmed_quantity=10)
+    listing = link(account, "MUG", item, last_confirmed_quantity=10, last_confirmed_at=timezone.now())
     adjust_stock(item=item, set_to=8, reason="a sale elsewhere")  # Stockroom will send 8
     send = ShopifyConnector._set
+    sent = []
 
     def buyer_first(self, quantities, by_item):  # the shop sells one between Stockroom's read and write
+        sent.append([(q["quantity"], q["changeFromQuantity"]) for q in quantities])
+        if len(sent) == 1:
+            shopify.control.place_order(shop, [("MUG", 1)])
+        return send(self, quantities, by_item)
+
+    monkeypatch.setattr(ShopifyConnector, "_set", buyer_first)
+
+    raced = engine.sync_account(account, trigger="cli", steps=("stock",))
+
+    assert raced.status == "ok", raced.errors
+    assert raced.orders_new == 1  # the shop's sale, imported within the push
+    # 8 expected 10 (stale: the shop showed 9); then 7 expected 10 - the 1 unit the shop sold
+    assert sent == [[(8, 10)], [(7, 9)]]
+    assert available_to_sell(item.pk) == 7
+    assert shopify.shown_quantity(account, "MUG") == 7
+    levels = shopify.control.variant(shop, "MUG")["levels"][shopify.shops[account.pk]["location_id"]]
+    assert levels == {"available": 7, "committed": 1, "on_hand": 8}  # nothing oversold
+    writes = list(
+        ChannelWrite.objects.filter(listing=listing).order_by("pk").values_list("status", "response")
+    )
+    assert writes == [
+        (
+            "error",
+            "the shop's quantity is not the 10 Stockroom expected: it sold or was changed since Stockroom "
+            "last confirmed 10, and 8 was not written over it",
+        ),
+        ("confirmed", ""),
+    ]
+    listing.refresh_from_db()
+    assert (listing.status, listing.last_confirmed_quantity) == ("confirmed", 7)
+
+
+def test_a_racing_sale_whose_orders_cannot_be_fetched_is_left_for_the_next_run_never_overwritten(
+    shopify, make_item, link, monkeypatch
+):
+    account = shopify.account()
+    shop = shopify.shop(account)
+    item = make_item("MUG", on_hand=10)
+    shopify.create_listing(account, "MUG", 10)
+    listing = link(account, "MUG", item, last_confirmed_quantity=10, last_confirmed_at=timezone.now())
+    adjust_stock(item=item, set_to=8, reason="a sale elsewhere")
+    send = ShopifyConnector._set
+
+    def buyer_first(self, quantities, by_item):  # a shop sale, then Shopify fails the order download
         monkeypatch.setattr(ShopifyConnector, "_set", send)
         shopify.control.place_order(shop, [("MUG", 1)])
+        shopify.control.set_fault("orders", "http_503", count=1, seller_id=shop)
         return send(self, quantities, by_item)
 
     monkeypatch.setattr(ShopifyConnector, "_set", buyer_first)
 
     raced = engine.sync_account(account, trigger="cli", steps=("stock",))
     shown_after_race = shopify.shown_quantity(account, "MUG")
-    shopify.later()
+    marked = ListingPushMarker.objects.filter(listing=listing).exists()
     next_run = engine.sync_account(account, trigger="cli")
 
-    assert raced.status != "ok"
-    assert shown_after_race == 9  # the shop's own sale stands: nothing was overwritten blindly
-    assert next_run.status == "ok", next_run.errors
-    assert next_run.orders_new == 1
-    assert available_to_sell(item.pk) == 7
+    assert raced.status == "failed"
+    assert raced.orders_new == 0
+    assert (shown_after_race, marked) == (9, True)  # the shop's sale stands; the listing waits for its turn
+    assert (next_run.status, next_run.orders_new) == ("ok", 1)
     assert shopify.shown_quantity(account, "MUG") == 7
     levels = shopify.control.variant(shop, "MUG")["levels"][shopify.shops[account.pk]["location_id"]]
     assert levels == {"available": 7, "committed": 1, "on_hand": 8}
+
+
+def test_a_shop_sale_imported_before_the_push_is_expected_and_not_written_again(shopify, make_item, link):
+    account = shopify.account()
+    shop = shopify.shop(account)
+    item = make_item("MUG", on_hand=10)
+    shopify.create_listing(account, "MUG", 10)
+    listing = link(account, "MUG", item, last_confirmed_quantity=10, last_confirmed_at=timezone.now())
+    shopify.control.place_order(shop, [("MUG", 1)])
+    shopify.later()
+
+    imported = engine.sync_account(account, trigger="cli", steps=("orders",))
+    pushed = engine.sync_account(account, trigger="cli", steps=("stock",))  # the shop shows 9 already
+    writes_after_push = shopify.control.stats()[shop].get("inventorySetQuantities", {}).get("calls", 0)
+    adjust_stock(item=item, set_to=8, reason="a sale elsewhere")  # 8 on hand, 1 for the shop order: 7
+    lowered = engine.sync_account(account, trigger="cli", steps=("stock",))
+
+    assert (imported.orders_new, pushed.status, lowered.status) == (1, "ok", "ok")
+    assert writes_after_push == 0  # 10 confirmed - 1 sold on the shop = the 9 it shows: nothing to write
+    assert shopify.shown_quantity(account, "MUG") == 7
+    listing.refresh_from_db()
+    assert listing.last_confirmed_quantity == 7
+    assert not SyncIssue.objects.filter(account=account).exists()
+
+
+def test_a_quantity_changed_by_hand_on_the_shop_is_a_conflict_shown_to_the_seller_not_overwritten(
+    shopify, make_item, link
+):
+    account = shopify.account()
+    shop = shopify.shop(account)
+    item = make_item("MUG", on_hand=10)
+    shopify.create_listing(account, "MUG", 10)
+    listing = link(account, "MUG", item, last_confirmed_quantity=10, last_confirmed_at=timezone.now())
+    shopify.control.set_available(shop, "MUG", 15)  # the seller's colleague, in Shopify's admin; no order
+    adjust_stock(item=item, set_to=8, reason="a sale elsewhere")
+
+    run = engine.sync_account(account, trigger="cli", steps=("stock",))
+
+    assert run.status == "partial"
+    assert shopify.shown_quantity(account, "MUG") == 15  # not overwritten
+    issue = SyncIssue.objects.get(account=account, kind="listing", external_ref="MUG", status="open")
+    assert issue.message == (
+        "conflict: the shop shows 15, not the 10 Stockroom expected: it sold or was changed since Stockroom "
+        "last confirmed 10, and 8 was not written over it; no order Stockroom could import explains it "
+        "(changed by hand on the channel?): check the listing there, then Retry sends Stockroom's quantity "
+        "over it"
+    )
+    listing.refresh_from_db()
+    assert listing.status == "error"
+
+    answer = retry_issue(issue_id=issue.pk)  # the seller decides: Stockroom's quantity
+
+    assert answer == "listing MUG: quantity sent (Confirmed)"
+    assert shopify.shown_quantity(account, "MUG") == 8
 
 
 def test_a_package_without_tracking_whose_answer_was_lost_is_read_back_not_sent_twice(

@@ -144,7 +144,7 @@ def test_outcome_status_is_an_enum_stored_as_the_same_words():
 
     assert outcome.status is WriteStatus.PENDING
     assert outcome.status == "pending" and str(outcome.status) == "pending"
-    assert [s.value for s in WriteStatus] == ["confirmed", "pending", "error"]
+    assert [s.value for s in WriteStatus] == ["confirmed", "pending", "error", "stale"]
     with pytest.raises(ValueError, match="'done' is not a valid WriteStatus"):
         WriteOutcome("SKU-1", "done")
 

@@ -4,10 +4,11 @@ Orders: pages of ``orders`` sorted by ``UPDATED_AT`` from the cursor (the last `
 an order seen again is an unchanged upsert). Shipments: each package becomes one ``fulfillmentCreate`` of the
 matching fulfillment order lines, after reading the order back (a fulfilment with the same tracking number
 already there is the earlier attempt: confirmed, not sent twice). Stock: ``inventorySetQuantities`` on
-``available`` at the managed location, compare-and-swap (``changeFromQuantity`` = the quantity the shop
-shows, read in the same push) with an idempotency key; a stale answer means the shop sold something
-meanwhile: it is a retryable error, and the engine's next run imports the shop's orders before it pushes
-again. Webhooks: ``register_webhooks`` and ``read_webhook`` (HMAC checked with the app's client secret).
+``available`` at the managed location, compare-and-swap with an idempotency key: ``changeFromQuantity`` =
+the quantity Stockroom last confirmed less the shop's own sales imported since (``StockUpdate``), never
+what the shop happens to show (a listing never confirmed: what the shop shows, read in the same push). A
+``CHANGE_FROM_QUANTITY_STALE`` answer is ``WriteStatus.STALE``: the shop sold or was changed in a way
+Stockroom has not imported; the engine imports the shop's orders, recomputes and sends again. Webhooks: ``register_webhooks`` and ``read_webhook`` (HMAC checked with the app's client secret).
 """
 
 from __future__ import annotations
@@ -51,6 +52,25 @@ WEBHOOK_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _expected(update: StockUpdate, shown: int) -> int:
+    """The quantity the shop must show for Stockroom's write to go through: the last confirmed one less
+    the shop's own sales imported since; what it shows when Stockroom never confirmed one."""
+    if update.last_quantity is None:
+        return shown
+    return update.last_quantity - update.channel_sold_since
+
+
+def _stale(update: StockUpdate, shown: int | None, expected: int) -> WriteOutcome:
+    now = "the shop's quantity is" if shown is None else f"the shop shows {shown},"
+    return WriteOutcome(
+        update.channel_sku,
+        WriteStatus.STALE,
+        f"{now} not the {expected} Stockroom expected: it sold or was changed since Stockroom last "
+        f"confirmed {update.last_quantity}, and {update.quantity} was not written over it",
+        quantity=shown,
+    )
 
 
 class ShopifyConnector(ConnectorLifecycle):
@@ -314,10 +334,14 @@ class ShopifyConnector(ConnectorLifecycle):
                     "the variant is not stocked at the location Stockroom manages: stock it there in Shopify",
                 )
                 continue
+            expected = _expected(update, current)
             if current == update.quantity:  # the shop shows it already: nothing to write
                 outcomes[update.channel_sku] = WriteOutcome(
                     update.channel_sku, WriteStatus.CONFIRMED, quantity=update.quantity
                 )
+                continue
+            if current != expected:  # known before writing: the shop would answer stale
+                outcomes[update.channel_sku] = _stale(update, current, expected)
                 continue
             item = variant["inventoryItem"]["id"]
             by_item[item] = update
@@ -326,7 +350,7 @@ class ShopifyConnector(ConnectorLifecycle):
                     "inventoryItemId": item,
                     "locationId": location,
                     "quantity": update.quantity,
-                    "changeFromQuantity": current,
+                    "changeFromQuantity": expected,
                 }
             )
         if quantities:
@@ -365,14 +389,8 @@ class ShopifyConnector(ConnectorLifecycle):
             error = failed.get(index)
             if error is None:
                 retry.append(quantity)  # refused only because the batch is all or nothing
-            elif error.get("code") == "CHANGE_FROM_QUANTITY_STALE":
-                outcomes[update.channel_sku] = WriteOutcome(
-                    update.channel_sku,
-                    WriteStatus.ERROR,
-                    "the shop sold or changed this item since Stockroom read it: its orders are imported and "
-                    "the quantity sent again",
-                    retryable=True,
-                )
+            elif error.get("code") == "CHANGE_FROM_QUANTITY_STALE":  # it changed between read and write
+                outcomes[update.channel_sku] = _stale(update, None, quantity["changeFromQuantity"])
             else:
                 outcomes[update.channel_sku] = WriteOutcome(
                     update.channel_sku, WriteStatus.ERROR, f"Shopify: {error.get('message')}"

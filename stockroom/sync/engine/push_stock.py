@@ -16,6 +16,8 @@ from stockroom.channels.contracts import WriteStatus as OutcomeStatus
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus, ListingStatusLog
 from stockroom.channels.quantity_rules import ListingQuantity
 from stockroom.inventory.models import PendingStockPush
+from stockroom.orders.models import OrderLine
+from stockroom.orders.pipeline import OrderStatus
 from stockroom.sync.engine.issues import resolve_issues
 from stockroom.sync.engine.runs import _Pass
 from stockroom.sync.models import (
@@ -121,10 +123,13 @@ def _push_stock(current: _Pass, *, all_listings: bool = False, **_) -> None:
     try:
         if changes:
             current.progress("Sending stock levels", total=len(changes))
+        stale: list[int] = []
         for start in range(0, len(changes), batch_size):
             batch = changes[start : start + batch_size]
-            done |= _push_stock_batch(current, batch)
+            done |= _push_stock_batch(current, batch, stale=stale)
             current.progress(done=start + len(batch))
+        if stale:
+            done |= _import_orders_and_send_again(current, stale, batch_size)
     finally:
         _delete_markers([pk for pk, listing_id in markers if listing_id in done])
 
@@ -166,9 +171,62 @@ def _record_unchanged_reserves(unchanged: Sequence[tuple[Listing, ListingQuantit
     )
 
 
-def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, ListingQuantity]]) -> set[int]:
-    """Journal, send, record. Returns the listings settled (retryable failures are not)."""
+def _import_orders_and_send_again(current: _Pass, stale: list[int], batch_size: int) -> set[int]:
+    """The channel refused writes as stale (WriteStatus.STALE): it sold or changed something Stockroom has
+    not imported. Import the account's orders now, recompute those listings and send once more, in the
+    same push; a second stale answer is a conflict shown to the seller (``again``). If the import fails
+    the listings keep their markers: the next run imports the orders first, then sends."""
+    from stockroom.sync.engine.download_orders import _download_orders  # the orders step, run early
+
+    _download_orders(current)
+    listings = list(Listing.objects.filter(pk__in=stale).select_related("account").order_by("pk"))
+    shown = listing_quantities(listings)
+    changes = [(listing, shown[listing.pk]) for listing in listings if shown[listing.pk].quantity is not None]
+    settled = {listing.pk for listing in listings} - {listing.pk for listing, _ in changes}
+    for start in range(0, len(changes), batch_size):
+        settled |= _push_stock_batch(current, changes[start : start + batch_size], again=True)
+    return settled
+
+
+def channel_sold_since(account: ChannelAccount, listings: Sequence[Listing]) -> dict[int, int]:
+    """Per listing: the net units the account's own orders took since the listing's quantity was last
+    confirmed, as imported (lines of orders imported since, less lines of orders imported before and
+    cancelled since: the channel gives those back). What ``StockUpdate.channel_sold_since`` carries."""
+    # a quantity recorded without its time (set by hand): counted from when the listing was made
+    confirmed = {
+        listing.channel_sku: listing.last_confirmed_at or listing.created_at
+        for listing in listings
+        if listing.last_confirmed_quantity is not None
+    }
+    if not confirmed:
+        return {}
+    oldest = min(confirmed.values())
+    lines = OrderLine.objects.filter(order__account=account, channel_sku__in=list(confirmed)).filter(
+        Q(order__created_at__gt=oldest) | Q(order__cancelled_at__gt=oldest)
+    )
+    units: dict[str, int] = {}
+    for sku, quantity, imported, status, cancelled in lines.values_list(
+        "channel_sku", "quantity", "order__created_at", "order__status", "order__cancelled_at"
+    ):
+        since = confirmed[sku]
+        if imported > since and status != OrderStatus.CANCELLED:
+            units[sku] = units.get(sku, 0) + quantity
+        elif imported <= since and status == OrderStatus.CANCELLED and cancelled and cancelled > since:
+            units[sku] = units.get(sku, 0) - quantity
+    return {listing.pk: units.get(listing.channel_sku, 0) for listing in listings}
+
+
+def _push_stock_batch(
+    current: _Pass,
+    batch: list[tuple[Listing, ListingQuantity]],
+    *,
+    stale: list[int] | None = None,
+    again: bool = False,
+) -> set[int]:
+    """Journal, send, record. Returns the listings settled (retryable failures are not); the listings the
+    channel answered stale are added to ``stale`` (not settled), or, sent ``again``, are conflicts."""
     sending = _journal_stock_batch(current, batch)
+    sold = channel_sold_since(current.account, [listing for listing, _ in batch])
     try:
         outcomes = current.connector.push_stock(
             [
@@ -177,6 +235,7 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, ListingQuantity
                     shown.quantity,
                     refs=ListingRefs(listing.offer_ref, listing.inventory_item_ref, listing.location_ref),
                     last_quantity=listing.last_confirmed_quantity,
+                    channel_sold_since=sold.get(listing.pk, 0),
                 )
                 for listing, shown in batch
             ]
@@ -192,6 +251,10 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, ListingQuantity
         result.outcome = by_sku.get(sku) or WriteOutcome(
             sku, OutcomeStatus.ERROR, "the channel gave no result for this SKU", retryable=True
         )
+        if result.outcome.status == OutcomeStatus.STALE and (again or stale is None):
+            result.outcome = _conflict(result.outcome)
+        elif result.outcome.status == OutcomeStatus.STALE:
+            stale.append(result.listing.pk)
         if result.outcome.status == OutcomeStatus.PENDING and result.outcome.submission_ref:
             pending.append(
                 {
@@ -212,6 +275,18 @@ def _push_stock_batch(current: _Pass, batch: list[tuple[Listing, ListingQuantity
         for result in sending:
             result.submission_key = key
     return _record_stock_outcomes(current, sending)
+
+
+def _conflict(outcome: WriteOutcome) -> WriteOutcome:
+    """Still stale after the account's orders were imported: no order explains what the channel shows
+    (changed by hand on the channel, or a sale not visible yet). Not written over: the seller decides."""
+    return WriteOutcome(
+        outcome.key,
+        OutcomeStatus.ERROR,
+        f"conflict: {outcome.message}; no order Stockroom could import explains it (changed by hand on the "
+        "channel?): check the listing there, then Retry sends Stockroom's quantity over it",
+        submission_ref=outcome.submission_ref,
+    )
 
 
 def _journal_stock_batch(current: _Pass, batch: list[tuple[Listing, ListingQuantity]]) -> list[_StockResult]:
@@ -365,6 +440,8 @@ def _record_stock_outcomes(current: _Pass, results: Sequence[_StockResult]) -> s
                     answered_at=None if status == ListingStatus.PENDING else now,
                 )
             )
+        if outcome.status == OutcomeStatus.STALE:  # imported, recomputed and sent again (push below)
+            continue
         if status == ListingStatus.ERROR and outcome.retryable:
             retryable.setdefault(outcome.message, []).append(listing.channel_sku)
             continue
