@@ -66,6 +66,7 @@ from hypothesis.stateful import (
 )
 
 from stockroom.channels.models import ChannelAccount, Listing, ListingStatus
+from stockroom.inventory.selectors import available_to_sell
 from stockroom.inventory.services import adjust_stock, receive_stock
 from stockroom.orders import services as order_services
 from stockroom.orders.models import Order
@@ -250,8 +251,8 @@ class ZeroOversell(RuleBasedStateMachine):
 
     @rule(quantity=st.integers(1, 2))
     def write_off(self, quantity):
-        if self.physical() < quantity:
-            return
+        if min(self.physical(), available_to_sell(self.item.pk)) < quantity:
+            return  # only units on the shelf and not allocated to an open order can be written off
         adjust_stock(item=self.item, delta=-quantity, reason="written off: damaged")
         self.written_off += quantity
 
