@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -364,7 +365,9 @@ class ShopifyConnector(ConnectorLifecycle):
             "referenceDocumentUri": f"stockroom://accounts/{self.config.account_id}/stock",
             "quantities": quantities,
         }
-        key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:48]
+        # one key per write: the client's retries of this call reuse it, a later write of the same
+        # quantities (1 -> 0 again after a restock and a sale) is a new write, not a replay of the first
+        key = uuid.uuid4().hex
         data = self.client.graphql(ops.SET_QUANTITIES, {"input": payload, "key": key})[
             "inventorySetQuantities"
         ]
