@@ -87,11 +87,13 @@ HARNESS_OF = {
 }
 SKU = "SCARCE"
 
-# few and short on this shared machine; the ci profile (HYPOTHESIS_PROFILE=ci) runs more and longer
+# few and short on this shared machine, and the same sequences on every run (derandomized): the suite
+# gives the same answer twice; the ci profile (HYPOTHESIS_PROFILE=ci) explores more, longer and at random
 STATEFUL = {
     "default": hypothesis_settings(
         max_examples=4,
         stateful_step_count=12,
+        derandomize=True,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
