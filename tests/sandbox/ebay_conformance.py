@@ -19,7 +19,7 @@ from stockroom.connectors.ebay.client import USER_AGENT
 from stockroom.sandbox.common.record import read_records
 from stockroom.sandbox.ebay import tables
 from tests import reference
-from tests.sandbox.conformance import FORMATS
+from tests.sandbox.conformance import FORMATS, _strict
 
 OAS_FILES = {"fulfillment": "sell_fulfillment_v1_oas3.json", "inventory": "sell_inventory_v1_oas3.json"}
 
@@ -27,17 +27,6 @@ OAS_FILES = {"fulfillment": "sell_fulfillment_v1_oas3.json", "inventory": "sell_
 @cache
 def oas(api: str) -> dict:
     return json.loads(reference.official(OAS_FILES[api], "ebay").read_text(encoding="utf-8"))
-
-
-def _strict(node):
-    if isinstance(node, dict):
-        out = {k: _strict(v) for k, v in node.items()}
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        return out
-    if isinstance(node, list):
-        return [_strict(x) for x in node]
-    return node
 
 
 @cache
