@@ -15,13 +15,13 @@ import logging
 from dataclasses import dataclass
 
 from django.core import signing
-from django.db import transaction
 
 from stockroom.channels.contracts import ChannelError
 from stockroom.channels.models import ChannelAccount
 from stockroom.channels.spec import AuthorizationKind, ChannelSpec
 from stockroom.core.errors import StockroomError
 from stockroom.sync.accounts import ChannelRequestFailed, spec_of
+from stockroom.sync.tokens import merge_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +115,9 @@ def finish_consent(*, state: str, code: str = "", error: str = "", redirect_uri:
         )
     except ChannelError as failure:
         raise ChannelRequestFailed(failure.message) from None
-    with transaction.atomic():
-        locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
-        locked.credentials = {**locked.credentials, **changed}
-        locked.save(update_fields=["credentials", "updated_at"])
+    locked = merge_credentials(account.pk, changed)
+    if locked is None:
+        raise ChannelAccount.DoesNotExist(f"account {account.pk} was deleted during its consent")
     logger.info(
         "account %s connected through the channel's consent (%s stored encrypted)",
         account.name,

@@ -94,17 +94,25 @@ class CredentialsKeeper:
             changed, self._waiting = self._waiting, {}
         if not changed:
             return
-        with transaction.atomic():
-            account = ChannelAccount.objects.select_for_update().filter(pk=self.account_id).first()
-            if account is None:
-                return
-            account.credentials = {**account.credentials, **changed}
-            account.save(update_fields=["credentials", "updated_at"])
+        if merge_credentials(self.account_id, changed) is None:
+            return
         logger.info(
             "account %s: the channel rotated %s; stored encrypted",
             self.account_id,
             ", ".join(sorted(changed)),
         )
+
+
+def merge_credentials(account_id: int, changed: dict) -> ChannelAccount | None:
+    """Store ``changed`` credentials over the account's (encrypted), under the account's row lock so
+    that two writers never lose each other's keys; None when the account is gone."""
+    with transaction.atomic():
+        account = ChannelAccount.objects.select_for_update().filter(pk=account_id).first()
+        if account is None:
+            return None
+        account.credentials = {**account.credentials, **changed}
+        account.save(update_fields=["credentials", "updated_at"])
+    return account
 
 
 def store_rotated_credentials(connector) -> None:
