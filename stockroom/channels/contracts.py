@@ -157,6 +157,9 @@ class ChannelCapabilities:
     # the channel can tell of a new or changed order at once (a queue or webhook): the connector offers
     # ``OrderPushes`` (ADR 0016); polling stays on as the reconciler
     order_pushes: bool = False
+    # seconds from the channel taking a new quantity until its buyers see it (Amazon: about two minutes);
+    # until then the old one still sells, which the reserve counts at low stock (ADR 0015)
+    quantity_visible_after_seconds: float = 0.0
 
 
 # --- what the sync engine gives a connector, and what it gets back -----------------------------------

@@ -13,8 +13,10 @@ The rules, per account (its options) with per-listing overrides, are applied in 
 6. **at most** (the maximum shown).
 
 The result is never negative. The reserve (``reserve_shares``) splits low stock among the accounts
-that list an item when what they may sell before Stockroom hears of it (their order delay times their
-pace) exceeds what is available: the fastest seller keeps the units, the others show less, down to 0.
+that list an item when what they may sell before the others show it (at least one unit each; more at
+their pace over their order delay plus the time their channel takes to show a new quantity) exceeds
+what is available: the units stay where buyers already see them, then go to the fastest seller, and
+the shares never add up to more than is available, counting what a slow channel still shows.
 """
 
 from __future__ import annotations
@@ -43,19 +45,36 @@ class QuantityRules:
 
 @dataclass(frozen=True)
 class ChannelPace:
-    """How one account sells an item and how late its orders reach Stockroom."""
+    """How one account sells an item, how late its orders reach Stockroom and, for the reserve at low
+    stock, what its listing of the item shows now."""
 
     account_id: int
     account_name: str
     delay_seconds: float  # p95 of (purchase time on the channel -> imported)
     units_per_day: float  # this item's recent sales on the account
+    # how long the channel takes to show a quantity it took (Amazon: minutes); 0 = at once
+    visible_after_seconds: float = 0.0
+    # what its listing is believed to show now: the last quantity it took, less its own sales since
+    # (None: not known, nothing sent yet)
+    showing: int | None = None
+    # units it shows buyers whatever is sent now: on a channel that shows a new quantity late, the
+    # larger of the quantity still showing and any taken but not yet showing, less its sales since
+    committed: int = 0
+
+    @property
+    def window_seconds(self) -> float:
+        """From a sale on this account until the others can know of it, and from a new quantity sent
+        to it until buyers there see it."""
+        return max(self.delay_seconds, 0.0) + max(self.visible_after_seconds, 0.0)
 
     @property
     def may_sell(self) -> int:
-        """Units it may sell before Stockroom hears of them (rounded up: any pace at all counts)."""
-        if self.delay_seconds <= 0 or self.units_per_day <= 0:
-            return 0
-        return math.ceil(self.units_per_day * self.delay_seconds / 86400 - 1e-9)
+        """Units it may sell before the other channels show the sale: at least one (any account that
+        lists the item can sell it while another does), more at its pace over its window (rounded up)."""
+        by_pace = 0
+        if self.window_seconds > 0 and self.units_per_day > 0:
+            by_pace = math.ceil(self.units_per_day * self.window_seconds / 86400 - 1e-9)
+        return max(1, by_pace)
 
 
 @dataclass(frozen=True)
@@ -74,21 +93,37 @@ class ListingQuantity:
     reserve: Reserve = field(default_factory=Reserve)
 
 
+def _keeps_first(pace: ChannelPace) -> tuple:
+    """The order in which accounts take their share of low stock: units a slow channel shows whatever is
+    sent, then accounts whose buyers see the item (or whose listing was never sent, so may show it),
+    then the fastest seller, then the account added first."""
+    sold_out = pace.showing is not None and pace.showing <= 0
+    return (-pace.committed, sold_out, -pace.units_per_day, pace.account_id)
+
+
 def reserve_shares(available: int, paces: Sequence[ChannelPace]) -> dict[int, int]:
     """account id -> units of ``available`` the account keeps when stock is low; {} when it is not.
 
-    Stock is low when what the accounts may sell during their delay adds up to more than is available:
-    then each account keeps at most what it may sell, the fastest first (ties: the account added
-    first), and the shares add up to ``available``; an account with no share shows 0.
+    Stock is low when what the accounts may sell before the others show it adds up to more than is
+    available. Then each account keeps at most what it may sell, in the order of ``_keeps_first``: the
+    accounts on a slow channel that show units whatever is sent (``committed``), then those whose buyers
+    see the item (units stay where they are rather than move while a sale is on its way), then the
+    fastest seller (ties: the account added first). Units a slow channel still shows count as shown
+    until its new quantity shows, so what buyers can see on all channels together never adds up to more
+    than is available (unless it already did), and a unit moves to another channel only once the one it
+    leaves has stopped showing it. An account with no share shows 0.
     """
     available = max(int(available), 0)
     if sum(p.may_sell for p in paces) <= available:
         return {}
     shares: dict[int, int] = {}
-    left = available
-    for pace in sorted(paces, key=lambda p: (-p.units_per_day, p.account_id)):
-        shares[pace.account_id] = min(pace.may_sell, left)
-        left -= shares[pace.account_id]
+    left = available  # units not yet shared out
+    spare = max(available - sum(p.committed for p in paces), 0)  # units no channel shows whatever is sent
+    for pace in sorted(paces, key=_keeps_first):
+        share = min(pace.may_sell, left, pace.committed + spare)
+        spare -= max(share - pace.committed, 0)
+        left -= share
+        shares[pace.account_id] = share
     return shares
 
 
@@ -97,7 +132,11 @@ def reserve_for(account_id: int, available: int, paces: Sequence[ChannelPace]) -
     shares = reserve_shares(available, paces)
     if not shares:
         return Reserve()
-    others = tuple(p for p in paces if p.account_id != account_id and shares.get(p.account_id, 0) > 0)
+    others = tuple(
+        p
+        for p in paces
+        if p.account_id != account_id and (shares.get(p.account_id, 0) > 0 or p.committed > 0)
+    )
     held = max(int(available), 0) - shares.get(account_id, 0)
     return Reserve(held=held, for_accounts=others) if held > 0 else Reserve()
 
@@ -116,12 +155,16 @@ def _pace(units_per_day: float) -> str:
     return f"{units_per_day * 7:.1f} a week"
 
 
+def _holder(pace: ChannelPace) -> str:
+    text = f"{pace.account_name} (orders arrive up to {_duration(pace.delay_seconds)} late"
+    if pace.visible_after_seconds > 0:
+        text += f", shows a new quantity {_duration(pace.visible_after_seconds)} later"
+    return text + f", sells {_pace(pace.units_per_day)})"
+
+
 def reserve_sentence(reserve: Reserve) -> str:
     """'2 held for Shop B (orders arrive up to 2 min late, sells 3 a day)'."""
-    others = "; ".join(
-        f"{p.account_name} (orders arrive up to {_duration(p.delay_seconds)} late, sells {_pace(p.units_per_day)})"
-        for p in reserve.for_accounts
-    )
+    others = "; ".join(_holder(p) for p in reserve.for_accounts)
     return f"{reserve.held} held for {others}" if others else f"{reserve.held} held for other channels"
 
 

@@ -279,3 +279,19 @@ def units_sold(
         .order_by()
     )
     return {(row["stock_item_id"], row["order__account_id"]): row["units"] for row in rows}
+
+
+def own_sales(
+    item_ids: Sequence[int], account_ids: Sequence[int], *, since: datetime
+) -> dict[tuple[int, int], list[tuple[datetime, int]]]:
+    """(item id, account id) -> (bought at, units) of each line of the item on the account's orders
+    bought since ``since`` (cancelled ones too: the channel took the units off its listing)."""
+    rows = OrderLine.objects.filter(
+        stock_item_id__in=list(item_ids),
+        order__account_id__in=list(account_ids),
+        order__purchased_at__gte=since,
+    ).values_list("stock_item_id", "order__account_id", "order__purchased_at", "quantity")
+    sales: dict[tuple[int, int], list[tuple[datetime, int]]] = {}
+    for item_id, account_id, bought, units in rows:
+        sales.setdefault((item_id, account_id), []).append((bought, units))
+    return sales

@@ -23,7 +23,9 @@ def test_capabilities_come_from_the_connectors_declaration(settings):
         "tracked": f"{__name__}.TrackedFakeConnector",
     }
 
-    assert capabilities_of("amazon") == ChannelCapabilities(requires_tracking_number=True, order_pushes=True)
+    assert capabilities_of("amazon") == ChannelCapabilities(
+        requires_tracking_number=True, order_pushes=True, quantity_visible_after_seconds=120.0
+    )
     assert capabilities_of("tracked") == ChannelCapabilities(requires_tracking_number=True)
     assert capabilities_of("fake") == ChannelCapabilities()  # declares nothing
     assert capabilities_of("nonesuch") == ChannelCapabilities()

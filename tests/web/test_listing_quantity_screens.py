@@ -74,7 +74,8 @@ def test_the_item_screen_shows_each_listings_quantity_and_the_reserve(
 
     assert "On channels" in page
     assert (
-        "1 available, shows 0: 1 held for Shop B (orders arrive up to 10 min late, sells 3.0 a week)" in page
+        "1 available, shows 0: 1 held for Shop B (orders arrive up to 10 min late, shows a new quantity "
+        "2 min later, sells 3.0 a week)" in page
     )
     assert "1 available, shows 1" in page
     assert "Reserve 1" in page

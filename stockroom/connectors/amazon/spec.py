@@ -113,6 +113,9 @@ REPORT_PERIOD_MAX = max(REPORT_PERIODS)
 DEFAULT_REPORT_PERIOD = "PT1H"
 
 PATCH_THRESHOLD_MAX = 1000  # 1,000 patches take over 3 minutes at Amazon's 5 a second: a feed is quicker
+QUANTITY_VISIBLE_AFTER_SECONDS = (
+    120.0  # Amazon: a new quantity shows to buyers about 2 minutes after it is taken
+)
 
 _SHORT_DURATION = re.compile(r"^(\d+)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)$", re.IGNORECASE)
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$", re.ASCII)
@@ -315,7 +318,12 @@ SPEC = ChannelSpec(
     ),
     order_sources=ORDER_SOURCES,
     # confirmShipment needs a tracking number; ORDER_CHANGE notifications push orders (ADR 0016)
-    capabilities=ChannelCapabilities(requires_tracking_number=True, order_pushes=True),
+    capabilities=ChannelCapabilities(
+        requires_tracking_number=True,
+        order_pushes=True,
+        # a patched or fed quantity shows on the listing about two minutes after Amazon takes it
+        quantity_visible_after_seconds=QUANTITY_VISIBLE_AFTER_SECONDS,
+    ),
     check_options=check_options,
     simulator="stockroom.sandbox.amazon.process.SimulatorProcess",
     release_warning=(
