@@ -18,7 +18,8 @@ from pathlib import Path
 import psycopg
 
 PG_SERVER = os.environ.get("STOCKROOM_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-PG_DATABASE = os.environ.get("STOCKROOM_BENCH_PG_DB", "stockroom_bench")
+# one database per bench run (its process id), so that two runs on one server never drop each other's
+PG_DATABASE = os.environ.get("STOCKROOM_BENCH_PG_DB", f"stockroom_bench_{os.getpid()}")
 
 
 @dataclass

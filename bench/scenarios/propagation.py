@@ -300,6 +300,15 @@ def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR091
         SyncCursor.objects.update_or_create(
             account=account, stream=ORDERS_STREAM, defaults={"value": datetime.now(UTC).isoformat()}
         )
+    # a seller's steady state before the first sale: every listing shows what Stockroom's rules allow (the
+    # reserve shares each scarce SKU's 2 units out among the 3 accounts, ADR 0015), and Amazon shows it
+    prepared = time.time()
+    engine.sync_all(trigger="manual", all_listings=True)
+    if size["worker"]:
+        time.sleep(delay + 2)
+    else:
+        control.advance_clock(delay + 1)
+    prepared = time.time() - prepared
     calls: dict[str, list] = {seller: [] for seller in sellers}
     _sample(control, sellers, calls)
     worker = _start_worker(str(settings.DATA_DIR)) if size["worker"] else None
@@ -428,6 +437,8 @@ def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR091
         f"{len(missing)} not in Stockroom at the end; of those in Stockroom: "
         + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())),
         f"Amazon's visibility delay on: {delay:g} s from a quantity applied to it showing",
+        f"before the first order, Stockroom pushed what every listing shows (the reserve shares the scarce "
+        f"SKUs out) and waited for Amazon to show it: {prepared:.0f} s",
         "searchOrders calls: "
         + ", ".join(f"{s} {calls[s][-1][1]}" for s in sellers)
         + f"; Amazon allows {SEARCH_ORDERS_RATE}/s after a burst of {SEARCH_ORDERS_BURST}: a poll every "
