@@ -177,6 +177,36 @@ def test_turning_notifications_off_removes_the_subscription_and_destination(cont
     assert (state["subscriptions"], state["destinations"]) == ([], [])
 
 
+def test_deleting_an_account_removes_its_subscription_and_destination(control, pushing_account):
+    account = pushing_account()
+    pushed_orders.keep_subscriptions()
+    state = control.notifications()
+    assert (len(state["subscriptions"]), len(state["destinations"])) == (1, 1)
+
+    account.delete()
+
+    state = control.notifications()
+    assert (state["subscriptions"], state["destinations"]) == ([], [])
+    assert not OrderPushSubscription.objects.exists()
+
+
+def test_an_account_is_deleted_even_when_the_channel_refuses_to_stop_and_the_refs_are_logged(
+    control, pushing_account, caplog
+):
+    account = pushing_account(name="Amazon Gone")
+    pushed_orders.keep_subscriptions()
+    refs = OrderPushSubscription.objects.get(account=account).refs
+    control.set_fault("deleteSubscriptionById", "http_500", count=10)
+
+    account.delete()
+
+    assert not ChannelAccount.objects.filter(name="Amazon Gone").exists()
+    assert len(control.notifications()["subscriptions"]) == 1  # left at Amazon, and said so
+    warning = next(r for r in caplog.records if r.levelname == "WARNING" and "Amazon Gone" in r.getMessage())
+    assert "could not stop order pushes" in warning.getMessage()
+    assert str(refs["subscription_id"]) in warning.getMessage()
+
+
 def test_a_message_for_a_seller_no_account_reads_is_acknowledged(control, pushing_account, queue, sqs):
     pushing_account()
     pushed_orders.keep_subscriptions()

@@ -74,6 +74,25 @@ def push_accounts() -> list[tuple[ChannelAccount, str]]:
     return found
 
 
+def stop_order_pushes(account: ChannelAccount) -> str:
+    """Ask the channel to stop pushing the account's orders (its subscription and destination), as the
+    account is about to be deleted; returns the problem, or "" when stopped or never subscribed. The
+    account's subscription row goes with the account: a failure is logged with the channel's refs so the
+    person running the server can remove them by hand."""
+    subscription = OrderPushSubscription.objects.filter(account=account).first()
+    if subscription is None:
+        return ""
+    try:
+        with connector_for(account) as connector:
+            connector.unsubscribe_order_pushes(subscription.refs)
+    except ChannelError as error:
+        problem = f"{account.name}: could not stop order pushes: {error.message}"
+        logger.warning("%s; the channel's subscription is left: %s", problem, subscription.refs)
+        return problem
+    logger.info("account %s: order pushes stopped before it was deleted", account.pk)
+    return ""
+
+
 def keep_subscriptions() -> list[str]:
     """Subscribe the accounts that use pushes and are not subscribed (or moved address); unsubscribe
     those that no longer do. Returns the problems (one per account that failed; retried next time)."""
