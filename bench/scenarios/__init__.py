@@ -12,3 +12,6 @@ SCENARIOS["shopify-webhooks"] = __import__("bench.scenarios.shopify_webhooks", f
 SCENARIOS["pushes"] = __import__(
     "bench.scenarios.pushes", fromlist=["NAME"]
 )  # one line: merges beside others
+SCENARIOS["ingest-limited"] = __import__(
+    "bench.scenarios.ingest_limited", fromlist=["NAME"]
+)  # one line: merges beside others

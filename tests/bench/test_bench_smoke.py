@@ -25,6 +25,12 @@ EXPECTED = {
         "orders per hour under Amazon's limits, sustained (computed)",
         "memory growth, 2nd half vs 1st half",
     },
+    "ingest-limited": {
+        "burst: searchOrders calls",
+        "sustained: poll interval (median)",
+        "sustained: orders per poll (median)",
+        "orders per hour under Amazon's limits, sustained (measured)",
+    },
     "parse": {"flat: lines per second", "flat: peak memory of the parse", "xml: lines per second"},
     "delta": {"find changed + build updates", "listings sent", "feeds created", "API calls made"},
     "propagation": {"applied p95", "visible p95", "order arrival p50", "429 answers", "oversold units"},
@@ -97,6 +103,13 @@ def test_every_scenario_runs_at_a_tiny_size_and_reports_its_measures(tmp_path):
         # sampled every 0.25 s: a tiny run may end before two samples, and then says so (None), not 0
         growth = reportmode[f"{kind}: resident memory growth over the 2nd half of the run"]
         assert growth["unit"] == "MB" and (growth["value"] is None or isinstance(growth["value"], float))
+    limited = {m["name"]: m["value"] for m in by_scenario["ingest-limited"]["metrics"]}
+    # a backlog is waiting: the burst of 20 pages comes first, then every sustained poll brings a full page
+    assert limited["burst: searchOrders calls"] == 20
+    assert limited["burst: orders stored"] == 2000
+    assert limited["sustained: orders per poll (median)"] == 100
+    assert limited["orders stored in the run"] == 2000 + 100 * limited["sustained: polls"]
+    assert limited["searchOrders 429 answers"] == 0  # Stockroom's own buckets kept it under Amazon's
     delta = {m["name"]: m["value"] for m in by_scenario["delta"]["metrics"]}
     # 2% of 100 items changed, each listed on 5 accounts: those 10 listings sent, 10 patches
     assert delta["listings sent"] == 10
