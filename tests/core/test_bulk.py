@@ -1,10 +1,11 @@
-"""insert_new: many new rows at once (COPY on PostgreSQL), with the same result as bulk_create."""
+"""insert_new: many new rows at once (one INSERT from arrays on PostgreSQL), with the same result as
+bulk_create."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from stockroom.channels.models import ChannelAccount
@@ -96,12 +97,23 @@ def test_a_violated_constraint_raises_integrity_error_and_stores_nothing():
     assert list(ChannelAccount.objects.values_list("name", flat=True)) == ["Shop 1"]
 
 
-def test_the_insert_shows_in_djangos_query_log():
+def test_the_insert_is_one_statement_in_djangos_query_log():
     with CaptureQueriesContext(connection) as captured:
         insert_new([_account(n) for n in range(3)])
 
     statements = [query["sql"].split(" ")[0] for query in captured.captured_queries]
-    assert statements == (["SELECT", "COPY"] if connection.vendor == "postgresql" else ["INSERT"])
+    assert statements == ["INSERT"]
+
+
+@pytest.mark.postgres
+def test_a_value_too_long_for_its_column_fails_the_insert_instead_of_being_cut(on_postgres):
+    account = _account(1)
+    account.external_account_id = "S" * 101  # the column holds 100
+
+    with pytest.raises(DataError), transaction.atomic():
+        insert_new([_account(2), account])
+
+    assert not ChannelAccount.objects.exists()
 
 
 def test_unsaved_builds_the_instance_the_constructor_builds():
