@@ -1,7 +1,7 @@
 """insert_new: many new rows at once (one INSERT from arrays on PostgreSQL), with the same result as
 bulk_create."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -41,9 +41,10 @@ def test_rows_are_stored_as_bulk_create_would_store_them_and_get_their_keys():
             external_order_id=f"202-{n}",
             status=OrderStatus.PENDING,
             location=location,
-            buyer_name='Zoë O\'Brien\t\\ "quoted"\nsecond line',
-            purchased_at=purchased,
-            total=Decimal("12.34"),
+            buyer_name='Zoë O\'Brien\t\\ "quoted"\nsecond line {a,b}',
+            ship_line2="NULL",  # the text, not a missing value
+            purchased_at=purchased.astimezone(timezone(timedelta(hours=2))),  # the same moment
+            total=Decimal("1.2E+1") if n else Decimal("12.34"),
             fulfilled_by_channel=n == 1,
         )
         for n in range(2)
@@ -73,13 +74,15 @@ def test_rows_are_stored_as_bulk_create_would_store_them_and_get_their_keys():
         assert "Atzr" not in cursor.fetchone()[0]
     rows = list(
         Order.objects.order_by("external_order_id").values_list(
-            "pk", "status", "buyer_name", "purchased_at", "total", "fulfilled_by_channel", "on_hold"
+            "pk", "status", "buyer_name", "ship_line2", "purchased_at", "processed_at", "total"
         )
     )
     assert rows == [
-        (orders[0].pk, "pending", orders[0].buyer_name, purchased, Decimal("12.34"), False, False),
-        (orders[1].pk, "pending", orders[1].buyer_name, purchased, Decimal("12.34"), True, False),
+        (orders[0].pk, "pending", orders[0].buyer_name, "NULL", purchased, None, Decimal("12.34")),
+        (orders[1].pk, "pending", orders[1].buyer_name, "NULL", purchased, None, Decimal("12.00")),
     ]
+    flags = Order.objects.order_by("external_order_id").values_list("fulfilled_by_channel", "on_hold")
+    assert list(flags) == [(False, False), (True, False)]
 
 
 def test_rows_without_keys_are_stored_all_the_same():
