@@ -1,12 +1,9 @@
-"""Insert many new rows at once: one ``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL,
-``bulk_create`` elsewhere.
+"""Insert many new rows at once: COPY on PostgreSQL, ``bulk_create`` elsewhere.
 
 ``bulk_create`` prepares every field of every row through Django's generic machinery; for a page of
-orders that cost several times the insert itself. On PostgreSQL ``insert_new`` sends the rows as one
-array per column in one statement that returns their keys, a plain value written straight into its
-array's literal; a field of any other type (encrypted, JSON, custom) still goes through its own
-preparation and psycopg's adaptation. (It used
-``COPY``, which took three round trips with the keys: ``nextval``, then COPY's own two.)
+orders that cost several times the insert itself. On PostgreSQL ``insert_new`` takes primary keys from
+the table's sequence in one query and streams the rows with ``COPY``, letting psycopg adapt plain
+values; a field of any other type (encrypted, JSON, custom) still goes through its own preparation.
 Same result as ``bulk_create``: the instances get their primary keys, ``auto_now`` fields and identity
 keys are set, no signals are sent, and a violated constraint raises ``django.db.IntegrityError``.
 """
@@ -14,8 +11,7 @@ keys are set, no signals are sent, and a violated constraint raises ``django.db.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from decimal import Decimal
+from contextlib import nullcontext
 from operator import attrgetter
 
 from django.db import connection, models
@@ -90,12 +86,7 @@ def unsaved(model: type[models.Model], **values) -> models.Model:
 
 def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
     """Insert unsaved instances of one model; sets their primary keys (unless ``keys`` is False, when
-    the caller needs none and the instances keep ``pk`` None). The database numbers the rows either way.
-
-    PostgreSQL: one statement, ``INSERT ... SELECT * FROM unnest(<one array per column>)`` (with
-    ``RETURNING`` the keys, in the order of the rows, as Django's own ``bulk_create`` reads them), one
-    round trip where ``nextval`` and ``COPY`` took three.
-    """
+    the caller needs none: the database numbers the rows and the instances keep ``pk`` None)."""
     if not objs:
         return
     model = type(objs[0])
@@ -103,7 +94,7 @@ def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
         model._default_manager.bulk_create(objs)
         return
     meta = model._meta
-    fields = [field for field in meta.concrete_fields if field is not meta.pk]
+    fields = [field for field in meta.concrete_fields if keys or field is not meta.pk]
     now = timezone.now()
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
@@ -112,50 +103,32 @@ def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
         elif isinstance(field, IdentityKeyField):  # filled from its source, as bulk_create does
             for obj in objs:
                 field.pre_save(obj, True)
+    table = connection.ops.quote_name(meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     values_of = attrgetter(*(field.attname for field in fields))  # one C call per row
-    rows = [values_of(obj) for obj in objs]
-    columns = list(zip(*rows, strict=True)) if len(fields) > 1 else [rows]
-    params = [
-        _array_literal(column)
-        if type(field) in PLAIN_FIELDS
-        else [field.get_db_prep_save(value, connection) for value in column]
-        for field, column in zip(fields, columns, strict=True)
-    ]
-    quote = connection.ops.quote_name
-    # each array typed without the column's length or precision (varchar[], numeric[]), as
-    # bulk_create types them: a value too long for its column fails the insert instead of a cast
-    # cutting it short
-    arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields)
-    statement = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - our table
-        f"SELECT * FROM unnest({arrays})" + (f" RETURNING {quote(meta.pk.column)}" if keys else "")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+    single = len(fields) == 1
+    prepared = [(n, field) for n, field in enumerate(fields) if type(field) not in PLAIN_FIELDS]
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         if keys:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(objs)],
+            )
             for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
                 obj.pk = pk
+        statement = f"COPY {table} ({columns}) FROM STDIN"
+        logged = cursor.debug_sql(statement) if hasattr(cursor, "debug_sql") else nullcontext()
+        with logged, cursor.cursor.copy(statement) as copy:  # in Django's query log when it keeps one
+            for obj in objs:
+                row = (values_of(obj),) if single else values_of(obj)
+                if prepared:
+                    row = list(row)
+                    for n, field in prepared:
+                        row[n] = field.get_db_prep_save(row[n], connection)
+                copy.write_row(row)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
-
-
-def _array_literal(values) -> str:
-    """A PostgreSQL array literal (``{"text",12.50,t,NULL}``) of plain values, as one string: psycopg
-    adapts a Python list element by element in Python, several times the cost of the whole COPY it
-    replaces; this is one string per column, cast to the column's type by the statement."""
-    return "{" + ",".join(map(_array_element, values)) + "}"
-
-
-def _array_element(value) -> str:
-    if value is None:
-        return "NULL"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'  # quoted, so NULL is "NULL"
 
 
 def commit_without_waiting_for_disk() -> None:
