@@ -29,6 +29,7 @@ from stockroom.core.limits import money_value, text_value
 from stockroom.core.quantities import parse_currency, parse_money, parse_quantity
 from stockroom.inventory import allocation
 from stockroom.inventory.locks import default_location
+from stockroom.inventory.models import Location
 from stockroom.orders.models import (
     ChannelShipment,
     Order,
@@ -285,7 +286,11 @@ def import_channel_order(*, account: ChannelAccount, data: ChannelOrder) -> Impo
 
 
 def import_new_channel_orders(
-    *, account: ChannelAccount, orders: Sequence[ChannelOrder]
+    *,
+    account: ChannelAccount,
+    orders: Sequence[ChannelOrder],
+    location: Location | None = None,
+    savepoint: bool = True,
 ) -> dict[str, ImportResult]:
     """Create a page of orders new to the book in one transaction, with one allocation pass.
 
@@ -296,6 +301,10 @@ def import_new_channel_orders(
     created; every other order is left for ``import_channel_order`` (which updates it, or raises the
     error the caller records). If another worker inserted one of the orders meanwhile, nothing is
     created and every order is left.
+
+    ``location``: the default location when the caller has it already (a download reads it once per
+    run), else it is looked up. ``savepoint=False`` is for a caller that runs this in a savepoint of
+    its own and undoes it on any error: then it opens none, and that IntegrityError reaches the caller.
     """
     counts = Counter(data.external_order_id for data in orders)
     candidates: dict[str, ChannelOrder] = {}
@@ -311,14 +320,18 @@ def import_new_channel_orders(
             candidates[data.external_order_id] = data
     if not candidates:
         return {}
+    if not savepoint:
+        return _create_page(account, candidates, location or default_location())
     try:
         with transaction.atomic():
-            return _create_page(account, candidates)
+            return _create_page(account, candidates, location or default_location())
     except IntegrityError:
         return {}
 
 
-def _create_page(account: ChannelAccount, candidates: dict[str, ChannelOrder]) -> dict[str, ImportResult]:
+def _create_page(
+    account: ChannelAccount, candidates: dict[str, ChannelOrder], location: Location
+) -> dict[str, ImportResult]:
     known = set(
         Order.objects.filter(account=account, external_order_id__any=list(candidates)).values_list(
             "external_order_id", flat=True
@@ -327,7 +340,6 @@ def _create_page(account: ChannelAccount, candidates: dict[str, ChannelOrder]) -
     page = [data for external_id, data in candidates.items() if external_id not in known]
     if not page:
         return {}
-    location = default_location()
     links = channel_selectors.linked_stock_items(
         account, {line.channel_sku for data in page for line in data.lines}
     )

@@ -3,10 +3,11 @@
 from unittest.mock import Mock
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
 from stockroom.channels.contracts import ChannelOrderStatus, FailedRecord, RateLimited
+from stockroom.inventory.models import StockLevel
 from stockroom.orders.models import Order, OrderLine
 from stockroom.sync import engine, services
 from stockroom.sync.locks import DatabaseLease
@@ -290,6 +291,31 @@ def test_when_the_page_import_fails_every_order_is_imported_one_by_one(fake_acco
 
     assert (run.status, run.orders_in, run.orders_new, run.order_errors) == ("ok", 4, 4, 0)
     assert Order.objects.filter(account=account).count() == 4
+    assert not SyncIssue.objects.exists()
+
+
+def test_a_page_import_that_meets_an_order_stored_meanwhile_is_undone_whole_then_one_by_one(
+    fake_account, channel, make_item, link, monkeypatch
+):
+    account = fake_account()
+    item = make_item("MUG", on_hand=10)
+    link(account, "CH-1", item)
+    add_orders(channel(account), 4)
+    real = engine.download_orders.import_new_channel_orders
+
+    def raced(**kwargs):
+        assert kwargs["savepoint"] is False  # the engine's savepoint is the page import's only one
+        real(**kwargs)  # stored and allocated, then another worker's order trips the constraint
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(engine.download_orders, "import_new_channel_orders", raced)
+    run = engine.sync_account(account, trigger="cli")
+
+    assert (run.status, run.orders_in, run.orders_new, run.order_errors) == ("ok", 4, 4, 0)
+    assert Order.objects.filter(account=account).count() == 4
+    lines = OrderLine.objects.filter(order__account=account)
+    assert [(line.stock_item_id, line.allocated_quantity) for line in lines] == [(item.pk, 1)] * 4
+    assert StockLevel.objects.get(item=item).allocated == 4  # held once, not twice
     assert not SyncIssue.objects.exists()
 
 

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from contextlib import closing
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stockroom.channels.contracts import ChannelOrder, ChannelOrderStatus
 from stockroom.channels.models import ChannelAccount
 from stockroom.core.bulk import commit_without_waiting_for_disk
 from stockroom.core.errors import StockroomError
+from stockroom.inventory.locks import default_location
 from stockroom.orders.selectors import orders_in_book
 from stockroom.orders.services import import_channel_order, import_new_channel_orders
 from stockroom.sync.accounts import orders_since
@@ -84,6 +85,7 @@ def _aware(moment: datetime) -> datetime:
 def _download_orders(current: _Pass, **_) -> None:
     account = current.account
     current.cut_off = orders_since(account)
+    current.location = default_location()  # where new orders are allocated: once per run, not per page
     stored = SyncCursor.objects.filter(account=account, stream=ORDERS_STREAM).first()
     in_doubt = _in_doubt_shipments(account)
     current.open_order_issues = set(
@@ -170,20 +172,31 @@ def _record_documents(current: _Pass, page) -> None:
 
 
 def import_new_orders(current: _Pass, orders: Sequence[ChannelOrder]) -> set[str]:
-    """Create the page's orders new to the book in one transaction (``import_new_channel_orders``).
+    """Create the page's orders new to the book in one savepoint (``import_new_channel_orders``).
 
     Returns the external ids it created; the caller imports every other order one by one
     (``import_order``), so a bad order still becomes a sync issue alone. If the page import fails as
-    a whole, nothing of it is kept and every order goes one by one.
+    a whole (another worker stored one of its orders meanwhile, or anything else), nothing of it is
+    kept and every order goes one by one.
     """
     if not orders:
         return set()
     try:
-        with transaction.atomic():  # the orders, their issues resolved and the run's counts, or nothing
-            created = import_new_channel_orders(account=current.account, orders=orders)
+        # the orders, their issues resolved and the run's counts, or nothing: this savepoint is the
+        # page import's only one (it opens none of its own)
+        with transaction.atomic():
+            created = import_new_channel_orders(
+                account=current.account, orders=orders, location=current.location, savepoint=False
+            )
             if created:
                 current.resolve_order_issues(created)
                 current.count(orders_in=len(created), orders_new=len(created))
+    except IntegrityError:  # another worker stored one of them first: one by one updates it
+        logger.info(
+            "page import of account %s met an order stored meanwhile; importing order by order",
+            current.account.pk,
+        )
+        return set()
     except Exception:  # noqa: BLE001 - nothing was stored; one by one finds and isolates the bad order
         logger.exception("page import of account %s failed; importing order by order", current.account.pk)
         return set()

@@ -44,6 +44,7 @@ class _Pass:
         self.cut_off: datetime | None = None  # "Do not download orders prior to", read by the orders step
         self.skipped: dict[str, None] = {}  # orders bought before the cut-off, in the order met
         self.open_report_issues: set[str] = set()  # the same, for documents that could not be read
+        self.location = None  # the default location, read once when the orders step starts
         self.checkpointed = float("-inf")
 
     def count(self, **increments: int) -> None:
