@@ -303,7 +303,9 @@ def run(size: dict, repeat: int, *, sim) -> dict:  # noqa: C901, PLR0912, PLR091
     # a seller's steady state before the first sale: every listing shows what Stockroom's rules allow (the
     # reserve shares each scarce SKU's 2 units out among the 3 accounts, ADR 0015), and Amazon shows it
     prepared = time.time()
-    engine.sync_all(trigger="manual", all_listings=True)
+    # (the stock step only: an order download here would spend searchOrders tokens the worker's own
+    # limiter does not know of, and it would meet a 429 when the burst runs out)
+    engine.sync_all(trigger="manual", steps=("stock",), all_listings=True)
     if size["worker"]:
         time.sleep(delay + 2)
     else:
