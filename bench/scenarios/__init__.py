@@ -12,3 +12,4 @@ SCENARIOS["shopify-webhooks"] = __import__("bench.scenarios.shopify_webhooks", f
 SCENARIOS["pushes"] = __import__(
     "bench.scenarios.pushes", fromlist=["NAME"]
 )  # one line: merges beside others
+SCENARIOS["sidebyside"] = __import__("bench.scenarios.sidebyside", fromlist=["NAME"])  # one line
