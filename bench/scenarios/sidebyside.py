@@ -325,6 +325,8 @@ class Outcome:
     oversold_orders: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
     visible: list[float] = field(default_factory=list)
+    applied: list[float] = field(default_factory=list)  # Amazon: when it took the quantity (feed done)
+    never: list[str] = field(default_factory=list)  # the first orders whose other listings never came down
     calls: dict[str, int] = field(default_factory=dict)
     throttled: dict[str, int] = field(default_factory=dict)
     syncs: int = 0
@@ -351,13 +353,29 @@ def measure(
             for other in ACCOUNTS
             if other != account
         ]
-        kind, _, visible = order_propagation(at, needs)
+        kind, applied, visible = order_propagation(at, needs)
         outcome.kinds[kind] = outcome.kinds.get(kind, 0) + 1
         if visible is not None:
             outcome.visible.append(visible)
+        if applied is not None:
+            outcome.applied.append(applied)
+        if kind == "never" and len(outcome.never) < 3:
+            outcome.never.append(_above(account, left, timelines))
     after = shops.calls()
     outcome.calls = {channel: after[channel][0] - before[channel][0] for channel in after}
     outcome.throttled = {channel: after[channel][1] - before[channel][1] for channel in after}
+
+
+def _above(account: str, left: list[tuple[str, int]], timelines) -> str:
+    """Which other listings still showed more than was left at the end, for an order on ``account``."""
+    shown = []
+    for sku, available in left:
+        for other in ACCOUNTS:
+            listing = timelines[other].get(sku)
+            last = listing.visible[-1][1] if listing and listing.visible else None
+            if other != account and last is not None and last > available:
+                shown.append(f"{other} shows {last} of {sku} ({available} left)")
+    return f"order on {account}: " + ", ".join(shown)
 
 
 def replay(shops: Shops, sales: list[Sale], clock, began: float, outcome: Outcome, *, on_order=None) -> None:
@@ -592,6 +610,7 @@ def _sampler(shops: Shops, stop: threading.Event) -> None:
 def run_stockroom(shops: Shops, size: dict, skus, start, sales) -> Outcome:
     from django.conf import settings
 
+    from stockroom.orders.models import Order
     from stockroom.sandbox.common.process import free_port
     from stockroom.sandbox.common.sqs import SqsServer
     from stockroom.sync import accounts as account_services
@@ -659,6 +678,8 @@ def run_stockroom(shops: Shops, size: dict, skus, start, sales) -> Outcome:
                 log.close()
         shops.sample(time.time())
         measure(shops, start, before, outcome)
+    imported = Order.objects.filter(account__isnull=False).count()
+    outcome.note = f"{imported} of the {outcome.placed} orders placed were in Stockroom at the end"
     return outcome
 
 
@@ -707,6 +728,12 @@ def run(size: dict, repeat: int, *, sim) -> dict:
             metric(f"{name}: sale -> other listings p50", o.visible, "s", value=p50),
             metric(f"{name}: sale -> other listings p95", o.visible, "s", value=p95),
             metric(f"{name}: sale -> other listings max", o.visible, "s", value=worst),
+            metric(
+                f"{name}: sale -> other listings applied p95 (Amazon: took it)",
+                o.applied,
+                "s",
+                value=percentile(o.applied, 95),
+            ),
             metric(f"{name}: orders never shown elsewhere", [never], "orders"),
             metric(f"{name}: API calls", [calls], "calls"),
             metric(
@@ -732,6 +759,8 @@ def run(size: dict, repeat: int, *, sim) -> dict:
                 "propagation_p50_s": p50,
                 "propagation_p95_s": p95,
                 "propagation_max_s": worst,
+                "applied_p95_s": percentile(o.applied, 95),
+                "never_examples": o.never,
                 "orders_by_kind": o.kinds,
                 "api_calls": o.calls,
                 "http_429": o.throttled,
@@ -755,6 +784,11 @@ def run(size: dict, repeat: int, *, sim) -> dict:
                 else ""
             )
             for row in table
+        ),
+        *(
+            f"{row['client']}: never shown: " + "; ".join(row["never_examples"])
+            for row in table
+            if row["never_examples"]
         ),
     ]
     return {

@@ -67,6 +67,8 @@ def test_measure_counts_oversold_units_propagation_and_calls_from_the_simulators
     # S-1 (49 left): Amazon A at 104, eBay at 106, Amazon B at 108: 5 s
     assert outcome.kinds == {"propagated": 4}
     assert outcome.visible == [50.0, 29.0, 48.0, 5.0]
+    assert outcome.applied == outcome.visible  # no Amazon submission in the records: taken when shown
+    assert outcome.never == []
     assert outcome.calls == {"amazon": 4, "ebay": 5, "shopify": 0}
     assert outcome.throttled == {"amazon": 1, "ebay": 0, "shopify": 0}
 
