@@ -72,6 +72,7 @@ from datetime import UTC, datetime, timedelta
 from bench.data import MARKETPLACE_UK, link_listings, make_account, make_items, metric
 from bench.scenarios.propagation import (
     Listing,
+    _parse_time,
     _settled,
     _stop,
     order_propagation,
@@ -96,7 +97,6 @@ SIZES = {
 SEED = 15
 SCARCE_ON_HAND = 2
 ACCOUNTS = ("Amazon A", "Amazon B", "eBay", "Shopify")
-CHANNEL_OF = {"Amazon A": "amazon", "Amazon B": "amazon", "eBay": "ebay", "Shopify": "shopify"}
 SELLERS = {"Amazon A": "A0SIDEBYSIDEA", "Amazon B": "A0SIDEBYSIDEB"}
 EBAY_USER = "sidebyside_ebay"
 SHOP = "sidebyside"
@@ -130,10 +130,6 @@ def make_stream(size: dict, seed: int = SEED) -> tuple[list[str], dict[str, int]
         for at in moments
     ]
     return skus, start, sales
-
-
-def _time(value: str) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
 class RealTime:
@@ -261,7 +257,7 @@ class Shops:
             for order in self.amazon.orders(seller):
                 if order["status"] != "Canceled":
                     rows += [
-                        (_time(order["created_at"]), order["order_id"], i["sku"], i["quantity"], name)
+                        (_parse_time(order["created_at"]), order["order_id"], i["sku"], i["quantity"], name)
                         for i in order["items"]
                     ]
         # the eBay control view has no creation time: an order nobody shipped or cancelled was last
@@ -269,13 +265,13 @@ class Shops:
         for order in self.ebay.orders(EBAY_USER):
             if not order.get("cancelled"):
                 rows += [
-                    (_time(order["last_modified"]), order["order_id"], i["sku"], i["quantity"], "eBay")
+                    (_parse_time(order["last_modified"]), order["order_id"], i["sku"], i["quantity"], "eBay")
                     for i in order["lines"]
                 ]
         for order in self.shopify.orders(self.shop["shop"]):
             if not order.get("cancelled_at"):
                 rows += [
-                    (_time(order["created_at"]), str(order["id"]), i["sku"], i["quantity"], "Shopify")
+                    (_parse_time(order["created_at"]), str(order["id"]), i["sku"], i["quantity"], "Shopify")
                     for i in order["lines"]
                 ]
         return rows
@@ -378,13 +374,12 @@ def _above(account: str, left: list[tuple[str, int]], timelines) -> str:
     return f"order on {account}: " + ", ".join(shown)
 
 
-def replay(shops: Shops, sales: list[Sale], clock, began: float, outcome: Outcome, *, on_order=None) -> None:
+def replay(shops: Shops, sales: list[Sale], clock, began: float, outcome: Outcome) -> None:
+    """The buyers of ``sales``, each at its moment from ``began`` on ``clock``."""
     for sale in sales:
         clock.until(began + sale.at)
         if shops.place(sale):
             outcome.placed += 1
-            if on_order is not None:
-                on_order(sale)
         else:
             outcome.refused += 1
 
