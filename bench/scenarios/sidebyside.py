@@ -65,6 +65,7 @@ import random
 import subprocess
 import threading
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -104,6 +105,8 @@ COMPETITORS = (("Linnworks-like", 600), ("Sellbrite-like", 900), ("Odoo/ERPNext-
 STOCKROOM = "Stockroom"
 SHOW_AFTER = 400.0  # after a competitor's last sync: Amazon's feed processing and its visibility delay
 SAMPLE_EVERY = 1.0
+RETRIES = 5  # a full-sync tool's tries of one step (an account's download or push) within one sync
+THROTTLED_WAIT = 30.0  # seconds it waits after a throttled answer before trying again
 MAX_DRAIN = 3  # syncs after the stream's end, at the most, for a full-sync tool to see every order
 
 
@@ -415,6 +418,8 @@ class FullSyncClient:
         self.cursors: dict[str, str] = {}
         self.since = clock.moment() - timedelta(minutes=5)
         self.syncs = 0
+        self.throttled_waits = 0  # a step throttled by the channel, waited out and tried again
+        self.gave_up = 0  # steps still throttled after RETRIES tries: left to the next sync
         amazon = [
             AccountConfig(
                 account_id=n + 1,
@@ -472,22 +477,51 @@ class FullSyncClient:
         from stockroom.channels.contracts import StockUpdate
 
         for name in ACCOUNTS:
-            with self._connector(name) as connector:
-                for page in connector.fetch_orders(cursor=self.cursors.get(name), since=self.since):
-                    for order in page.orders:
-                        if (name, order.external_order_id) in self.seen:
-                            continue
-                        self.seen.add((name, order.external_order_id))
-                        for line in order.lines:
-                            self.sold[line.channel_sku] += line.quantity
-                    if page.next_cursor is not None:
-                        self.cursors[name] = page.next_cursor
+            self._patiently(self._download, name)
         updates = [StockUpdate(sku, max(self.start[sku] - self.sold[sku], 0)) for sku in self.skus]
         for name in ACCOUNTS:
-            with self._connector(name) as connector:
-                for n in range(0, len(updates), connector.max_stock_batch):
-                    connector.push_stock(updates[n : n + connector.max_stock_batch])
+            self._patiently(self._push, name, updates)
         self.syncs += 1
+
+    def _download(self, name: str) -> None:
+        with self._connector(name) as connector:
+            for page in connector.fetch_orders(cursor=self.cursors.get(name), since=self.since):
+                for order in page.orders:
+                    if (name, order.external_order_id) in self.seen:
+                        continue
+                    self.seen.add((name, order.external_order_id))
+                    for line in order.lines:
+                        self.sold[line.channel_sku] += line.quantity
+                if page.next_cursor is not None:
+                    self.cursors[name] = page.next_cursor
+
+    def _push(self, name: str, updates) -> None:
+        with self._connector(name) as connector:
+            for n in range(0, len(updates), connector.max_stock_batch):
+                connector.push_stock(updates[n : n + connector.max_stock_batch])
+
+    def _patiently(self, step, *args) -> None:
+        waits, done = patiently(self.clock, step, *args)
+        self.throttled_waits += waits
+        self.gave_up += not done
+
+
+def patiently(clock, step, *args) -> tuple[int, bool]:
+    """``step(*args)``, waiting out a channel's throttling as a tool's client would, on the simulators'
+    clock (Shopify's cost bucket refills 50 points a second): (throttled answers waited out, done).
+    Still throttled after RETRIES tries: not done, left to the next sync."""
+    from stockroom.channels.contracts import RateLimited
+
+    waits = 0
+    for _ in range(RETRIES):
+        try:
+            step(*args)
+        except RateLimited as error:
+            waits += 1
+            clock.advance(max(float(error.retry_after or 0), THROTTLED_WAIT))
+        else:
+            return waits, True
+    return waits, False
 
 
 def run_competitor(shops: Shops, interval: float, skus, start, sales, seconds: float) -> Outcome:
@@ -524,6 +558,7 @@ def run_competitor(shops: Shops, interval: float, skus, start, sales, seconds: f
         clock.advance(SHOW_AFTER)
         shops.sample(clock.now())
         outcome.syncs = client.syncs - 1
+        outcome.note = f"{client.throttled_waits} steps throttled and tried again, {client.gave_up} given up"
         measure(shops, start, before, outcome)
     return outcome
 
@@ -699,12 +734,17 @@ def run(size: dict, repeat: int, *, sim) -> dict:
 
     skus, start, sales = make_stream(size)
     outcomes: dict[str, Outcome] = {}
+    failed: dict[str, str] = {}
     with EbaySimulatorProcess(seed=SEED) as ebay, ShopifySimulatorProcess(seed=SEED) as shopify:
         shops = Shops(sim, ebay, shopify)
         try:
             outcomes[STOCKROOM] = run_stockroom(shops, size, skus, start, sales)
             for name, interval in COMPETITORS:
-                outcomes[name] = run_competitor(shops, interval, skus, start, sales, size["seconds"])
+                try:
+                    outcomes[name] = run_competitor(shops, interval, skus, start, sales, size["seconds"])
+                except Exception as error:  # noqa: BLE001 - one client's failure must not lose the others'
+                    traceback.print_exc()
+                    failed[name] = f"{type(error).__name__}: {error}"[:200]
         finally:
             shops.close()
     ours = outcomes[STOCKROOM]
@@ -785,6 +825,8 @@ def run(size: dict, repeat: int, *, sim) -> dict:
             for row in table
             if row["never_examples"]
         ),
+        *(f"{name}: {o.note}" for name, o in outcomes.items()),
+        *(f"{name}: not measured, its run failed: {why}" for name, why in failed.items()),
     ]
     return {
         "size": f"{len(sales)} orders over {size['seconds']} s, {len(skus)} SKUs x 4 accounts",

@@ -94,3 +94,34 @@ def test_the_scenario_runs_at_size_tiny_and_reports_every_client(tmp_path):
             assert row["full_syncs"] >= 1
             assert f"{name}: API calls / Stockroom's" in metrics
     assert metrics["Stockroom: oversold units"]["target"] == "0"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.waited: list[float] = []
+
+    def advance(self, seconds: float) -> None:
+        self.waited.append(seconds)
+
+
+def test_a_full_sync_step_waits_out_throttling_on_the_simulators_clock_then_gives_up():
+    from stockroom.channels.contracts import RateLimited
+
+    answers = [RateLimited("throttled"), RateLimited("throttled", retry_after=45.0), None]
+
+    def step(calls: list) -> None:
+        calls.append(1)
+        answer = answers.pop(0)
+        if answer is not None:
+            raise answer
+
+    calls, clock = [], Clock()
+    assert sidebyside.patiently(clock, step, calls) == (2, True)
+    assert calls == [1, 1, 1] and clock.waited == [30.0, 45.0]
+
+    def throttled() -> None:
+        raise RateLimited("throttled")
+
+    clock = Clock()
+    assert sidebyside.patiently(clock, throttled) == (5, False)
+    assert clock.waited == [30.0] * 5
