@@ -15,3 +15,4 @@ SCENARIOS["pushes"] = __import__(
 SCENARIOS["ingest-limited"] = __import__(
     "bench.scenarios.ingest_limited", fromlist=["NAME"]
 )  # one line: merges beside others
+SCENARIOS["sidebyside"] = __import__("bench.scenarios.sidebyside", fromlist=["NAME"])  # one line

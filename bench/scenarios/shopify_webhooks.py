@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from typing import IO
 
 from bench.data import MARKETPLACE_UK, make_account, make_items, metric
 from bench.stats import percentile
@@ -48,13 +49,7 @@ def run(size: dict, repeat: int, *, sim) -> dict:
     from stockroom.sync import accounts
 
     port = free_port()
-    log = open(os.path.join(os.environ["STOCKROOM_HOME"], "serve.log"), "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [sys.executable, "-m", "stockroom.cli.main", "serve", "--port", str(port)],
-        env=dict(os.environ),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server, log = start_serve(port)
     shopify = ShopifySimulatorProcess(seed=3).start()
     try:
         amazon = sim.control()
@@ -140,6 +135,19 @@ def run(size: dict, repeat: int, *, sim) -> dict:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def start_serve(port: int) -> tuple[subprocess.Popen, IO[str]]:
+    """``stockroom serve`` (gunicorn and the Huey worker) on ``port``, its output in STOCKROOM_HOME/serve.log
+    (the caller closes the log after stopping the server)."""
+    log = open(os.path.join(os.environ["STOCKROOM_HOME"], "serve.log"), "w")  # noqa: SIM115 - closed by the caller
+    server = subprocess.Popen(
+        [sys.executable, "-m", "stockroom.cli.main", "serve", "--port", str(port)],
+        env=dict(os.environ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return server, log
 
 
 def _answers(port: int) -> bool:

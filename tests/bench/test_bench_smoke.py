@@ -41,6 +41,7 @@ EXPECTED = {
         "xml: order lines stored",
         "xml: sync process peak RSS (VmHWM)",
     },
+    "sidebyside": {"Stockroom: oversold units", "Stockroom: API calls", "Odoo/ERPNext-like: oversold units"},
 }
 
 
@@ -55,10 +56,11 @@ def _bench_env(tmp_path: Path) -> tuple[dict, str]:
     return env, "sqlite"
 
 
-def test_every_scenario_runs_at_a_tiny_size_and_reports_its_measures(tmp_path):
+def run_tiny(tmp_path: Path, *options: str) -> tuple[dict, str, str]:
+    """``python -m bench --size tiny`` with ``options`` on the suite's database: (report, db, stdout)."""
     env, db = _bench_env(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--size", "tiny", "--db", db, "--out", str(tmp_path)],
+        [sys.executable, "-m", "bench", "--size", "tiny", "--db", db, "--out", str(tmp_path), *options],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -67,7 +69,11 @@ def test_every_scenario_runs_at_a_tiny_size_and_reports_its_measures(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     [result_file] = list(tmp_path.glob("bench-*-tiny.json"))
-    report = json.loads(result_file.read_text())
+    return json.loads(result_file.read_text()), db, done.stdout
+
+
+def test_every_scenario_runs_at_a_tiny_size_and_reports_its_measures(tmp_path):
+    report, db, stdout = run_tiny(tmp_path)
     assert report["options"] == {
         "size": "tiny",
         "repeat": dict.fromkeys(SCENARIOS, 1),
@@ -121,7 +127,7 @@ def test_every_scenario_runs_at_a_tiny_size_and_reports_its_measures(tmp_path):
     # counted, not judged: a tiny run with scarce SKUs may oversell a unit; the benchmark reports it
     assert isinstance(propagation["429 answers"], int) and propagation["429 answers"] >= 0
     assert isinstance(propagation["oversold units"], int) and propagation["oversold units"] >= 0
-    assert "Data sizes and wall time:" in done.stdout
+    assert "Data sizes and wall time:" in stdout
     assert render_table(report["results"]).splitlines()[0].split() == [
         "scenario",
         "db",
