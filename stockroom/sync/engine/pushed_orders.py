@@ -74,6 +74,17 @@ def push_accounts() -> list[tuple[ChannelAccount, str]]:
     return found
 
 
+def _unsubscribe(subscription: OrderPushSubscription) -> str:
+    """Ask the channel to stop pushing the subscription's account's orders; returns the problem ("" when
+    it stopped)."""
+    try:
+        with connector_for(subscription.account) as connector:
+            connector.unsubscribe_order_pushes(subscription.refs)
+    except ChannelError as error:
+        return f"{subscription.account.name}: could not stop order pushes: {error.message}"
+    return ""
+
+
 def stop_order_pushes(account: ChannelAccount) -> str:
     """Ask the channel to stop pushing the account's orders (its subscription and destination), as the
     account is about to be deleted; returns the problem, or "" when stopped or never subscribed. The
@@ -82,15 +93,13 @@ def stop_order_pushes(account: ChannelAccount) -> str:
     subscription = OrderPushSubscription.objects.filter(account=account).first()
     if subscription is None:
         return ""
-    try:
-        with connector_for(account) as connector:
-            connector.unsubscribe_order_pushes(subscription.refs)
-    except ChannelError as error:
-        problem = f"{account.name}: could not stop order pushes: {error.message}"
+    subscription.account = account
+    problem = _unsubscribe(subscription)
+    if problem:
         logger.warning("%s; the channel's subscription is left: %s", problem, subscription.refs)
-        return problem
-    logger.info("account %s: order pushes stopped before it was deleted", account.pk)
-    return ""
+    else:
+        logger.info("account %s: order pushes stopped before it was deleted", account.pk)
+    return problem
 
 
 def keep_subscriptions() -> list[str]:
@@ -102,11 +111,9 @@ def keep_subscriptions() -> list[str]:
         entry = wanted.get(subscription.account_id)
         if entry is not None and entry[1] == subscription.address:
             continue
-        try:
-            with connector_for(subscription.account) as connector:
-                connector.unsubscribe_order_pushes(subscription.refs)
-        except ChannelError as error:
-            problems.append(f"{subscription.account.name}: could not stop order pushes: {error.message}")
+        problem = _unsubscribe(subscription)
+        if problem:
+            problems.append(problem)
             continue
         subscription.delete()
         logger.info("account %s: order pushes stopped (%s)", subscription.account_id, subscription.address)
