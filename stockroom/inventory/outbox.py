@@ -25,4 +25,12 @@ def mark_items_changed(item_ids: Iterable[int], *, freed: Iterable[int] = ()) ->
         return
     now = timezone.now()
     insert_new([unsaved(PendingStockPush, item_id=i, changed_at=now) for i in ids], keys=False)
-    after_commit("stock_changed", item_ids=ids, freed_item_ids=sorted(set(freed) & set(ids)))
+    announce_items_changed(ids, freed=freed)
+
+
+def announce_items_changed(item_ids: Iterable[int], *, freed: Iterable[int] = ()) -> None:
+    """Announce "stock_changed" once the transaction commits, for a caller that appended the outbox
+    rows itself (in the statement that changed the quantities: ``allocation.allocate``)."""
+    ids = sorted(set(item_ids))
+    if ids:
+        after_commit("stock_changed", item_ids=ids, freed_item_ids=sorted(set(freed) & set(ids)))

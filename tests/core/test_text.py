@@ -14,7 +14,17 @@ def test_clean_text_composes_to_nfc():
 
 @pytest.mark.parametrize(
     "value",
-    ["MUG\u200b-1", "MUG\u202e-1", "MUG\x00", "MUG\x85", "MUG\x7f", " MUG-1", "MUG-1\t", "MUG\u00a0-1", "\ue000"],
+    [
+        "MUG\u200b-1",
+        "MUG\u202e-1",
+        "MUG\x00",
+        "MUG\x85",
+        "MUG\x7f",
+        " MUG-1",
+        "MUG-1\t",
+        "MUG\u00a0-1",
+        "\ue000",
+    ],
 )
 def test_identifier_problem_refuses_invisible_and_control_characters(value):
     assert identifier_problem(value) is not None
