@@ -11,10 +11,10 @@ keys are set, no signals are sent, and a violated constraint raises ``django.db.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from operator import attrgetter
 
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -131,12 +131,24 @@ def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
         obj._state.db = connection.alias
 
 
-def commit_without_waiting_for_disk() -> None:
-    """In the current transaction on PostgreSQL: commit without waiting for the WAL to reach the disk
-    (``SET LOCAL synchronous_commit = off``). A crash may then lose this transaction, never part of
-    it, and never a transaction committed after it: every later ordinary commit flushes it too.
-    Only for work that is redone when lost, e.g. a page of downloaded orders whose cursor is saved
-    (with an ordinary commit) after the page. Nothing elsewhere."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+@contextmanager
+def commits_without_waiting_for_disk():
+    """On PostgreSQL, the block's commits do not wait for the WAL to reach the disk
+    (``synchronous_commit`` off for the session, set back after the block: one statement for a whole
+    download, where ``SET LOCAL`` cost one a transaction). A crash may then lose the last of those
+    transactions, never part of one, and never a transaction committed after them: the next
+    ordinary commit flushes them all. Only for work that is redone when lost, e.g. pages of
+    downloaded orders each stored with its cursor. Nothing elsewhere."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except DatabaseError:  # a failed transaction: rolling it back undoes the SET with it
+            pass

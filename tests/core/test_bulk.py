@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from stockroom.channels.models import ChannelAccount
-from stockroom.core.bulk import commit_without_waiting_for_disk, insert_new, unsaved
+from stockroom.core.bulk import commits_without_waiting_for_disk, insert_new, unsaved
 from stockroom.inventory.locks import default_location
 from stockroom.orders.models import Order
 from stockroom.orders.pipeline import OrderStatus
@@ -133,16 +133,19 @@ def test_unsaved_refuses_a_field_the_model_does_not_have():
 
 
 @pytest.mark.postgres
-def test_commit_without_waiting_for_disk_holds_for_its_own_transaction_only(on_postgres):
+def test_commits_without_waiting_for_disk_hold_for_the_block_only(on_postgres):
     def setting() -> str:
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             return cursor.fetchone()[0]
 
     assert setting() == "on"
-    with transaction.atomic():
-        commit_without_waiting_for_disk()
-        assert setting() == "off"
+    with commits_without_waiting_for_disk():
+        with transaction.atomic():
+            assert setting() == "off"
+        with transaction.atomic():
+            assert setting() == "off"
     assert setting() == "on"
-    commit_without_waiting_for_disk()  # outside a transaction it would last the session: it does nothing
+    with pytest.raises(RuntimeError), commits_without_waiting_for_disk():
+        raise RuntimeError("the download failed")
     assert setting() == "on"

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from stockroom.channels.contracts import ChannelOrder, ChannelOrderStatus
 from stockroom.channels.models import ChannelAccount
-from stockroom.core.bulk import commit_without_waiting_for_disk
+from stockroom.core.bulk import commits_without_waiting_for_disk
 from stockroom.core.errors import StockroomError
 from stockroom.inventory.locks import default_location
 from stockroom.orders.selectors import orders_in_book
@@ -103,14 +103,13 @@ def _download_orders(current: _Pass, **_) -> None:
     # the cut-off goes with the cursor: a connector may narrow its requests with it (the engine filters)
     pages = current.connector.fetch_orders(cursor=stored.value if stored else None, since=current.cut_off)
     # the next page is fetched while this one is stored
-    with stock_pushes_deferred(), closing(read_ahead(pages)) as pages:
+    # the pages' commits do not wait for the disk: a crash may lose the last pages with their
+    # positions, never a page without its position; the run's final (ordinary) commit flushes them all
+    with stock_pushes_deferred(), commits_without_waiting_for_disk(), closing(read_ahead(pages)) as pages:
         for page in pages:
             # the page's orders, its issues, the run's counts and the position after it: one commit, so
-            # a run stopped anywhere (rate-limited, crashed) resumes from its last stored page. Not
-            # waiting for the disk: a crash may lose the last pages with their positions, never a page
-            # without its position; the run's final (ordinary) commit flushes them all.
+            # a run stopped anywhere (rate-limited, crashed) resumes from its last stored page
             with transaction.atomic():
-                commit_without_waiting_for_disk()
                 _store_page(current, page, in_doubt)
                 if page.next_cursor is not None:
                     stored = _save_position(account, stored, page.next_cursor)
