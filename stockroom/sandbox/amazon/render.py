@@ -21,10 +21,14 @@ def _dec(value: str) -> Decimal:
     return Decimal(value)
 
 
+_WHOLE = Decimal("1")
+_CENT = Decimal("0.01")
+
+
 def _fmt(value: Decimal, currency: str) -> str:
     if currency == "JPY":
-        return str(value.quantize(Decimal("1")))
-    return str(value.quantize(Decimal("0.01")))
+        return str(value.quantize(_WHOLE))
+    return str(value.quantize(_CENT))
 
 
 def item_totals(item: dict) -> dict:

@@ -67,7 +67,10 @@ class SimClock:
 
 def iso(t: float) -> str:
     """Amazon's date-time format: ISO 8601 in UTC with a Z suffix, whole seconds."""
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # the fields formatted by hand: what strftime("%Y-%m-%dT%H:%M:%SZ") gives (%Y unpadded, as glibc's),
+    # at half the CPU; every order of every searchOrders page costs four of these
+    d = datetime.fromtimestamp(t, UTC)
+    return f"{d.year}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}Z"
 
 
 def iso_offset(t: float) -> str:

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -58,7 +59,13 @@ def _rate_header(store: Store, op: str) -> str:
 def _json(status: int, body: Any, headers: dict) -> Response:
     if body is None:
         return Response(status_code=status, headers=headers)
-    return Response(json.dumps(body), status_code=status, media_type="application/json", headers=headers)
+    # orjson: compact UTF-8, the same keys and values as json.dumps at a fraction of the CPU (ADR 0007)
+    return Response(
+        orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def _authenticate(store: Store, request: Request, op: str) -> dict:
