@@ -152,3 +152,17 @@ def commits_without_waiting_for_disk():
                 cursor.execute("RESET synchronous_commit")
         except DatabaseError:  # a failed transaction: rolling it back undoes the SET with it
             pass
+
+
+def refresh_statistics(*tables: type[models.Model]) -> None:
+    """On PostgreSQL, ``ANALYZE`` the models' tables now: the planner's picture of a table that a bulk
+    load has just grown (row counts, value spread). Until autovacuum gets to it, a table loaded from
+    empty has none, and the planner may then serve a key look-up by walking every row of one account
+    (seen: the known-orders look-up of a download, 6 -> 19 ms a page over 100,000 new orders). It
+    samples a bounded number of rows, so it costs about the same at any size, and takes a lock that
+    writers do not wait for. Nothing on SQLite (its planner keeps to the unique indexes)."""
+    if connection.vendor != "postgresql" or not tables:
+        return
+    names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {names}")

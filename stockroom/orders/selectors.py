@@ -175,9 +175,9 @@ def orders_in_book(*, account: ChannelAccount, external_ids: Sequence[str]) -> s
     if not external_ids:
         return set()
     return set(
-        Order.objects.filter(account=account, external_order_id__in=list(external_ids)).values_list(
-            "external_order_id", flat=True
-        )
+        Order.objects.filter(account=account, external_order_id__in=list(external_ids))
+        .order_by()  # a set needs no order (the model's newest-first would sort the matches for nothing)
+        .values_list("external_order_id", flat=True)
     )
 
 

@@ -22,7 +22,7 @@ from stockroom.channels import selectors as channel_selectors
 from stockroom.channels.capabilities import capabilities_of
 from stockroom.channels.contracts import ChannelOrder, ChannelOrderStatus
 from stockroom.channels.models import ChannelAccount, ShippingServiceDefault
-from stockroom.core.bulk import insert_new, unsaved
+from stockroom.core.bulk import insert_new, refresh_statistics, unsaved
 from stockroom.core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
 from stockroom.core.hooks import after_commit
 from stockroom.core.limits import money_value, text_value
@@ -329,13 +329,20 @@ def import_new_channel_orders(
         return {}
 
 
+def refresh_order_book_statistics() -> None:
+    """After a bulk import grew the book: the database's planner sees its new size (PostgreSQL), so
+    looking up a page's known orders keeps probing the unique key, whatever the book's size."""
+    refresh_statistics(Order)
+
+
 def _create_page(
     account: ChannelAccount, candidates: dict[str, ChannelOrder], location: Location
 ) -> dict[str, ImportResult]:
+    # no ORDER BY: a set needs none (the model's newest-first would sort the matches for nothing)
     known = set(
-        Order.objects.filter(account=account, external_order_id__any=list(candidates)).values_list(
-            "external_order_id", flat=True
-        )
+        Order.objects.filter(account=account, external_order_id__any=list(candidates))
+        .order_by()
+        .values_list("external_order_id", flat=True)
     )
     page = [data for external_id, data in candidates.items() if external_id not in known]
     if not page:

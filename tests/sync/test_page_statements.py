@@ -84,3 +84,28 @@ def test_each_page_after_the_first_costs_the_same_counted_statements(
     ]
     assert len(four) - len(three) == starts[3] - starts[2] == (13 if postgres else 14)
     assert OrderLine.objects.count() == (3 + 4) * PAGE_SIZE * 2
+
+
+@pytest.mark.django_db
+def test_a_download_refreshes_the_books_statistics_as_its_new_orders_double(
+    fake_account, channel, make_item, link, monkeypatch
+):
+    # a book loaded from empty has no statistics until autovacuum runs; the planner then walks the
+    # account's orders for each page's look-up of known ones (see core.bulk.refresh_statistics)
+    monkeypatch.setattr(engine.download_orders, "STATISTICS_AFTER_NEW_ORDERS", 10)
+    items = [make_item(f"Q-{n}", on_hand=100) for n in range(4)]
+    statements = _statements_of_a_run(fake_account, channel, items, link, "Grow", 9)  # 45 orders
+
+    kinds = [_kind(sql) for sql in statements]
+    pages_before = [
+        kinds[: n + 1].count("COPY orders_order") for n, kind in enumerate(kinds) if kind == "ANALYZE"
+    ]
+    if connection.vendor == "postgresql":
+        # after the pages that brought the run's new orders to 10, then to 20 and 40 (5 a page)
+        assert pages_before == [2, 4, 8]
+        assert [sql for sql in statements if sql.startswith("ANALYZE")] == ['ANALYZE "orders_order"'] * 3
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'orders_order'")
+            assert cursor.fetchone()[0] == 40  # the book as the last refresh saw it
+    else:
+        assert pages_before == []

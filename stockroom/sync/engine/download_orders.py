@@ -16,7 +16,11 @@ from stockroom.core.bulk import commits_without_waiting_for_disk
 from stockroom.core.errors import StockroomError
 from stockroom.inventory.locks import default_location
 from stockroom.orders.selectors import orders_in_book
-from stockroom.orders.services import import_channel_order, import_new_channel_orders
+from stockroom.orders.services import (
+    import_channel_order,
+    import_new_channel_orders,
+    refresh_order_book_statistics,
+)
 from stockroom.sync.accounts import orders_since
 from stockroom.sync.deferral import stock_pushes_deferred
 from stockroom.sync.engine.codec import order_to_raw
@@ -35,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 ORDERS_STREAM = "orders"
 CUT_OFF_RESOLUTION = "bought before the account's cut-off: not imported"
+# a run that has stored this many new orders refreshes the database's statistics of the order book,
+# then again each time its new orders double: a first import of months of orders starts from an empty
+# table, and the planner would otherwise keep treating the growing book as empty (core.bulk)
+STATISTICS_AFTER_NEW_ORDERS = 2_000
 
 
 def within_cut_off(current: _Pass, orders: Sequence[ChannelOrder]) -> Sequence[ChannelOrder]:
@@ -100,6 +108,7 @@ def _download_orders(current: _Pass, **_) -> None:
     )
     current.progress("Downloading orders")
     finished = False
+    refresh_at = STATISTICS_AFTER_NEW_ORDERS
     # the cut-off goes with the cursor: a connector may narrow its requests with it (the engine filters)
     pages = current.connector.fetch_orders(cursor=stored.value if stored else None, since=current.cut_off)
     # the next page is fetched while this one is stored
@@ -114,6 +123,9 @@ def _download_orders(current: _Pass, **_) -> None:
                 if page.next_cursor is not None:
                     stored = _save_position(account, stored, page.next_cursor)
             current.progress(done=current.run.orders_in)
+            if current.run.orders_new >= refresh_at:  # at 2,000 new orders, then at each doubling
+                refresh_order_book_statistics()
+                refresh_at = 2 * current.run.orders_new
             if page.done:
                 finished = True
                 break
