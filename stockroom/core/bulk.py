@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager, nullcontext
 from operator import attrgetter
 
-from django.db import DatabaseError, connection, models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -42,18 +42,35 @@ PLAIN_FIELDS = frozenset(
 )
 
 
-_FIELDS: dict[type[models.Model], tuple[dict[str, models.Field], dict[str, models.Field]]] = {}
+class _Shape:
+    """What ``unsaved`` and ``insert_new`` need of a model, worked out once per model."""
 
-
-def _fields_of(model: type[models.Model]) -> tuple[dict[str, models.Field], dict[str, models.Field]]:
-    """``({attname: field}, {relation name: field})`` of the model's concrete fields."""
-    if model not in _FIELDS:
+    def __init__(self, model: type[models.Model]) -> None:
         fields = model._meta.concrete_fields
-        _FIELDS[model] = (
-            {field.attname: field for field in fields},
-            {field.name: field for field in fields if field.is_relation and field.name != field.attname},
-        )
-    return _FIELDS[model]
+        self.by_attname = {field.attname: field for field in fields}
+        self.relations = {
+            field.name: field for field in fields if field.is_relation and field.name != field.attname
+        }
+        # a default that is a value, not a callable nor a database default, is the same for every
+        # instance (``Field.get_default`` returns that very value each time): copied in one go
+        self.constant_defaults = {}
+        self.computed_defaults = []
+        for field in fields:
+            if field.has_db_default() or (field.has_default() and callable(field.default)):
+                self.computed_defaults.append(field)
+            else:
+                self.constant_defaults[field.attname] = field.get_default()
+        self.copies: dict[tuple[str, bool], tuple] = {}  # (alias, keys) -> COPY plan
+
+
+_SHAPES: dict[type[models.Model], _Shape] = {}
+
+
+def _shape(model: type[models.Model]) -> _Shape:
+    shape = _SHAPES.get(model)
+    if shape is None:
+        shape = _SHAPES[model] = _Shape(model)
+    return shape
 
 
 def unsaved(model: type[models.Model], **values) -> models.Model:
@@ -65,10 +82,12 @@ def unsaved(model: type[models.Model], **values) -> models.Model:
     ``__init__`` caches it); every other field gets its default. No ``pre_init``/``post_init``
     signals are sent, so it is only for models that have no receivers of them.
     """
-    by_attname, relations = _fields_of(model)
+    shape = _shape(model)
+    by_attname, relations = shape.by_attname, shape.relations
     obj = model.__new__(model)
     state = obj._state = ModelState()
     attrs = obj.__dict__
+    attrs.update(shape.constant_defaults)
     for name, value in values.items():
         if name in by_attname:
             attrs[name] = value
@@ -78,9 +97,9 @@ def unsaved(model: type[models.Model], **values) -> models.Model:
             state.fields_cache[name] = value
         else:
             raise TypeError(f"{model.__name__} has no field {name!r}")
-    for attname, field in by_attname.items():
-        if attname not in attrs:
-            attrs[attname] = field.get_default()
+    for field in shape.computed_defaults:
+        if field.attname not in attrs:
+            attrs[field.attname] = field.get_default()
     return obj
 
 
@@ -90,11 +109,12 @@ def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
     if not objs:
         return
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy ``connection`` resolves itself on every attribute
+    if db.vendor != "postgresql":
         model._default_manager.bulk_create(objs)
         return
+    fields, statement, values_of, prepared = _copy_plan(model, db, keys)
     meta = model._meta
-    fields = [field for field in meta.concrete_fields if keys or field is not meta.pk]
     now = timezone.now()
     for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
@@ -103,12 +123,8 @@ def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
         elif isinstance(field, IdentityKeyField):  # filled from its source, as bulk_create does
             for obj in objs:
                 field.pre_save(obj, True)
-    table = connection.ops.quote_name(meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    values_of = attrgetter(*(field.attname for field in fields))  # one C call per row
     single = len(fields) == 1
-    prepared = [(n, field) for n, field in enumerate(fields) if type(field) not in PLAIN_FIELDS]
-    with connection.cursor() as cursor, connection.wrap_database_errors:
+    with db.cursor() as cursor, db.wrap_database_errors:
         if keys:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -116,19 +132,39 @@ def insert_new(objs: Sequence[models.Model], *, keys: bool = True) -> None:
             )
             for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
                 obj.pk = pk
-        statement = f"COPY {table} ({columns}) FROM STDIN"
         logged = cursor.debug_sql(statement) if hasattr(cursor, "debug_sql") else nullcontext()
         with logged, cursor.cursor.copy(statement) as copy:  # in Django's query log when it keeps one
+            write_row = copy.write_row
             for obj in objs:
                 row = (values_of(obj),) if single else values_of(obj)
                 if prepared:
                     row = list(row)
                     for n, field in prepared:
-                        row[n] = field.get_db_prep_save(row[n], connection)
-                copy.write_row(row)
+                        row[n] = field.get_db_prep_save(row[n], db)
+                write_row(row)
+    alias = db.alias
     for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        state = obj._state
+        state.adding = False
+        state.db = alias
+
+
+def _copy_plan(model: type[models.Model], db, keys: bool) -> tuple:
+    """(fields, COPY statement, row getter, fields needing their own preparation) for a model."""
+    plans = _shape(model).copies
+    plan = plans.get((db.alias, keys))
+    if plan is None:
+        meta = model._meta
+        fields = [field for field in meta.concrete_fields if keys or field is not meta.pk]
+        table = db.ops.quote_name(meta.db_table)
+        columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
+        plan = plans[(db.alias, keys)] = (
+            fields,
+            f"COPY {table} ({columns}) FROM STDIN",
+            attrgetter(*(field.attname for field in fields)),  # one C call per row
+            [(n, field) for n, field in enumerate(fields) if type(field) not in PLAIN_FIELDS],
+        )
+    return plan
 
 
 @contextmanager

@@ -447,7 +447,10 @@ def _lines_from_channel(order: Order, lines, links: dict[str, int | None]) -> li
 
 
 def _imported_message(account: ChannelAccount, order: Order) -> str:
-    return f"Imported from {account.name} as {order.get_status_display().lower()} ({order.channel_status})"
+    # the status's label straight from the choices (``get_status_display`` hashes its way there)
+    return (
+        f"Imported from {account.name} as {OrderStatus(order.status).label.lower()} ({order.channel_status})"
+    )
 
 
 def _create_from_channel(account: ChannelAccount, data: ChannelOrder) -> Order:

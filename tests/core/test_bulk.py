@@ -127,6 +127,21 @@ def test_unsaved_builds_the_instance_the_constructor_builds():
     assert Order.objects.get(pk=fast.pk).location_id == location.pk
 
 
+def test_unsaved_gives_each_instance_its_own_value_of_a_callable_default():
+    # ChannelAccount's marketplaces, options and credentials default to a new list / dict each time
+    first, second = (unsaved(ChannelAccount, channel="amazon", name=f"Shop {n}") for n in range(2))
+    built = ChannelAccount(channel="amazon", name="Shop 0")
+
+    fields = ChannelAccount._meta.concrete_fields
+    assert [getattr(first, f.attname) for f in fields] == [getattr(built, f.attname) for f in fields]
+    assert first.options == {} and first.options is not second.options
+    assert first.marketplaces == [] and first.marketplaces is not second.marketplaces
+    first.options["n"] = 1
+    assert second.options == {}
+    # a value given wins over the default, a callable one included
+    assert unsaved(ChannelAccount, name="Shop 3", options={"n": 3}).options == {"n": 3}
+
+
 def test_unsaved_refuses_a_field_the_model_does_not_have():
     with pytest.raises(TypeError, match="no field 'colour'"):
         unsaved(Order, colour="red")
