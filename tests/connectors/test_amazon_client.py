@@ -213,6 +213,29 @@ def test_a_transient_failure_followed_by_success_returns_the_answer(fake_clock):
     assert make_client(amazon, fake_clock).call("getMarketplaceParticipations").data == {"payload": ["x"]}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"payload": {"quantity": 18446744073709551616, "price": 12.5, "big": -98765432109876543210}}',
+        b'\xef\xbb\xbf{"payload": {"name": "byte order mark first"}}',
+        b'{"payload": {"name": "lone \\ud800 surrogate"}}',
+        b'{"payload": {"a": NaN, "b": Infinity, "c": 1e400}}',
+        '{"payload": {"name": "Zo\u00eb \u2014 \U0001f600", "n": [1, 2.25, null, true]}}'.encode(),
+    ],
+    ids=["wide-integers", "byte-order-mark", "lone-surrogate", "non-finite", "unicode"],
+)
+def test_an_answer_reads_as_pythons_json_reads_it(fake_clock, body):
+    # the fast parser first, Python's json for what it refuses: every body json accepts gives the
+    # same values (an integer wider than 64 bits stays an exact int, never a float)
+    amazon = Amazon([httpx.Response(200, content=body, headers={"content-type": "application/json"})])
+
+    data = make_client(amazon, fake_clock).call("getMarketplaceParticipations").data
+
+    expected = json.loads(body)
+    assert json.dumps(data, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    assert [type(v) for v in data["payload"].values()] == [type(v) for v in expected["payload"].values()]
+
+
 def test_throttling_is_rate_limited_after_bounded_retries(fake_clock):
     quota = amazon_json("samples/synthetic/error.429.QuotaExceeded.response.json")
     amazon = Amazon([httpx.Response(429, json=quota)] * 3)
