@@ -191,10 +191,15 @@ def test_the_invalid_grant_sample_is_recognised(fake_clock):
         ),
         (httpx.Response(500, content=b""), Transient, "500 (an error)"),
         (httpx.Response(200, text="{not json"), Transient, "not JSON"),
+        (
+            httpx.Response(200, content=b'{"payload": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+            Transient,
+            "getMarketplaceParticipations answered 200 with JSON nested too deeply to read",
+        ),
         (httpx.ReadTimeout("slow"), Transient, "did not answer getMarketplaceParticipations in time"),
         (httpx.ConnectError("refused"), Transient, "could not reach Amazon"),
     ],
-    ids=["html-503", "empty-500", "invalid-json", "timeout", "connection-refused"],
+    ids=["html-503", "empty-500", "invalid-json", "nested-too-deep", "timeout", "connection-refused"],
 )
 def test_transient_failures_are_retried_then_raised(fake_clock, answer, expected, message):
     amazon = Amazon([answer, answer, answer])

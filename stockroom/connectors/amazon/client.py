@@ -518,7 +518,7 @@ class SpApiClient:
 def _safe_json(resp: httpx.Response) -> Any:
     try:
         return resp.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -538,6 +538,12 @@ def _decode_json(resp: httpx.Response, *, what: str) -> Any:
     except (ValueError, UnicodeDecodeError) as exc:
         raise Transient(
             f"{what} answered {resp.status_code} with a body that is not JSON",
+            status=resp.status_code,
+            body=resp.text,
+        ) from exc
+    except RecursionError as exc:  # json's recursive decoder on arrays/objects nested thousands deep
+        raise Transient(
+            f"{what} answered {resp.status_code} with JSON nested too deeply to read",
             status=resp.status_code,
             body=resp.text,
         ) from exc

@@ -870,7 +870,7 @@ class AmazonConnector(OrderNotifications, ConnectorLifecycle):
             )
             try:
                 report = json.loads(data.decode("utf-8-sig"))
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 if status == "DONE":
                     raise Transient(f"the processing report of feed {feed_id} is not valid JSON") from None
         if status == "DONE":

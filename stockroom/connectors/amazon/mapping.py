@@ -1571,6 +1571,8 @@ def order_push_from_sqs(message: Mapping) -> PushedOrder:
         notification = json.loads(body)
     except ValueError:
         return unreadable("the message is not JSON")
+    except RecursionError:  # arrays or objects nested thousands deep
+        return unreadable("the message is JSON nested too deeply to read")
     if not isinstance(notification, dict):
         return unreadable("the message is not a notification (a JSON object)")
     kind = notification.get("NotificationType")

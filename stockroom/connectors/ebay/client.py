@@ -41,10 +41,21 @@ class EbayError(Permanent):
 def _errors(response: httpx.Response) -> list[dict]:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     errors = body.get("errors") if isinstance(body, dict) else None
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+def _oauth_answer(response: httpx.Response, what: str) -> dict:
+    """The JSON object eBay's OAuth service answered with; anything else is a Transient failure."""
+    try:
+        data = response.json()
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+        data = None
+    if not isinstance(data, dict):
+        raise Transient(f"eBay's OAuth service answered {what} with something that is not a JSON object")
+    return data
 
 
 def describe(errors: list[dict]) -> str:
@@ -56,7 +67,7 @@ def describe(errors: list[dict]) -> str:
 def _token_error(response: httpx.Response) -> Exception:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = {}
     error = body.get("error") if isinstance(body, dict) else None
     if error == "invalid_client":
@@ -102,7 +113,7 @@ def exchange_authorization_code(*, code: str, credentials: dict, token_url: str)
         raise Transient(f"eBay's OAuth service did not answer: {error}") from None
     if response.status_code != 200:
         raise _token_error(response)
-    data = response.json()
+    data = _oauth_answer(response, "the code exchange")
     refresh = data.get("refresh_token")
     if not isinstance(refresh, str) or not refresh:
         raise Transient("eBay answered the code exchange without a refresh token")
@@ -165,7 +176,7 @@ class EbayClient:
         self.calls["token"] = self.calls.get("token", 0) + 1
         if response.status_code != 200:
             raise _token_error(response)
-        data = response.json()
+        data = _oauth_answer(response, "the token request")
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
             raise Transient("eBay answered without an access token")
@@ -238,5 +249,5 @@ class EbayClient:
             return {}
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise Transient(f"eBay answered {operation} with something that is not JSON") from None

@@ -90,9 +90,16 @@ class ShopifyClient:
             raise Transient(
                 f"Shopify answered {response.status_code} to the token request", status=response.status_code
             )
-        data = response.json()
-        token = data["access_token"]
-        lifetime = timedelta(seconds=int(data.get("expires_in") or 86399))
+        try:
+            data = response.json()
+            token = data["access_token"]
+            lifetime = timedelta(seconds=int(data.get("expires_in") or 86399))
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError, OverflowError):
+            token = None  # not JSON, not an object, no token, or a lifetime that is not a number
+        if not isinstance(token, str) or not token:
+            raise Transient(
+                "Shopify answered the token request without an access token", status=response.status_code
+            )
         self.config.token_cache.set(
             "access_token", token, expires_at=datetime.now(UTC) + lifetime - TOKEN_MARGIN
         )
@@ -146,7 +153,7 @@ class ShopifyClient:
             raise Permanent(f"Shopify refused the request ({status}): {response.text[:200]}", status=status)
         try:
             body: dict[str, Any] = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise Transient("Shopify's answer was not JSON", status=status, body=response.text) from None
         self.last_cost = (body.get("extensions") or {}).get("cost") or {}
         errors = body.get("errors")

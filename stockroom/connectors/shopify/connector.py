@@ -463,7 +463,7 @@ class ShopifyConnector(ConnectorLifecycle):
         try:
             payload = json.loads(body)
             order_id = str(int(payload["id"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise WebhookRefused("the webhook's body is not an order") from None
         return WebhookNotice(
             delivery_id=webhook_id[:100],
