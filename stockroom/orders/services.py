@@ -46,6 +46,7 @@ from stockroom.orders.pipeline import (
     AllocationState,
     OrderStatus,
 )
+from stockroom.orders.selectors import orders_in_book
 
 TEXT_LIMITS = {
     "buyer_name": 300,
@@ -338,12 +339,7 @@ def refresh_order_book_statistics() -> None:
 def _create_page(
     account: ChannelAccount, candidates: dict[str, ChannelOrder], location: Location
 ) -> dict[str, ImportResult]:
-    # no ORDER BY: a set needs none (the model's newest-first would sort the matches for nothing)
-    known = set(
-        Order.objects.filter(account=account, external_order_id__any=list(candidates))
-        .order_by()
-        .values_list("external_order_id", flat=True)
-    )
+    known = orders_in_book(account=account, external_ids=list(candidates))
     page = [data for external_id, data in candidates.items() if external_id not in known]
     if not page:
         return {}
