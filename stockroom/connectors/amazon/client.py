@@ -22,7 +22,6 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
-from pydantic_core import from_json
 
 from stockroom.channels.contracts import (
     AuthFailed,
@@ -33,6 +32,7 @@ from stockroom.channels.contracts import (
     TokenCache,
     Transient,
 )
+from stockroom.connectors.jsonbody import TooDeep, read_json
 
 USER_AGENT = "Stockroom/0.1 (Language=Python; +https://github.com/stockroom)"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -517,33 +517,23 @@ class SpApiClient:
 # ---------------------------------------------------------------------------------------------- errors
 def _safe_json(resp: httpx.Response) -> Any:
     try:
-        return resp.json()
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return read_json(resp.content)
+    except ValueError:
         return None
 
 
 def _decode_json(resp: httpx.Response, *, what: str) -> Any:
-    """The body as JSON. pydantic-core's parser first: the same values as ``json`` for every document
-    it accepts (integers of any width included), in about two thirds of the time and the GIL, which a
-    download's read-ahead thread shares with the page being stored (ADR 0007). It refuses a few
-    documents ``json`` reads (a byte order mark, a lone surrogate escape in a string): those go to
-    ``json``, so what is read, and what fails with this error, is as before."""
-    content = resp.content
     try:
-        return from_json(content)
-    except ValueError:
-        pass
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return read_json(resp.content)
+    except TooDeep as exc:
         raise Transient(
-            f"{what} answered {resp.status_code} with a body that is not JSON",
+            f"{what} answered {resp.status_code} with JSON nested too deeply to read",
             status=resp.status_code,
             body=resp.text,
         ) from exc
-    except RecursionError as exc:  # json's recursive decoder on arrays/objects nested thousands deep
+    except ValueError as exc:
         raise Transient(
-            f"{what} answered {resp.status_code} with JSON nested too deeply to read",
+            f"{what} answered {resp.status_code} with a body that is not JSON",
             status=resp.status_code,
             body=resp.text,
         ) from exc

@@ -38,6 +38,7 @@ from stockroom.channels.contracts import (
     WriteOutcome,
     WriteStatus,
 )
+from stockroom.connectors.jsonbody import read_json
 
 from . import mapping, positions
 from . import operations as ops
@@ -869,8 +870,8 @@ class AmazonConnector(OrderNotifications, ConnectorLifecycle):
                 what=f"processing report of feed {feed_id}",
             )
             try:
-                report = json.loads(data.decode("utf-8-sig"))
-            except (ValueError, UnicodeDecodeError, RecursionError):
+                report = read_json(data.decode("utf-8-sig"))
+            except ValueError:  # not UTF-8 (UnicodeDecodeError) or not JSON
                 if status == "DONE":
                     raise Transient(f"the processing report of feed {feed_id} is not valid JSON") from None
         if status == "DONE":

@@ -40,6 +40,7 @@ from stockroom.channels.contracts import (
     WriteOutcome,
     WriteStatus,
 )
+from stockroom.connectors.jsonbody import TooDeep, read_json
 from stockroom.core.text import clean_text, identifier_problem
 
 from . import schemas
@@ -1568,11 +1569,11 @@ def order_push_from_sqs(message: Mapping) -> PushedOrder:
         )  # fmt: skip
 
     try:
-        notification = json.loads(body)
+        notification = read_json(body)
+    except TooDeep:
+        return unreadable("the message is JSON nested too deeply to read")
     except ValueError:
         return unreadable("the message is not JSON")
-    except RecursionError:  # arrays or objects nested thousands deep
-        return unreadable("the message is JSON nested too deeply to read")
     if not isinstance(notification, dict):
         return unreadable("the message is not a notification (a JSON object)")
     kind = notification.get("NotificationType")

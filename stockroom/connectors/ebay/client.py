@@ -20,6 +20,7 @@ from stockroom.channels.contracts import (
     TokenCache,
     Transient,
 )
+from stockroom.connectors.jsonbody import read_json
 
 from .spec import API_BASE, SCOPES, TOKEN_PATH
 
@@ -40,8 +41,8 @@ class EbayError(Permanent):
 
 def _errors(response: httpx.Response) -> list[dict]:
     try:
-        body = response.json()
-    except (ValueError, RecursionError):
+        body = read_json(response.content)
+    except ValueError:
         return []
     errors = body.get("errors") if isinstance(body, dict) else None
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
@@ -50,8 +51,8 @@ def _errors(response: httpx.Response) -> list[dict]:
 def _oauth_answer(response: httpx.Response, what: str) -> dict:
     """The JSON object eBay's OAuth service answered with; anything else is a Transient failure."""
     try:
-        data = response.json()
-    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+        data = read_json(response.content)
+    except ValueError:
         data = None
     if not isinstance(data, dict):
         raise Transient(f"eBay's OAuth service answered {what} with something that is not a JSON object")
@@ -66,8 +67,8 @@ def describe(errors: list[dict]) -> str:
 
 def _token_error(response: httpx.Response) -> Exception:
     try:
-        body = response.json()
-    except (ValueError, RecursionError):
+        body = read_json(response.content)
+    except ValueError:
         body = {}
     error = body.get("error") if isinstance(body, dict) else None
     if error == "invalid_client":
@@ -248,6 +249,6 @@ class EbayClient:
         if not response.content:
             return {}
         try:
-            return response.json()
-        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+            return read_json(response.content)
+        except ValueError:
             raise Transient(f"eBay answered {operation} with something that is not JSON") from None

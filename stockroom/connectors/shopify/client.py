@@ -24,6 +24,7 @@ from stockroom.channels.contracts import (
     RateLimited,
     Transient,
 )
+from stockroom.connectors.jsonbody import read_json
 
 from .spec import API_VERSION
 
@@ -91,10 +92,10 @@ class ShopifyClient:
                 f"Shopify answered {response.status_code} to the token request", status=response.status_code
             )
         try:
-            data = response.json()
+            data = read_json(response.content)
             token = data["access_token"]
             lifetime = timedelta(seconds=int(data.get("expires_in") or 86399))
-        except (ValueError, RecursionError, KeyError, TypeError, AttributeError, OverflowError):
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
             token = None  # not JSON, not an object, no token, or a lifetime that is not a number
         if not isinstance(token, str) or not token:
             raise Transient(
@@ -152,8 +153,8 @@ class ShopifyClient:
         if status >= 400:
             raise Permanent(f"Shopify refused the request ({status}): {response.text[:200]}", status=status)
         try:
-            body: dict[str, Any] = response.json()
-        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+            body: dict[str, Any] = read_json(response.content)
+        except ValueError:
             raise Transient("Shopify's answer was not JSON", status=status, body=response.text) from None
         self.last_cost = (body.get("extensions") or {}).get("cost") or {}
         errors = body.get("errors")

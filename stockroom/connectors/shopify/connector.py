@@ -39,6 +39,7 @@ from stockroom.channels.contracts import (
     WriteOutcome,
     WriteStatus,
 )
+from stockroom.connectors.jsonbody import read_json
 
 from . import mapping
 from . import operations as ops
@@ -461,9 +462,9 @@ class ShopifyConnector(ConnectorLifecycle):
         if not webhook_id:
             raise WebhookRefused("the webhook has no X-Shopify-Webhook-Id")
         try:
-            payload = json.loads(body)
+            payload = read_json(body)
             order_id = str(int(payload["id"]))
-        except (ValueError, KeyError, TypeError, RecursionError):
+        except (ValueError, KeyError, TypeError):
             raise WebhookRefused("the webhook's body is not an order") from None
         return WebhookNotice(
             delivery_id=webhook_id[:100],
